@@ -1,0 +1,129 @@
+import type { ExitClass } from './policy/exit-classification.js';
+import type { LifecyclePolicy } from './policy/policy.js';
+import type { ContextUsage } from './policy/context-usage.js';
+
+/** The serialisable payload of `worker.exited`, made once at the process boundary. */
+export interface WorkerExit {
+  code: number | null;
+  signal: string | null;
+  class: ExitClass;
+  runDurationMs: number;
+  /** When the exit was observed (ms since the epoch, or the simulated clock). */
+  at: number;
+  /** Spawn failure code (ENOENT, EACCES, …) when the process never ran. */
+  error: string | null;
+}
+
+export interface WorkerLimits {
+  tokenLimit: number;
+  turnLimit: number;
+}
+
+/** Why the machine entered its current state; also the `reason` label of restarts. */
+export type LifecycleReason =
+  | 'start'
+  | 'ready'
+  | 'verified'
+  | 'crash'
+  | 'clean_exit'
+  | 'clean_budget'
+  | 'startup_timeout'
+  | 'verification_failed'
+  | 'proactive'
+  | 'hard_limit'
+  | 'memory'
+  | 'wedge'
+  | 'admin_restart'
+  | 'admin_drain'
+  | 'drained'
+  | 'drain_timeout'
+  | 'backoff_elapsed'
+  | 'failures_exhausted'
+  | 'stop_failed'
+  | 'recover'
+  | 'stop';
+
+export interface WorkerMachineInput {
+  workerId: string;
+  policy?: Partial<LifecyclePolicy>;
+  /** Seed of the jitter PRNG; the runtime passes a random one, tests a fixed one. */
+  seed?: number;
+  /** How many workers the supervisor runs (proactive drains wait for a peer when > 1). */
+  workerCount?: number;
+}
+
+export interface WorkerContext {
+  workerId: string;
+  policy: LifecyclePolicy;
+  seed: number;
+  workerCount: number;
+  peersAccepting: number;
+  /** Runs spawned so far; the current process is run number `run`. */
+  run: number;
+  pid: number | null;
+  models: string[];
+  maxConcurrency: number;
+  limits: WorkerLimits;
+  usage: ContextUsage;
+  inFlight: number;
+  rssBytes: number | null;
+  /** Latest clock reading carried by an event (events are stamped at the boundary). */
+  now: number;
+  consecutiveFailures: number;
+  crashCount: number;
+  restartCount: number;
+  cleanExits: number[];
+  memoryRestarts: number[];
+  lastExit: WorkerExit | null;
+  reason: LifecycleReason;
+  restartReason: LifecycleReason | null;
+  backoffMs: number;
+  offlineReason: string | null;
+}
+
+export type WorkerEvent =
+  | { type: 'worker.spawned'; pid: number; at: number }
+  | {
+      type: 'worker.ready';
+      models: string[];
+      limits?: Partial<WorkerLimits>;
+      maxConcurrency?: number;
+    }
+  | ({ type: 'worker.exited' } & WorkerExit)
+  | { type: 'worker.output' }
+  | { type: 'context.reported'; tokens: number; turns: number }
+  | { type: 'request.started'; requestId: string }
+  | { type: 'request.finished'; requestId: string }
+  | { type: 'memory.sampled'; rssBytes: number; at: number }
+  | { type: 'peers.updated'; accepting: number }
+  | { type: 'restart' }
+  | { type: 'drain' }
+  | { type: 'recover' }
+  | { type: 'stop' };
+
+export type WorkerEmitted =
+  | { type: 'run.began'; run: number; reason: LifecycleReason; restartCount: number }
+  | { type: 'backoff.scheduled'; ms: number; reason: LifecycleReason; failures: number }
+  | { type: 'health.warned'; reason: 'clean_restart_budget' | 'memory_restart_budget'; count: number }
+  | { type: 'offline.entered'; reason: string }
+  | { type: 'exit.recorded'; exit: WorkerExit; crashCount: number; consecutiveFailures: number };
+
+export type WorkerTag = 'accepting' | 'waiting' | 'unavailable';
+
+export interface ProcessActorInput {
+  workerId: string;
+  run: number;
+}
+
+export interface ProbeActorInput {
+  workerId: string;
+  run: number;
+  timeoutMs: number;
+}
+
+export interface StopperActorInput {
+  workerId: string;
+  run: number;
+  graceMs: number;
+  reason: LifecycleReason | null;
+}
