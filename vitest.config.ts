@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Process-level tests spawn real workers; two cores, so keep files from starving each other.
     maxWorkers: 2,
+    globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -1,4 +1,5 @@
 import { createActor, fromCallback, fromPromise, SimulatedClock } from 'xstate';
+import type { AnyEventObject } from 'xstate';
 import { workerMachine } from '../../machines/worker-machine.js';
 import { classifyExit } from '../../machines/policy/exit-classification.js';
 import type { LifecyclePolicy } from '../../machines/policy/policy.js';
@@ -9,7 +10,7 @@ import type {
   WorkerMachineInput,
 } from '../../machines/worker-types.js';
 
-export type ProbeOutcome = 'pass' | 'fail' | 'hang';
+export type ProbeOutcome = 'pass' | 'fail' | 'hang' | 'manual';
 
 export interface HarnessOptions {
   policy?: Partial<LifecyclePolicy>;
@@ -26,16 +27,26 @@ export function createHarness(options: HarnessOptions = {}) {
   const spawned: ProcessActorInput[] = [];
   const stopped: StopperActorInput[] = [];
   const emitted: WorkerEmitted[] = [];
-  const control = { probe: 'pass' as ProbeOutcome, stopperFails: false };
+  const control = {
+    probe: 'pass' as ProbeOutcome,
+    stopperFails: false,
+    /** With probe 'manual': settles the probe in flight. */
+    answerProbe: (_passed: boolean) => undefined as void,
+  };
   const machine = workerMachine.provide({
     actors: {
-      workerProcess: fromCallback<never, ProcessActorInput>(({ input }) => {
+      workerProcess: fromCallback<AnyEventObject, ProcessActorInput>(({ input }) => {
         spawned.push(input);
         return undefined;
       }),
       verificationProbe: fromPromise(async () => {
         if (control.probe === 'fail') throw new Error('probe answered with an error');
         if (control.probe === 'hang') await new Promise(() => undefined);
+        if (control.probe === 'manual') {
+          await new Promise<void>((resolve, reject) => {
+            control.answerProbe = (passed) => (passed ? resolve() : reject(new Error('probe failed')));
+          });
+        }
       }),
       processStopper: fromPromise<void, StopperActorInput>(async ({ input }) => {
         stopped.push(input);

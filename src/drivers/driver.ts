@@ -1,0 +1,63 @@
+import type { Logger } from '../observability/logger.js';
+import type { SpawnSpec, WorkerProcess } from '../process/worker-process.js';
+
+/** The OpenAI chat completion request body, validated by the gateway. */
+export interface ChatMessage {
+  role: string;
+  content: unknown;
+  [key: string]: unknown;
+}
+
+export interface ChatRequestBody {
+  model?: string;
+  messages: ChatMessage[];
+  stream?: boolean;
+  [key: string]: unknown;
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface ContextReport {
+  tokens: number;
+  turns: number;
+}
+
+export type AnswerEvent =
+  | { type: 'delta'; content: string }
+  | { type: 'done'; finishReason: string; usage: Usage; context: ContextReport | null };
+
+export interface ReadyInfo {
+  models: string[];
+  limits?: { tokenLimit?: number; turnLimit?: number };
+  maxConcurrency?: number;
+}
+
+/** What a session tells the runtime about its worker, as it happens. */
+export interface SessionHooks {
+  ready(info: ReadyInfo): void;
+  /** Any output from the worker: proof of life for the wedge timer. */
+  activity(): void;
+  context(report: ContextReport): void;
+  logger: Logger;
+  workerId: string;
+}
+
+/** One driver session per spawned process. */
+export interface WorkerSession {
+  probe(timeoutMs: number): Promise<void>;
+  /** Streams one answer: deltas, then exactly one `done`; throws a typed error otherwise. */
+  answer(requestId: string, body: ChatRequestBody, signal: AbortSignal): AsyncIterable<AnswerEvent>;
+  /** Polite request to exit (the process is signalled anyway). */
+  shutdown(): void;
+  /** The process is gone (`detail` says how): every pending answer fails with worker_crashed. */
+  close(detail: string): void;
+}
+
+export interface Driver {
+  readonly name: string;
+  spawnSpec(): SpawnSpec;
+  attach(process: WorkerProcess, hooks: SessionHooks): WorkerSession;
+}

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
+import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
+import { AsyncQueue } from '../../util/async-queue.js';
+import type { AnswerEvent, ChatRequestBody, Driver, SessionHooks, WorkerSession } from '../driver.js';
+import { attachStderrLog } from '../stderr-log.js';
+import { createLineSplitter } from './line-splitter.js';
+import { parseWorkerLine } from './jsonl-messages.js';
+
+export interface JsonlDriverOptions {
+  spawn: SpawnSpec;
+  /** A longer stdout line is logged as [WARN] and skipped. */
+  maxLineBytes: number;
+}
+
+interface PendingAnswer {
+  queue: AsyncQueue<AnswerEvent>;
+  started: boolean;
+  cancelled: boolean;
+}
+
+// jsonl v1 (SPEC §5): one JSON object per line each way; stderr is logged, never parsed.
+export function createJsonlDriver(options: JsonlDriverOptions): Driver {
+  return {
+    name: 'jsonl',
+    spawnSpec: () => options.spawn,
+    attach: (worker, hooks) => attachJsonlSession(worker, hooks, options.maxLineBytes),
+  };
+}
+
+function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineBytes: number): WorkerSession {
+  const { logger, workerId } = hooks;
+  const pid = worker.pid;
+  const answers = new Map<string, PendingAnswer>();
+  const probes = new Map<string, () => void>();
+  let ready = false;
+  let closed: string | null = null;
+
+  const write = (message: object) => {
+    if (closed || !worker.stdin || worker.stdin.destroyed) return;
+    worker.stdin.write(`${JSON.stringify(message)}\n`);
+  };
+
+  const warn = (message: string) => logger.log('WARN', message, { worker: workerId, pid });
+
+  const onLine = (line: string) => {
+    hooks.activity();
+    if (!line.trim()) return;
+    const message = parseWorkerLine(line);
+    if ('invalid' in message) return warn(`ignored an invalid line from the worker (${message.invalid}): ${line.slice(0, 120)}`);
+    switch (message.type) {
+      case 'ready':
+        if (ready) return warn('ignored a second ready message');
+        ready = true;
+        return hooks.ready({ models: message.models, limits: message.limits, maxConcurrency: message.maxConcurrency });
+      case 'pong':
+        probes.get(message.id)?.();
+        return;
+      case 'heartbeat':
+        return;
+      case 'delta': {
+        const pending = answers.get(message.id);
+        if (!pending) return warn(`delta for unknown request ${message.id}`);
+        pending.started = true;
+        pending.queue.push({ type: 'delta', content: message.content });
+        return;
+      }
+      case 'done': {
+        const pending = answers.get(message.id);
+        if (!pending) return warn(`done for unknown request ${message.id}`);
+        answers.delete(message.id);
+        if (message.context) hooks.context(message.context);
+        pending.queue.push({ type: 'done', finishReason: message.finishReason, usage: message.usage, context: message.context });
+        pending.queue.end();
+        return;
+      }
+      case 'error': {
+        const pending = answers.get(message.id);
+        if (!pending) return warn(`error for unknown request ${message.id}`);
+        answers.delete(message.id);
+        pending.queue.fail(
+          pending.cancelled
+            ? new RequestCancelledError('The request was cancelled')
+            : new WorkerRequestError(`The worker failed the request: ${message.message}`, message.retryable),
+        );
+      }
+    }
+  };
+
+  const splitter = createLineSplitter(maxLineBytes, onLine, (bytes) => {
+    hooks.activity();
+    warn(`skipped a stdout line longer than ${maxLineBytes} bytes (${bytes}+ bytes)`);
+  });
+  worker.stdout?.on('data', (chunk: Buffer) => splitter.push(chunk));
+  worker.stdout?.on('end', () => splitter.flush());
+  attachStderrLog(worker, hooks);
+
+  return {
+    probe(timeoutMs) {
+      const id = `probe-${randomUUID()}`;
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          probes.delete(id);
+          reject(new Error(`no pong within ${timeoutMs} ms`));
+        }, timeoutMs);
+        probes.set(id, () => {
+          clearTimeout(timer);
+          probes.delete(id);
+          resolve();
+        });
+        write({ type: 'ping', id });
+      });
+    },
+    answer(requestId: string, body: ChatRequestBody, signal: AbortSignal) {
+      const pending: PendingAnswer = { queue: new AsyncQueue(), started: false, cancelled: false };
+      if (closed) {
+        pending.queue.fail(new WorkerCrashedError(workerId, false, closed));
+        return pending.queue;
+      }
+      answers.set(requestId, pending);
+      const onAbort = () => {
+        if (!answers.has(requestId)) return;
+        pending.cancelled = true;
+        write({ type: 'cancel', id: requestId });
+        answers.delete(requestId);
+        pending.queue.fail(new RequestCancelledError('The request was cancelled'));
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      write({ type: 'request', id: requestId, body });
+      return pending.queue;
+    },
+    shutdown() {
+      write({ type: 'shutdown' });
+    },
+    close(detail) {
+      if (closed) return;
+      closed = detail;
+      for (const [, pending] of answers) pending.queue.fail(new WorkerCrashedError(workerId, pending.started, detail));
+      answers.clear();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// Typed errors, one class per kind; the Hono app maps each kind to OpenAI's error body.
+export type ErrorKind =
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'not_found'
+  | 'body_too_large'
+  | 'worker_offline'
+  | 'queue_full'
+  | 'queue_timeout'
+  | 'worker_crashed'
+  | 'worker_error'
+  | 'request_timeout'
+  | 'cancelled'
+  | 'shutting_down';
+
+export abstract class LifeguardError extends Error {
+  abstract readonly kind: ErrorKind;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidRequestError extends LifeguardError {
+  readonly kind = 'invalid_request' as const;
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}
+
+export class UnauthorizedError extends LifeguardError {
+  readonly kind = 'unauthorized' as const;
+}
+
+export class NotFoundError extends LifeguardError {
+  readonly kind = 'not_found' as const;
+}
+
+export class BodyTooLargeError extends LifeguardError {
+  readonly kind = 'body_too_large' as const;
+  constructor(readonly limitBytes: number) {
+    super(`Request body exceeds the limit of ${limitBytes} bytes`);
+  }
+}
+
+export class WorkerOfflineError extends LifeguardError {
+  readonly kind = 'worker_offline' as const;
+  constructor() {
+    super('Worker offline - manual restart required');
+  }
+}
+
+export class QueueFullError extends LifeguardError {
+  readonly kind = 'queue_full' as const;
+  constructor(readonly size: number, readonly retryAfterS: number) {
+    super(`The request queue is full (${size} waiting); retry later`);
+  }
+}
+
+export class QueueTimeoutError extends LifeguardError {
+  readonly kind = 'queue_timeout' as const;
+  constructor(readonly waitedMs: number, readonly retryAfterS: number) {
+    super(`No worker became available within ${waitedMs} ms; retry later`);
+  }
+}
+
+/** The worker process ended while it held the request. `answerStarted`: a delta had been received. */
+export class WorkerCrashedError extends LifeguardError {
+  readonly kind = 'worker_crashed' as const;
+  constructor(readonly workerId: string, readonly answerStarted: boolean, detail: string) {
+    super(`Worker ${workerId} ${detail} while answering the request`);
+  }
+}
+
+export class WorkerRequestError extends LifeguardError {
+  readonly kind = 'worker_error' as const;
+  constructor(message: string, readonly retryable: boolean) {
+    super(message);
+  }
+}
+
+export class RequestTimeoutError extends LifeguardError {
+  readonly kind = 'request_timeout' as const;
+}
+
+export class RequestCancelledError extends LifeguardError {
+  readonly kind = 'cancelled' as const;
+}
+
+export class ShuttingDownError extends LifeguardError {
+  readonly kind = 'shutting_down' as const;
+  constructor() {
+    super('lifeguard is shutting down');
+  }
+}

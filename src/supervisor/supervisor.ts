@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { createActor, type Actor, type SnapshotFrom } from 'xstate';
+import type { LifecyclePolicy } from '../../machines/policy/policy.js';
+import { workerMachine, type WorkerMachine } from '../../machines/worker-machine.js';
+import type { WorkerEmitted } from '../../machines/worker-types.js';
+import type { AnswerEvent, ChatRequestBody, Driver } from '../drivers/driver.js';
+import { NotFoundError, WorkerCrashedError } from '../errors.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { createRouter } from './router.js';
+import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
+
+export interface SupervisorConfig {
+  workers: number;
+  driver: Driver;
+  policy: LifecyclePolicy;
+  queueSize: number;
+  queueWaitMs: number;
+  memoryPollMs?: number;
+  activityThrottleMs?: number;
+  logger?: Logger;
+}
+
+export type WorkerSnapshot = SnapshotFrom<WorkerMachine>;
+
+export type SupervisorEvent =
+  | { type: 'transition'; workerId: string; from: string | null; to: string; snapshot: WorkerSnapshot }
+  | { type: 'snapshot'; workerId: string; snapshot: WorkerSnapshot }
+  | { type: 'lifecycle'; workerId: string; event: WorkerEmitted }
+  | { type: 'spawned'; workerId: string; pid: number; run: number }
+  | { type: 'request.done'; workerId: string; durationMs: number; ok: boolean; snapshot: WorkerSnapshot };
+
+export interface Dispatch {
+  workerId: string;
+  requestId: string;
+  events: AsyncIterable<AnswerEvent>;
+}
+
+export type WorkerCommand = 'restart' | 'drain' | 'recover';
+
+interface SupervisedWorker {
+  id: string;
+  actor: Actor<WorkerMachine>;
+  runtime: WorkerRuntime;
+  state: string | null;
+  accepting(): boolean;
+  unavailable(): boolean;
+  inFlight(): number;
+  maxConcurrency(): number;
+}
+
+export function topLevelState(snapshot: WorkerSnapshot): string {
+  const value = snapshot.value;
+  return typeof value === 'string' ? value : Object.keys(value)[0]!;
+}
+
+// The one owner of the worker actors: start, stop, snapshot, subscribe, and dispatch — the
+// gateway's only door to a worker.
+export function createSupervisor(config: SupervisorConfig, machine: WorkerMachine = workerMachine) {
+  const logger = config.logger ?? silentLogger;
+  const listeners = new Set<(event: SupervisorEvent) => void>();
+  const publish = (event: SupervisorEvent) => {
+    for (const listener of listeners) listener(event);
+  };
+
+  const workers: SupervisedWorker[] = Array.from({ length: config.workers }, (_, index) => {
+    const id = `w${index + 1}`;
+    const runtime = createWorkerRuntime({
+      workerId: id,
+      driver: config.driver,
+      logger,
+      stopGraceMs: config.policy.stopGraceMs,
+      memoryPollMs: config.memoryPollMs ?? 1000,
+      activityThrottleMs: config.activityThrottleMs ?? Math.min(1000, Math.max(10, config.policy.wedgeTimeoutMs / 10)),
+      onSpawned: (pid, run) => publish({ type: 'spawned', workerId: id, pid, run }),
+    });
+    const actor = createActor(machine.provide({ actors: runtime.actors }), {
+      input: {
+        workerId: id,
+        policy: config.policy,
+        seed: Math.floor(Math.random() * 2 ** 31),
+        workerCount: config.workers,
+      },
+    });
+    const snap = () => actor.getSnapshot();
+    return {
+      id,
+      actor,
+      runtime,
+      state: null,
+      accepting: () => snap().hasTag('accepting'),
+      unavailable: () => snap().hasTag('unavailable'),
+      inFlight: () => snap().context.inFlight,
+      maxConcurrency: () => snap().context.maxConcurrency,
+    };
+  });
+
+  const router = createRouter(workers, { queueSize: config.queueSize, queueWaitMs: config.queueWaitMs });
+  const stats = { totalRequests: 0, totalErrors: 0, startedAt: Date.now() };
+  let peersAccepting = new Map<string, number>();
+
+  const onChange = (worker: SupervisedWorker) => {
+    const snapshot = worker.actor.getSnapshot();
+    const state = topLevelState(snapshot);
+    if (state !== worker.state) {
+      const from = worker.state;
+      worker.state = state;
+      publish({ type: 'transition', workerId: worker.id, from, to: state, snapshot });
+    }
+    publish({ type: 'snapshot', workerId: worker.id, snapshot });
+    // Each worker learns how many of its peers accept, for rolling proactive restarts (SPEC §6).
+    const next = new Map(workers.map((w) => [w.id, workers.filter((p) => p !== w && p.accepting()).length]));
+    for (const w of workers) {
+      if (peersAccepting.get(w.id) !== next.get(w.id) && w.actor.getSnapshot().status === 'active') {
+        peersAccepting.set(w.id, next.get(w.id)!);
+        w.actor.send({ type: 'peers.updated', accepting: next.get(w.id)! });
+      }
+    }
+    peersAccepting = next;
+    router.pump();
+  };
+
+  for (const worker of workers) {
+    worker.actor.subscribe({ next: () => onChange(worker), error: (error) => logger.log('ERROR', `worker ${worker.id} machine failed: ${String(error)}`) });
+    worker.actor.on('*', (event) => publish({ type: 'lifecycle', workerId: worker.id, event }));
+  }
+
+  const find = (id: string) => {
+    const worker = workers.find((w) => w.id === id);
+    if (!worker) throw new NotFoundError(`No worker with id "${id}" (workers: ${workers.map((w) => w.id).join(', ')})`);
+    return worker;
+  };
+
+  async function* stream(worker: SupervisedWorker, run: number, requestId: string, body: ChatRequestBody, signal: AbortSignal): AsyncGenerator<AnswerEvent> {
+    const started = Date.now();
+    let ok = false;
+    try {
+      const session = worker.runtime.session(run);
+      if (!session) throw new WorkerCrashedError(worker.id, false, 'exited');
+      for await (const event of session.answer(requestId, body, signal)) {
+        yield event;
+        if (event.type === 'done') ok = true;
+      }
+    } finally {
+      if (!ok) stats.totalErrors += 1;
+      const snapshot = worker.actor.getSnapshot();
+      if (snapshot.context.run === run && snapshot.status === 'active') worker.actor.send({ type: 'request.finished', requestId });
+      publish({ type: 'request.done', workerId: worker.id, durationMs: Date.now() - started, ok, snapshot: worker.actor.getSnapshot() });
+    }
+  }
+
+  return {
+    workers: workers.map((w) => w.id),
+    start(): void {
+      for (const worker of workers) worker.actor.start();
+    },
+    /** Waits for a worker (queue), then streams its answer; the stream ends with one `done`. */
+    async dispatch(body: ChatRequestBody, signal: AbortSignal): Promise<Dispatch> {
+      stats.totalRequests += 1;
+      const requestId = randomUUID();
+      let run = 0;
+      let worker: SupervisedWorker;
+      try {
+        worker = await router.acquire((chosen) => {
+          run = chosen.actor.getSnapshot().context.run;
+          chosen.actor.send({ type: 'request.started', requestId });
+        }, signal);
+      } catch (error) {
+        stats.totalErrors += 1;
+        throw error;
+      }
+      return { workerId: worker.id, requestId, events: stream(worker, run, requestId, body, signal) };
+    },
+    command(workerId: string, command: WorkerCommand): WorkerSnapshot {
+      const worker = find(workerId);
+      worker.actor.send({ type: command });
+      return worker.actor.getSnapshot();
+    },
+    snapshots(): Array<{ id: string; snapshot: WorkerSnapshot }> {
+      return workers.map((w) => ({ id: w.id, snapshot: w.actor.getSnapshot() }));
+    },
+    pid(workerId: string): number | null {
+      return find(workerId).runtime.currentPid();
+    },
+    stats: () => ({ ...stats, queueDepth: router.depth() }),
+    subscribe(listener: (event: SupervisorEvent) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    /** Stops taking requests (queued ones fail at once); in-flight requests keep going. */
+    closeQueue(): void {
+      router.close();
+    },
+    /** Ends every worker and resolves when no process of theirs is left. */
+    async stop(): Promise<void> {
+      router.close();
+      for (const worker of workers) worker.actor.send({ type: 'stop' });
+      await Promise.all(workers.map((w) => w.runtime.settled()));
+    },
+  };
+}
+
+export type Supervisor = ReturnType<typeof createSupervisor>;

@@ -1,0 +1,125 @@
+import { fromCallback, fromPromise } from 'xstate';
+import type { AnyEventObject } from 'xstate';
+import type { ProbeActorInput, ProcessActorInput, StopperActorInput, WorkerEvent } from '../../machines/worker-types.js';
+import type { Driver, WorkerSession } from '../drivers/driver.js';
+import type { Logger } from '../observability/logger.js';
+import { toWorkerExit } from '../process/exit-payload.js';
+import { treeMemoryBytes } from '../process/process-table.js';
+import { stopProcessTree } from '../process/stop-process-tree.js';
+import { spawnWorkerProcess, type WorkerProcess } from '../process/worker-process.js';
+
+export interface WorkerRuntimeOptions {
+  workerId: string;
+  driver: Driver;
+  logger: Logger;
+  stopGraceMs: number;
+  memoryPollMs: number;
+  /** At most one `worker.output` per this many ms reaches the machine. */
+  activityThrottleMs: number;
+  /** Told when a process is spawned (for the audit trail and the logs). */
+  onSpawned?: (pid: number, run: number) => void;
+}
+
+interface LiveRun {
+  run: number;
+  process: WorkerProcess;
+  session: WorkerSession;
+}
+
+export class WorkerNotRunningError extends Error {
+  readonly kind = 'worker_not_running' as const;
+}
+
+// The IO behind one worker's statechart: the actors the machine names, provided for real.
+export function createWorkerRuntime(options: WorkerRuntimeOptions) {
+  const { workerId, driver, logger } = options;
+  let current: LiveRun | null = null;
+  const stopping = new Set<Promise<void>>();
+
+  const track = (work: Promise<void>) => {
+    const tracked = work
+      .catch((error: unknown) => logger.log('ERROR', `could not stop a worker process: ${String(error)}`, { worker: workerId }))
+      .finally(() => stopping.delete(tracked));
+    stopping.add(tracked);
+  };
+
+  const workerProcess = fromCallback<AnyEventObject, ProcessActorInput>(({ input, sendBack }) => {
+    let disposed = false;
+    const send = (event: WorkerEvent) => {
+      if (!disposed) sendBack(event);
+    };
+    const process = spawnWorkerProcess(driver.spawnSpec());
+    let lastActivity = 0;
+    const session = driver.attach(process, {
+      workerId,
+      logger,
+      ready: (info) => send({ ...info, type: 'worker.ready' }),
+      activity: () => {
+        const now = Date.now();
+        if (now - lastActivity < options.activityThrottleMs) return;
+        lastActivity = now;
+        send({ type: 'worker.output' });
+      },
+      context: (report) => send({ type: 'context.reported', tokens: report.tokens, turns: report.turns }),
+    });
+    const live: LiveRun = { run: input.run, process, session };
+    current = live;
+    let memoryTimer: NodeJS.Timeout | undefined;
+    if (process.pid !== null) {
+      const pid = process.pid;
+      options.onSpawned?.(pid, input.run);
+      send({ type: 'worker.spawned', pid, at: Date.now() });
+      memoryTimer = setInterval(() => {
+        const bytes = treeMemoryBytes(pid);
+        if (bytes !== null && !process.hasExited()) send({ type: 'memory.sampled', rssBytes: bytes, at: Date.now() });
+      }, options.memoryPollMs);
+      memoryTimer.unref();
+    }
+    void process.exited.then((facts) => {
+      clearInterval(memoryTimer);
+      const detail = facts.spawnError
+        ? `could not be started (${facts.spawnError})`
+        : `exited (code ${facts.code}, signal ${facts.signal})`;
+      session.close(detail);
+      if (current === live) current = null;
+      send({ type: 'worker.exited', ...toWorkerExit(facts, process.isRequested(), Date.now()) });
+    });
+    return () => {
+      disposed = true;
+      clearInterval(memoryTimer);
+      if (process.pid !== null) track(stopProcessTree(process, options.stopGraceMs));
+    };
+  });
+
+  const verificationProbe = fromPromise<void, ProbeActorInput>(async ({ input }) => {
+    if (!current || current.run !== input.run) throw new WorkerNotRunningError(`worker ${workerId} has no live process to probe`);
+    await current.session.probe(input.timeoutMs);
+  });
+
+  const processStopper = fromPromise<void, StopperActorInput>(async ({ input }) => {
+    const live = current;
+    if (!live) return;
+    live.process.markRequested();
+    live.session.shutdown();
+    const work = stopProcessTree(live.process, input.graceMs);
+    track(work);
+    await work;
+  });
+
+  return {
+    actors: { workerProcess, verificationProbe, processStopper },
+    /** The session of the given run, when that run's process is still alive. */
+    session(run: number): WorkerSession | null {
+      return current && current.run === run ? current.session : null;
+    },
+    currentPid(): number | null {
+      return current?.process.pid ?? null;
+    },
+    /** Resolves when every process this runtime started is gone. */
+    async settled(): Promise<void> {
+      while (stopping.size > 0) await Promise.all([...stopping]);
+    },
+  };
+}
+
+export type WorkerRuntime = ReturnType<typeof createWorkerRuntime>;

@@ -1,0 +1,54 @@
+// A push-based async iterable: producers push values, end or fail it; one consumer iterates.
+export class AsyncQueue<T> implements AsyncIterable<T> {
+  private readonly values: T[] = [];
+  private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | null = null;
+  private ended = false;
+  private failure: { error: unknown } | null = null;
+
+  push(value: T): void {
+    if (this.ended || this.failure) return;
+    if (this.waiter) {
+      const { resolve } = this.waiter;
+      this.waiter = null;
+      resolve({ value, done: false });
+    } else {
+      this.values.push(value);
+    }
+  }
+
+  end(): void {
+    if (this.ended || this.failure) return;
+    this.ended = true;
+    this.waiter?.resolve({ value: undefined, done: true });
+    this.waiter = null;
+  }
+
+  fail(error: unknown): void {
+    if (this.ended || this.failure) return;
+    this.failure = { error };
+    this.waiter?.reject(error);
+    this.waiter = null;
+  }
+
+  get settled(): boolean {
+    return this.ended || this.failure !== null;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return {
+      next: () => {
+        const value = this.values.shift();
+        if (value !== undefined) return Promise.resolve({ value, done: false });
+        if (this.failure) return Promise.reject(this.failure.error);
+        if (this.ended) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve, reject) => {
+          this.waiter = { resolve, reject };
+        });
+      },
+      return: () => {
+        this.end();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}

@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+// lifeguard's bundled reference worker: speaks jsonl v1 (SPEC §5) on stdin/stdout, answers
+// deterministically, counts context like an agent (so proactive restarts happen), and has fault
+// switches for demos and tests. Plain JavaScript with no dependencies: it runs anywhere Node does.
+//
+// Fault switches, by environment (whole life) or by a marker in the last user message (one request):
+//   REF_WORKER_FAULT=no-ready | fail-probe | ignore-sigterm | fork | garbage   (comma-separated;
+//   ignore-sigterm also ignores the shutdown message)
+//   [[crash:N]] exit with code N before answering      [[crash-mid:N]] exit N after the first delta
+//   [[exit0]]   exit 0 before answering                  [[hang]] never answer, print nothing
+//   [[leak:MB]] keep MB of memory, then answer           [[garbage]] print junk lines, then answer
+//   [[long-line:KB]] print one line of KB kilobytes     [[slow:MS]] wait MS between deltas
+//   [[error]]   answer with a protocol error             [[fork]] start a grandchild that sleeps
+//   [[tokens:N]] count N extra context tokens
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+const env = process.env;
+const faults = new Set((env.REF_WORKER_FAULT ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const model = env.REF_WORKER_MODEL ?? 'lifeguard-reference';
+const readyDelayMs = Number(env.REF_WORKER_READY_DELAY_MS ?? 0);
+const deltaDelayMs = Number(env.REF_WORKER_DELTA_DELAY_MS ?? 0);
+const heartbeatMs = Number(env.REF_WORKER_HEARTBEAT_MS ?? 0);
+const concurrency = Number(env.REF_WORKER_CONCURRENCY ?? 1);
+
+const context = { tokens: 0, turns: 0 };
+const leaks = [];
+const active = new Map();
+
+function send(message) {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function startGrandchild() {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  process.stderr.write(`grandchild ${child.pid}\n`);
+}
+
+if (faults.has('ignore-sigterm')) process.on('SIGTERM', () => process.stderr.write('ignoring SIGTERM\n'));
+if (faults.has('fork')) startGrandchild();
+if (heartbeatMs > 0) setInterval(() => send({ type: 'heartbeat' }), heartbeatMs).unref();
+
+function lastUserText(body) {
+  const messages = Array.isArray(body?.messages) ? body.messages : [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m?.role !== 'user') continue;
+    if (typeof m.content === 'string') return m.content;
+    if (Array.isArray(m.content)) return m.content.map((p) => (typeof p?.text === 'string' ? p.text : '')).join('');
+  }
+  return '';
+}
+
+function estimateTokens(text) {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+function marker(text, name) {
+  const match = new RegExp(`\\[\\[${name}(?::(\\d+))?\\]\\]`).exec(text);
+  if (!match) return null;
+  return match[1] === undefined ? true : Number(match[1]);
+}
+
+async function answer(id, body) {
+  const text = lastUserText(body);
+  const state = { cancelled: false };
+  active.set(id, state);
+  try {
+    const crash = marker(text, 'crash');
+    if (crash !== null) process.exit(crash === true ? 1 : crash);
+    if (marker(text, 'exit0')) process.exit(0);
+    if (marker(text, 'hang')) return await new Promise(() => undefined);
+    if (marker(text, 'fork')) startGrandchild();
+    const leak = marker(text, 'leak');
+    if (leak !== null) leaks.push(Buffer.alloc((leak === true ? 64 : leak) * 1024 * 1024, 1));
+    if (marker(text, 'garbage') || faults.has('garbage')) {
+      process.stdout.write('this is not json\n{"type":"nonsense"}\n{"broken\n');
+    }
+    const longLine = marker(text, 'long-line');
+    if (longLine !== null) process.stdout.write(`${'x'.repeat((longLine === true ? 2048 : longLine) * 1024)}\n`);
+    if (marker(text, 'error')) return send({ type: 'error', id, message: 'the reference worker was asked to fail', retryable: false });
+
+    const reply = `Echo: ${text.replace(/\[\[[^\]]*\]\]/g, '').trim() || '(empty)'}`;
+    const words = reply.split(/(?<= )/);
+    const slow = marker(text, 'slow');
+    const crashMid = marker(text, 'crash-mid');
+    for (const [index, word] of words.entries()) {
+      if (state.cancelled) return send({ type: 'error', id, message: 'cancelled', retryable: false });
+      send({ type: 'delta', id, content: word });
+      if (index === 0 && crashMid !== null) process.exit(crashMid === true ? 1 : crashMid);
+      const pause = slow !== null ? (slow === true ? 100 : slow) : deltaDelayMs;
+      if (pause > 0) await sleep(pause);
+    }
+    if (state.cancelled) return send({ type: 'error', id, message: 'cancelled', retryable: false });
+    const promptTokens = estimateTokens(JSON.stringify(body?.messages ?? []));
+    const completionTokens = words.length;
+    const extra = marker(text, 'tokens');
+    context.turns += 1;
+    context.tokens += promptTokens + completionTokens + (typeof extra === 'number' ? extra : 0);
+    send({
+      type: 'done',
+      id,
+      finish_reason: 'stop',
+      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens },
+      context: { ...context },
+    });
+  } finally {
+    active.delete(id);
+  }
+}
+
+// Requests beyond max_concurrency wait their turn, as an agent answers turns in order.
+const waiting = [];
+function schedule(id, body) {
+  waiting.push({ id, body });
+  pump();
+}
+function pump() {
+  while (active.size < concurrency && waiting.length) {
+    const next = waiting.shift();
+    active.set(next.id, { cancelled: false });
+    answer(next.id, next.body).finally(pump);
+  }
+}
+
+function handle(message) {
+  switch (message?.type) {
+    case 'ping':
+      if (!faults.has('fail-probe')) send({ type: 'pong', id: message.id });
+      return;
+    case 'request':
+      return schedule(message.id, message.body);
+    case 'cancel': {
+      const queued = waiting.findIndex((w) => w.id === message.id);
+      if (queued >= 0) {
+        waiting.splice(queued, 1);
+        return send({ type: 'error', id: message.id, message: 'cancelled', retryable: false });
+      }
+      const state = active.get(message.id);
+      if (state) state.cancelled = true;
+      return;
+    }
+    case 'shutdown':
+      // A worker that ignores SIGTERM is stubborn about the polite request too.
+      if (faults.has('ignore-sigterm')) return process.stderr.write('ignoring shutdown\n');
+      process.exit(0);
+      return;
+    default:
+      process.stderr.write(`[WARN] unknown message ${JSON.stringify(message).slice(0, 200)}\n`);
+  }
+}
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  if (!line.trim()) return;
+  try {
+    handle(JSON.parse(line));
+  } catch (error) {
+    process.stderr.write(`[WARN] unreadable line: ${String(error)}\n`);
+  }
+});
+// lifeguard closing our stdin means it is gone: never outlive it.
+lines.on('close', () => process.exit(0));
+
+if (!faults.has('no-ready')) {
+  setTimeout(() => {
+    send({
+      type: 'ready',
+      models: [model],
+      ...(env.REF_WORKER_TOKEN_LIMIT || env.REF_WORKER_TURN_LIMIT
+        ? {
+            limits: {
+              ...(env.REF_WORKER_TOKEN_LIMIT ? { token_limit: Number(env.REF_WORKER_TOKEN_LIMIT) } : {}),
+              ...(env.REF_WORKER_TURN_LIMIT ? { turn_limit: Number(env.REF_WORKER_TURN_LIMIT) } : {}),
+            },
+          }
+        : {}),
+      max_concurrency: concurrency,
+    });
+  }, readyDelayMs);
+}
