@@ -132,19 +132,26 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
 
   async function* stream(worker: SupervisedWorker, run: number, requestId: string, body: ChatRequestBody, signal: AbortSignal): AsyncGenerator<AnswerEvent> {
     const started = Date.now();
-    let ok = false;
-    try {
-      const session = worker.runtime.session(run);
-      if (!session) throw new WorkerCrashedError(worker.id, false, 'exited');
-      for await (const event of session.answer(requestId, body, signal)) {
-        yield event;
-        if (event.type === 'done') ok = true;
-      }
-    } finally {
+    let finished = false;
+    // Idempotent: called when `done` is seen (a consumer may stop iterating right after it) and
+    // again from `finally` for every other ending.
+    const finish = (ok: boolean) => {
+      if (finished) return;
+      finished = true;
       if (!ok) stats.totalErrors += 1;
       const snapshot = worker.actor.getSnapshot();
       if (snapshot.context.run === run && snapshot.status === 'active') worker.actor.send({ type: 'request.finished', requestId });
       publish({ type: 'request.done', workerId: worker.id, durationMs: Date.now() - started, ok, snapshot: worker.actor.getSnapshot() });
+    };
+    try {
+      const session = worker.runtime.session(run);
+      if (!session) throw new WorkerCrashedError(worker.id, false, 'exited');
+      for await (const event of session.answer(requestId, body, signal)) {
+        if (event.type === 'done') finish(true);
+        yield event;
+      }
+    } finally {
+      finish(false);
     }
   }
 

@@ -1,0 +1,127 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { LifecyclePolicy } from '../../machines/policy/policy.js';
+import { defaultPolicy } from '../../machines/policy/policy.js';
+import type { LifeguardConfig } from '../config/load-config.js';
+import { createJsonlDriver } from '../drivers/jsonl/jsonl-driver.js';
+import { createApp } from '../http/app.js';
+import { attachLifecycleLog } from '../observability/lifecycle-log.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { referenceWorkerPath } from '../reference-worker.js';
+import { createSupervisor } from '../supervisor/supervisor.js';
+import { acquireLock } from './lock-file.js';
+
+export function policyFrom(config: LifeguardConfig): LifecyclePolicy {
+  return {
+    ...defaultPolicy,
+    startupTimeoutMs: config.startupTimeoutMs,
+    verifyTimeoutMs: config.verifyTimeoutMs,
+    backoffBaseMs: config.backoffBaseMs,
+    backoffMaxMs: config.backoffMaxMs,
+    maxConsecutiveFailures: config.maxConsecutiveFailures,
+    stableRunMs: config.stableRunMs,
+    cleanRestartBudget: config.cleanRestartBudget,
+    cleanRestartWindowMs: config.cleanRestartWindowMs,
+    proactiveRestartPct: config.proactiveRestartPct,
+    tokenLimit: config.tokenLimit,
+    turnLimit: config.turnLimit,
+    drainTimeoutMs: config.drainTimeoutMs,
+    stopGraceMs: config.stopGraceMs,
+    wedgeTimeoutMs: config.wedgeTimeoutMs,
+    maxRssMb: config.maxRssMb,
+  };
+}
+
+function workerSpawn(config: LifeguardConfig) {
+  const [command, ...args] = config.workerCommand;
+  if (command) return { command, args };
+  return { command: process.execPath, args: [referenceWorkerPath()] };
+}
+
+export interface RunningLifeguard {
+  url: string;
+  port: number;
+  supervisor: ReturnType<typeof createSupervisor>;
+  /** Graceful: stop accepting, drain in-flight (bounded), stop every worker tree, close. */
+  shutdown(): Promise<void>;
+}
+
+// Config → lock → supervisor → app → listening server. Rejects (after cleaning up) if any step fails.
+export async function startLifeguard(config: LifeguardConfig, logger: Logger = createLogger(config.logFormat)): Promise<RunningLifeguard> {
+  const lock = acquireLock(config.lockFile);
+  const spawn = workerSpawn(config);
+  const supervisor = createSupervisor({
+    workers: config.workers,
+    driver: createJsonlDriver({ spawn, maxLineBytes: config.maxLineBytes }),
+    policy: policyFrom(config),
+    queueSize: config.queueSize,
+    queueWaitMs: config.queueWaitMs,
+    logger,
+  });
+  attachLifecycleLog(supervisor, logger);
+  let shuttingDown = false;
+  const app = createApp({
+    supervisor,
+    apiKey: config.apiKey,
+    adminToken: config.adminToken,
+    bodyLimitBytes: config.bodyLimitBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
+    logger,
+    isShuttingDown: () => shuttingDown,
+    clientAddress: (c) => {
+      try {
+        return getConnInfo(c).remote.address;
+      } catch {
+        return undefined;
+      }
+    },
+  });
+
+  let server: ServerType;
+  try {
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  supervisor.start();
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.log('INFO', `lifeguard listening on ${url} with ${config.workers} worker(s): ${[spawn.command, ...spawn.args].join(' ')}`);
+  if (!config.apiKey && !['127.0.0.1', '::1', 'localhost'].includes(config.host)) {
+    logger.log('WARN', `listening on ${config.host} without an API key: anyone who can reach it can use the worker (set --api-key)`);
+  }
+
+  let closing: Promise<void> | null = null;
+  const shutdown = () =>
+    (closing ??= (async () => {
+      shuttingDown = true;
+      supervisor.closeQueue();
+      const inFlight = () => supervisor.snapshots().reduce((n, w) => n + w.snapshot.context.inFlight, 0);
+      if (inFlight() > 0) {
+        logger.log('INFO', `shutting down: waiting up to ${config.drainTimeoutMs} ms for ${inFlight()} in-flight request(s)`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, config.drainTimeoutMs);
+          const unsubscribe = supervisor.subscribe(() => inFlight() === 0 && done());
+          function done() {
+            clearTimeout(timer);
+            unsubscribe();
+            resolve();
+          }
+        });
+      }
+      await supervisor.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      });
+      lock.release();
+      logger.log('INFO', 'lifeguard stopped: every worker process has ended');
+    })());
+
+  return { url, port, supervisor, shutdown };
+}

@@ -1,0 +1,50 @@
+// Every setting of SPEC §8: the config-file key; the flag is --key-with-dashes, the environment
+// variable LIFEGUARD_KEY_IN_CAPITALS. Precedence: flag > env > file > default.
+export type KeyType = 'port' | 'int' | 'string' | 'choice';
+
+export interface KeySpec {
+  key: string;
+  type: KeyType;
+  default: number | string | null;
+  /** Smallest accepted integer. */
+  min?: number;
+  choices?: readonly string[];
+  description: string;
+}
+
+export const configKeys = [
+  { key: 'port', type: 'port', default: 8204, description: 'TCP port to listen on (0 = any free port)' },
+  { key: 'host', type: 'string', default: '127.0.0.1', description: 'address to bind' },
+  { key: 'driver', type: 'choice', default: 'jsonl', choices: ['jsonl'], description: 'how lifeguard talks to the worker' },
+  { key: 'workers', type: 'int', default: 1, min: 1, description: 'number of supervised workers (SPEC §6)' },
+  { key: 'api_key', type: 'string', default: null, description: 'bearer key required on /v1/* (unset: no client auth)' },
+  { key: 'admin_token', type: 'string', default: null, description: 'bearer token for /admin/* (unset: loopback clients only)' },
+  { key: 'log_format', type: 'choice', default: 'text', choices: ['text', 'json'], description: 'log line format' },
+  { key: 'audit_file', type: 'string', default: null, description: 'append one JSON object per lifecycle event to this file' },
+  { key: 'startup_timeout_ms', type: 'int', default: 30_000, min: 1, description: 'no ready signal in time → crash' },
+  { key: 'verify_timeout_ms', type: 'int', default: 10_000, min: 1, description: 'the verification probe must answer within this' },
+  { key: 'backoff_base_ms', type: 'int', default: 1000, min: 0, description: 'crash backoff base (base · 2^(n−1))' },
+  { key: 'backoff_max_ms', type: 'int', default: 60_000, min: 0, description: 'crash backoff cap' },
+  { key: 'max_consecutive_failures', type: 'int', default: 5, min: 0, description: 'the next failure goes offline (0 = never)' },
+  { key: 'stable_run_ms', type: 'int', default: 300_000, min: 1, description: 'healthy this long resets the failure count' },
+  { key: 'clean_restart_budget', type: 'int', default: 10, min: 1, description: 'clean exits allowed per window before health_warn + 1 s backoff' },
+  { key: 'clean_restart_window_ms', type: 'int', default: 60_000, min: 1, description: 'sliding window of the clean-restart budget' },
+  { key: 'proactive_restart_pct', type: 'int', default: 80, min: 1, description: 'drain and restart at this % of the token or turn limit' },
+  { key: 'token_limit', type: 'int', default: 150_000, min: 0, description: 'context token limit (a worker may report its own; 0 = none)' },
+  { key: 'turn_limit', type: 'int', default: 10, min: 0, description: 'context turn limit (a worker may report its own; 0 = none)' },
+  { key: 'drain_timeout_ms', type: 'int', default: 30_000, min: 0, description: 'in-flight requests get this long when draining' },
+  { key: 'stop_grace_ms', type: 'int', default: 5000, min: 0, description: 'SIGTERM → this grace → SIGKILL to the process group' },
+  { key: 'wedge_timeout_ms', type: 'int', default: 120_000, min: 1, description: 'no worker output this long while a request is in flight → restart' },
+  { key: 'max_rss_mb', type: 'int', default: 0, min: 0, description: 'worker tree RssAnon+RssShmem cap in MiB (0 = off)' },
+  { key: 'queue_size', type: 'int', default: 256, min: 0, description: 'requests that may wait for a worker' },
+  { key: 'queue_wait_ms', type: 'int', default: 120_000, min: 1, description: 'longest wait in the queue before 503' },
+  { key: 'request_timeout_ms', type: 'int', default: 600_000, min: 1, description: 'longest a request may take end to end (→ 504)' },
+  { key: 'body_limit_bytes', type: 'int', default: 4 * 1024 * 1024, min: 1, description: 'largest request body (→ 413)' },
+  { key: 'max_line_bytes', type: 'int', default: 8 * 1024 * 1024, min: 1024, description: 'longest worker stdout line (longer: [WARN], skipped)' },
+  { key: 'lock_file', type: 'string', default: null, description: 'PID/lock file (default: <tmpdir>/lifeguard-<port>.lock)' },
+] as const satisfies readonly KeySpec[];
+
+export type ConfigKey = (typeof configKeys)[number]['key'];
+
+export const flagOf = (key: string) => `--${key.replace(/_/g, '-')}`;
+export const envOf = (key: string) => `LIFEGUARD_${key.toUpperCase()}`;

@@ -1,0 +1,120 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { workerMachine } from '../../machines/worker-machine.js';
+import { BodyTooLargeError, NotFoundError, UnauthorizedError, type LifeguardError } from '../errors.js';
+import { healthView } from '../observability/health-view.js';
+import type { Logger } from '../observability/logger.js';
+import type { Supervisor, WorkerCommand } from '../supervisor/supervisor.js';
+import { machineToMermaid } from '../viz/machine-to-mermaid.js';
+import { bearerMatches, isLoopback } from './auth.js';
+import { handleChatCompletion } from './chat-completions.js';
+import { respondWithError } from './openai-errors.js';
+
+export interface AppDeps {
+  supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'stats' | 'command'>;
+  apiKey: string | null;
+  adminToken: string | null;
+  bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  logger: Logger;
+  isShuttingDown: () => boolean;
+  /** The client's address, for admin calls without a token (loopback only). */
+  clientAddress: (c: Context) => string | undefined;
+  gatewayRssBytes?: () => number;
+}
+
+const COMMANDS: readonly WorkerCommand[] = ['restart', 'drain', 'recover'];
+
+function models(deps: AppDeps): string[] {
+  return [...new Set(deps.supervisor.snapshots().flatMap((w) => w.snapshot.context.models))];
+}
+
+// The gateway (SPEC §4). It never listens: main.ts serves it, tests call app.request().
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const mermaid = machineToMermaid(workerMachine);
+
+  app.use(requestId());
+  app.onError((error, c) => {
+    if (!(error as Partial<LifeguardError>).kind) deps.logger.log('ERROR', `unexpected error: ${error.stack ?? String(error)}`);
+    return respondWithError(c, error);
+  });
+  app.notFound((c) => respondWithError(c, new NotFoundError(`No route for ${c.req.method} ${c.req.path}`)));
+
+  app.use('/v1/*', async (c, next) => {
+    if (deps.apiKey && !bearerMatches(c.req.header('authorization'), deps.apiKey)) {
+      throw new UnauthorizedError('Missing or invalid API key: send Authorization: Bearer <key>');
+    }
+    await next();
+  });
+
+  app.post(
+    '/v1/chat/completions',
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes,
+      onError: () => {
+        throw new BodyTooLargeError(deps.bodyLimitBytes);
+      },
+    }),
+    (c) =>
+      handleChatCompletion(c, {
+        dispatch: (body, signal) => deps.supervisor.dispatch(body, signal),
+        defaultModel: () => models(deps)[0] ?? 'lifeguard',
+        requestTimeoutMs: deps.requestTimeoutMs,
+        isShuttingDown: deps.isShuttingDown,
+        logger: deps.logger,
+      }),
+  );
+
+  app.get('/v1/models', (c) =>
+    c.json({ object: 'list', data: models(deps).map((id) => ({ id, object: 'model', created: 0, owned_by: 'lifeguard' })) }),
+  );
+
+  app.get('/health', (c) => {
+    const view = healthView({
+      workers: deps.supervisor.snapshots(),
+      stats: deps.supervisor.stats(),
+      gatewayRssBytes: deps.gatewayRssBytes?.() ?? process.memoryUsage().rss,
+      now: Date.now(),
+    });
+    return c.json(view.body, view.status);
+  });
+  app.get('/livez', (c) => (deps.isShuttingDown() ? c.json({ status: 'shutting_down' }, 503) : c.json({ status: 'ok' })));
+  app.get('/readyz', (c) => {
+    const ready = !deps.isShuttingDown() && deps.supervisor.snapshots().some((w) => w.snapshot.hasTag('accepting'));
+    return c.json({ ready }, ready ? 200 : 503);
+  });
+
+  app.use('/admin/*', async (c, next) => {
+    const allowed = deps.adminToken
+      ? bearerMatches(c.req.header('authorization'), deps.adminToken)
+      : isLoopback(deps.clientAddress(c));
+    if (!allowed) {
+      throw new UnauthorizedError(
+        deps.adminToken ? 'Missing or invalid admin token: send Authorization: Bearer <admin token>' : 'Admin calls are allowed from loopback only when no admin token is configured',
+      );
+    }
+    await next();
+  });
+  app.get('/admin/state', (c) =>
+    c.json({
+      workers: deps.supervisor.snapshots().map(({ id, snapshot }) => ({
+        id,
+        value: snapshot.value,
+        status: snapshot.status,
+        tags: [...snapshot.tags],
+        context: snapshot.context,
+      })),
+      machine: { definition: workerMachine.definition, mermaid },
+    }),
+  );
+  app.post('/admin/workers/:id/:command', (c) => {
+    const command = c.req.param('command') as WorkerCommand;
+    if (!COMMANDS.includes(command)) throw new NotFoundError(`Unknown admin command "${command}" (known: ${COMMANDS.join(', ')})`);
+    const snapshot = deps.supervisor.command(c.req.param('id'), command);
+    return c.json({ id: c.req.param('id'), command, value: snapshot.value, tags: [...snapshot.tags] }, 202);
+  });
+
+  return app;
+}

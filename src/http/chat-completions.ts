@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { AnswerEvent, ChatRequestBody, Usage } from '../drivers/driver.js';
+import { InvalidRequestError, RequestTimeoutError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Dispatch } from '../supervisor/supervisor.js';
+import { parseChatRequest } from './chat-request.js';
+import { toOpenAIError } from './openai-errors.js';
+
+export interface ChatDeps {
+  dispatch(body: ChatRequestBody, signal: AbortSignal): Promise<Dispatch>;
+  defaultModel(): string;
+  requestTimeoutMs: number;
+  isShuttingDown(): boolean;
+  logger: Logger;
+}
+
+interface OpenedAnswer {
+  dispatch: Dispatch;
+  iterator: AsyncIterator<AnswerEvent>;
+  first: IteratorResult<AnswerEvent>;
+}
+
+const usageBody = (usage: Usage) => ({
+  prompt_tokens: usage.promptTokens,
+  completion_tokens: usage.completionTokens,
+  total_tokens: usage.promptTokens + usage.completionTokens,
+});
+
+const isRedispatchable = (error: unknown) => error instanceof WorkerCrashedError && !error.answerStarted;
+
+// A timeout aborts the worker's request; the error the client sees says it was a timeout.
+function rethrow(error: unknown, signal: AbortSignal): never {
+  if (signal.aborted && signal.reason instanceof RequestTimeoutError) throw signal.reason;
+  throw error;
+}
+
+// Dispatches and waits for the first event. A worker that dies before answering anything gets the
+// request re-dispatched once, to whichever worker is healthy next.
+async function openAnswer(deps: ChatDeps, body: ChatRequestBody, signal: AbortSignal, retries: number): Promise<OpenedAnswer> {
+  for (let attempt = 0; ; attempt++) {
+    const dispatch = await deps.dispatch(body, signal);
+    const iterator = dispatch.events[Symbol.asyncIterator]();
+    try {
+      return { dispatch, iterator, first: await iterator.next() };
+    } catch (error) {
+      await iterator.return?.();
+      if (attempt < retries && isRedispatchable(error) && !signal.aborted) {
+        deps.logger.log('WARN', `re-dispatching a request: ${(error as Error).message}`, { worker: dispatch.workerId });
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+async function readBody(c: Context): Promise<ChatRequestBody> {
+  const text = await c.req.text();
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidRequestError('body', `Request body is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseChatRequest(raw);
+}
+
+// A whole answer, for stream: false. Nothing of it reaches the client before it is complete, so a
+// worker that dies at any point before `done` gets the request re-dispatched once.
+async function completeOnce(deps: ChatDeps, body: ChatRequestBody, signal: AbortSignal, meta: { id: string; created: number; model: string }) {
+  for (let attempt = 0; ; attempt++) {
+    let opened: OpenedAnswer | null = null;
+    try {
+      opened = await openAnswer(deps, body, signal, 0);
+      let content = '';
+      let result = opened.first;
+      while (!result.done) {
+        const event = result.value;
+        if (event.type === 'done') {
+          return {
+            id: meta.id,
+            object: 'chat.completion',
+            created: meta.created,
+            model: meta.model,
+            choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: event.finishReason, logprobs: null }],
+            usage: usageBody(event.usage),
+          };
+        }
+        content += event.content;
+        result = await opened.iterator.next();
+      }
+      throw new WorkerCrashedError(opened.dispatch.workerId, content.length > 0, 'ended the answer without "done"');
+    } catch (error) {
+      if (attempt === 0 && error instanceof WorkerCrashedError && !signal.aborted) {
+        deps.logger.log('WARN', `re-dispatching a request: ${error.message}`, { worker: error.workerId });
+        continue;
+      }
+      throw error;
+    } finally {
+      await opened?.iterator.return?.();
+    }
+  }
+}
+
+export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<Response> {
+  if (deps.isShuttingDown()) throw new ShuttingDownError();
+  const body = await readBody(c);
+  const controller = new AbortController();
+  const clientSignal = c.req.raw.signal;
+  const onClientGone = () => controller.abort(new Error('client disconnected'));
+  clientSignal.addEventListener('abort', onClientGone, { once: true });
+  const timer = setTimeout(
+    () => controller.abort(new RequestTimeoutError(`The request took longer than ${deps.requestTimeoutMs} ms`)),
+    deps.requestTimeoutMs,
+  );
+  const finish = () => {
+    clearTimeout(timer);
+    clientSignal.removeEventListener('abort', onClientGone);
+  };
+  const id = `chatcmpl-${randomUUID()}`;
+  const created = Math.floor(Date.now() / 1000);
+  const model = body.model ?? deps.defaultModel();
+
+  if (!body.stream) {
+    try {
+      return c.json(await completeOnce(deps, body, controller.signal, { id, created, model }));
+    } catch (error) {
+      rethrow(error, controller.signal);
+    } finally {
+      finish();
+    }
+  }
+
+  let opened: OpenedAnswer;
+  try {
+    opened = await openAnswer(deps, body, controller.signal, 1);
+  } catch (error) {
+    finish();
+    rethrow(error, controller.signal);
+  }
+  const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+  const chunk = (delta: Record<string, unknown>, finishReason: string | null) => ({
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+  });
+
+  return streamSSE(c, async (stream) => {
+    stream.onAbort(() => controller.abort(new Error('client disconnected')));
+    let sentRole = false;
+    try {
+      let result = opened.first;
+      while (!result.done) {
+        const event = result.value;
+        if (event.type === 'delta') {
+          const delta = sentRole ? { content: event.content } : { role: 'assistant', content: event.content };
+          sentRole = true;
+          await stream.writeSSE({ data: JSON.stringify(chunk(delta, null)) });
+        } else {
+          await stream.writeSSE({ data: JSON.stringify(chunk(sentRole ? {} : { role: 'assistant', content: '' }, event.finishReason)) });
+          if (includeUsage) {
+            await stream.writeSSE({ data: JSON.stringify({ ...chunk({}, null), choices: [], usage: usageBody(event.usage) }) });
+          }
+          await stream.writeSSE({ data: '[DONE]' });
+          return;
+        }
+        result = await opened.iterator.next();
+      }
+      throw new WorkerCrashedError(opened.dispatch.workerId, true, 'ended the answer without "done"');
+    } catch (error) {
+      if (stream.aborted || stream.closed) return;
+      const failure = controller.signal.aborted && controller.signal.reason instanceof RequestTimeoutError ? controller.signal.reason : error;
+      deps.logger.log('ERROR', `stream ended with an error: ${(failure as Error).message}`, { worker: opened.dispatch.workerId });
+      // The headers are gone: the error travels as the stream's last event, in OpenAI's shape.
+      await stream.writeSSE({ data: JSON.stringify(toOpenAIError(failure).body) });
+    } finally {
+      finish();
+      await opened.iterator.return?.();
+    }
+  });
+}

@@ -1,0 +1,47 @@
+import { ConfigError, loadConfig } from './config/load-config.js';
+import { startLifeguard } from './cli/start-lifeguard.js';
+import { createLogger } from './observability/logger.js';
+
+// The lifeguard command: configuration → supervisor → HTTP server; SIGTERM/SIGINT shut it down
+// gracefully and exit 0.
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`lifeguard: invalid configuration: ${problem}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logFormat);
+  let running;
+  try {
+    running = await startLifeguard(config, logger);
+  } catch (error) {
+    process.stderr.write(`lifeguard: cannot start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      logger.log('WARN', `${signal} again: stopping workers now without waiting for requests`);
+      void running.supervisor.stop().finally(() => process.exit(1));
+      return;
+    }
+    logger.log('INFO', `${signal} received: draining and stopping`);
+    running.shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.log('ERROR', `shutdown failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+void main();

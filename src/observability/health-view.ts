@@ -1,0 +1,97 @@
+import { contextPct } from '../../machines/policy/context-usage.js';
+import { topLevelState, type WorkerSnapshot } from '../supervisor/supervisor.js';
+
+export interface HealthInputs {
+  workers: Array<{ id: string; snapshot: WorkerSnapshot }>;
+  stats: { totalRequests: number; totalErrors: number; queueDepth: number; startedAt: number };
+  gatewayRssBytes: number;
+  now: number;
+}
+
+// Best first: with several workers, /health's status is the best worker's state.
+const STATE_RANK = ['healthy', 'draining', 'restarting', 'starting', 'recovering', 'offline', 'stopped'];
+
+const mb = (bytes: number) => Math.round((bytes / (1024 * 1024)) * 10) / 10;
+
+function contextUsage(snapshot: WorkerSnapshot) {
+  const { usage, limits } = snapshot.context;
+  const pct = contextPct(usage, limits);
+  return {
+    tokens: usage.tokens,
+    turns: usage.turns,
+    token_limit: limits.tokenLimit,
+    turn_limit: limits.turnLimit,
+    token_pct: pct.tokenPct,
+    turn_pct: pct.turnPct,
+  };
+}
+
+function lastExit(snapshot: WorkerSnapshot) {
+  const exit = snapshot.context.lastExit;
+  if (!exit) return null;
+  return {
+    code: exit.code,
+    signal: exit.signal,
+    class: exit.class,
+    run_duration_ms: exit.runDurationMs,
+    at: new Date(exit.at).toISOString(),
+    error: exit.error,
+  };
+}
+
+function workerMessage(state: string, snapshot: WorkerSnapshot): string | null {
+  const { context } = snapshot;
+  if (state === 'healthy') return null;
+  if (state === 'offline') return `Worker offline - manual restart required (${context.offlineReason ?? 'unknown reason'})`;
+  if (state === 'recovering') return `recovering after ${context.restartReason ?? 'a failure'}; next start in ≤ ${context.backoffMs} ms`;
+  if (state === 'draining' || state === 'restarting') return `${state} (${context.restartReason ?? context.reason})`;
+  return `${state} (${context.reason})`;
+}
+
+// The operator's view (SPEC §4 /health) as a pure function of the snapshots; 503 only when every
+// worker is unavailable.
+export function healthView(inputs: HealthInputs): { status: 200 | 503; body: Record<string, unknown> } {
+  const workers = inputs.workers.map(({ id, snapshot }) => ({ id, snapshot, state: topLevelState(snapshot) }));
+  const best = [...workers].sort((a, b) => STATE_RANK.indexOf(a.state) - STATE_RANK.indexOf(b.state))[0];
+  const first = workers[0];
+  const sum = (pick: (s: WorkerSnapshot) => number) => workers.reduce((total, w) => total + pick(w.snapshot), 0);
+  const allUnavailable = workers.every((w) => w.snapshot.hasTag('unavailable'));
+  const body = {
+    status: best?.state ?? 'stopped',
+    invoker_connected: workers.some((w) => w.snapshot.context.pid !== null),
+    message: best ? workerMessage(best.state, best.snapshot) : 'no workers',
+    memory: {
+      rss_mb: mb(inputs.gatewayRssBytes),
+      worker_rss_mb: mb(sum((s) => s.context.rssBytes ?? 0)),
+    },
+    context_usage: first ? contextUsage(first.snapshot) : null,
+    stats: {
+      restart_count: sum((s) => s.context.restartCount),
+      crash_count: sum((s) => s.context.crashCount),
+      recovery_attempts: sum((s) => s.context.consecutiveFailures),
+      total_requests: inputs.stats.totalRequests,
+      total_errors: inputs.stats.totalErrors,
+      queue_depth: inputs.stats.queueDepth,
+      in_flight: sum((s) => s.context.inFlight),
+      uptime_s: Math.round((inputs.now - inputs.stats.startedAt) / 1000),
+    },
+    workers: workers.map(({ id, snapshot, state }) => ({
+      id,
+      status: state,
+      pid: snapshot.context.pid,
+      accepting: snapshot.hasTag('accepting'),
+      restart_count: snapshot.context.restartCount,
+      crash_count: snapshot.context.crashCount,
+      consecutive_failures: snapshot.context.consecutiveFailures,
+      in_flight: snapshot.context.inFlight,
+      rss_mb: snapshot.context.rssBytes === null ? null : mb(snapshot.context.rssBytes),
+      models: snapshot.context.models,
+      reason: snapshot.context.reason,
+      restart_reason: snapshot.context.restartReason,
+      offline_reason: snapshot.context.offlineReason,
+      context_usage: contextUsage(snapshot),
+      last_exit: lastExit(snapshot),
+    })),
+  };
+  return { status: allUnavailable ? 503 : 200, body };
+}

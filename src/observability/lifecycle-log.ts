@@ -1,0 +1,54 @@
+import type { Supervisor, SupervisorEvent } from '../supervisor/supervisor.js';
+import type { Logger } from './logger.js';
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+// One log line per lifecycle event, with the greppable markers of SPEC §7.
+export function logLifecycle(event: SupervisorEvent, logger: Logger): void {
+  switch (event.type) {
+    case 'transition': {
+      const { context } = event.snapshot;
+      const fields = { worker: event.workerId, from: event.from, to: event.to, reason: context.reason };
+      if (event.to === 'draining' && (context.restartReason === 'proactive' || context.restartReason === 'hard_limit')) {
+        logger.log('PROACTIVE', `${event.workerId} draining before a restart: context at ${context.usage.tokens}/${context.limits.tokenLimit} tokens, ${context.usage.turns}/${context.limits.turnLimit} turns`, { ...fields, reason: context.restartReason });
+      } else if (event.to === 'restarting') {
+        logger.log('RESTART', `${event.workerId} restarting (${context.restartReason ?? context.reason})`, fields);
+      } else if (event.to === 'recovering') {
+        logger.log('RECOVERY', `${event.workerId} recovering: next start in ${context.backoffMs} ms (consecutive failures ${context.consecutiveFailures}/${context.policy.maxConsecutiveFailures || '∞'})`, fields);
+      } else if (event.to === 'offline') {
+        logger.log('OFFLINE', `${event.workerId} offline: ${context.offlineReason ?? 'unknown'} - POST /admin/workers/${event.workerId}/recover to bring it back`, fields);
+      } else {
+        logger.log('INFO', `${event.workerId} ${event.from ?? '∅'} → ${event.to}`, fields);
+      }
+      return;
+    }
+    case 'lifecycle': {
+      const e = event.event;
+      if (e.type === 'health.warned') logger.log('WARN', `${event.workerId} ${e.reason} exceeded (${e.count} in the window)`, { worker: event.workerId });
+      if (e.type === 'exit.recorded') {
+        const marker = e.exit.class === 'crash' ? 'ERROR' : 'INFO';
+        const how = e.exit.error ? `could not start (${e.exit.error})` : `exited code=${e.exit.code} signal=${e.exit.signal}`;
+        logger.log(marker, `${event.workerId} ${how} after ${seconds(e.exit.runDurationMs)} (${e.exit.class})`, { worker: event.workerId, crash_count: e.crashCount });
+      }
+      return;
+    }
+    case 'spawned':
+      logger.log('INFO', `${event.workerId} spawned pid ${event.pid} (run ${event.run})`, { worker: event.workerId, pid: event.pid });
+      return;
+    case 'request.done': {
+      const { usage, limits } = event.snapshot.context;
+      if (event.ok) {
+        logger.log('DONE', `${seconds(event.durationMs)} | ctx=${usage.tokens}/${limits.tokenLimit} turns=${usage.turns}/${limits.turnLimit}`, { worker: event.workerId });
+      } else {
+        logger.log('ERROR', `request failed after ${seconds(event.durationMs)}`, { worker: event.workerId });
+      }
+      return;
+    }
+    case 'snapshot':
+      return;
+  }
+}
+
+export function attachLifecycleLog(supervisor: Pick<Supervisor, 'subscribe'>, logger: Logger): () => void {
+  return supervisor.subscribe((event) => logLifecycle(event, logger));
+}
