@@ -11,7 +11,7 @@
 //   [[leak:MB]] keep MB of memory, then answer           [[garbage]] print junk lines, then answer
 //   [[long-line:KB]] print one line of KB kilobytes     [[slow:MS]] wait MS between deltas
 //   [[error]]   answer with a protocol error             [[fork]] start a grandchild that sleeps
-//   [[tokens:N]] count N extra context tokens
+//   [[tokens:N]] count N extra context tokens           [[wait:MS]] wait MS before the first delta
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -82,6 +82,8 @@ async function answer(id, body) {
     if (longLine !== null) process.stdout.write(`${'x'.repeat((longLine === true ? 2048 : longLine) * 1024)}\n`);
     if (marker(text, 'error')) return send({ type: 'error', id, message: 'the reference worker was asked to fail', retryable: false });
 
+    const wait = marker(text, 'wait');
+    if (wait !== null) await sleep(wait === true ? 1000 : wait);
     const reply = `Echo: ${text.replace(/\[\[[^\]]*\]\]/g, '').trim() || '(empty)'}`;
     const words = reply.split(/(?<= )/);
     const slow = marker(text, 'slow');
@@ -140,6 +142,7 @@ function handle(message) {
       }
       const state = active.get(message.id);
       if (state) state.cancelled = true;
+      process.stderr.write(`cancelled ${message.id}\n`);
       return;
     }
     case 'shutdown':

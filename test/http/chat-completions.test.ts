@@ -1,0 +1,145 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { isAlive } from '../../src/process/process-table.js';
+import { startGateway, type Gateway } from '../support/start-gateway.js';
+
+const gateways: Gateway[] = [];
+const start = async (...args: Parameters<typeof startGateway>) => {
+  const gateway = await startGateway(...args);
+  gateways.push(gateway);
+  return gateway;
+};
+afterEach(async () => {
+  await Promise.all(gateways.splice(0).map((g) => g.shutdown()));
+});
+
+describe('POST /v1/chat/completions through the reference worker (official openai SDK)', () => {
+  it('answers a non-streaming completion with usage', async () => {
+    const g = await start();
+    const completion = await g.client().chat.completions.create({
+      model: 'lifeguard-reference',
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'hello lifeguard' },
+      ],
+    });
+    expect(completion.object).toBe('chat.completion');
+    expect(completion.model).toBe('lifeguard-reference');
+    expect(completion.choices[0]).toMatchObject({ index: 0, message: { role: 'assistant', content: 'Echo: hello lifeguard' }, finish_reason: 'stop' });
+    expect(completion.usage!.completion_tokens).toBe(3);
+    expect(completion.usage!.total_tokens).toBe(completion.usage!.prompt_tokens + 3);
+  });
+
+  it('streams chat.completion.chunk events ending in [DONE], with usage when include_usage is set', async () => {
+    const g = await start();
+    const stream = await g.client().chat.completions.create({
+      model: 'lifeguard-reference',
+      messages: [{ role: 'user', content: 'stream these words' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.every((c) => c.object === 'chat.completion.chunk')).toBe(true);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Echo: stream these words');
+    expect(chunks[0]!.choices[0]!.delta.role).toBe('assistant');
+    expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe('stop');
+    expect(chunks.at(-1)!.choices).toEqual([]);
+    expect(chunks.at(-1)!.usage).toMatchObject({ completion_tokens: 4 });
+  });
+
+  it('the raw stream ends with data: [DONE]', async () => {
+    const g = await start();
+    const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: 'raw' }], stream: true });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const text = await response.text();
+    expect(text.trim().endsWith('data: [DONE]')).toBe(true);
+    expect(text).not.toContain('"usage"');
+  });
+
+  it('lists the models the workers serve', async () => {
+    const g = await start();
+    await g.waitForState('healthy');
+    const models = await g.client().models.list();
+    expect(models.data.map((m) => m.id)).toEqual(['lifeguard-reference']);
+  });
+
+  it('every response carries an X-Request-Id', async () => {
+    const g = await start();
+    expect((await g.get('/health')).headers.get('x-request-id')).toBeTruthy();
+  });
+});
+
+describe('a worker that dies mid-request', () => {
+  it('a request with no byte sent yet is re-dispatched and succeeds on the restarted worker', async () => {
+    const g = await start();
+    await g.waitForState('healthy');
+    const firstPid = g.supervisor.pid('w1')!;
+    const pending = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:800]] x' }] });
+    await g.waitFor((s) => s.context.inFlight === 1);
+    process.kill(firstPid, 'SIGKILL');
+    const completion = await pending;
+    expect(completion.choices[0]!.message.content).toBe('Echo: x');
+    expect(g.supervisor.pid('w1')).not.toBe(firstPid);
+    expect(g.snapshotOf().context.crashCount).toBe(1);
+  });
+
+  it('a stream that has not sent a byte yet is re-dispatched too', async () => {
+    const g = await start();
+    await g.waitForState('healthy');
+    const firstPid = g.supervisor.pid('w1')!;
+    const streamPromise = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:800]] nothing yet' }], stream: true });
+    await g.waitFor((s) => s.context.inFlight === 1);
+    process.kill(firstPid, 'SIGKILL');
+    let text = '';
+    for await (const chunk of await streamPromise) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('Echo: nothing yet');
+    expect(g.snapshotOf().context).toMatchObject({ crashCount: 1, run: 2 });
+  });
+
+  it('a stream already started ends with an error event, not a hang', async () => {
+    const g = await start();
+    await g.waitForState('healthy');
+    const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[crash-mid:9]] half an answer' }], stream: true });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toContain('"content":"Echo: "');
+    const events = text.trim().split('\n\n');
+    expect(JSON.parse(events.at(-1)!.replace(/^data: /, ''))).toMatchObject({ error: { code: 'worker_crashed', type: 'server_error' } });
+    expect(text).not.toContain('[DONE]');
+  });
+
+  it('the SDK surfaces the mid-stream error as an exception', async () => {
+    const g = await start();
+    const stream = await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[crash-mid:9]] half' }], stream: true });
+    const seen: string[] = [];
+    await expect(
+      (async () => {
+        for await (const chunk of stream) seen.push(chunk.choices[0]?.delta.content ?? '');
+      })(),
+    ).rejects.toThrow(/Worker w1 exited/);
+    expect(seen).toEqual(['Echo: ']);
+  });
+
+  it('a client that disconnects mid-stream cancels the request at the worker, which keeps serving', async () => {
+    const g = await start();
+    await g.waitForState('healthy');
+    const controller = new AbortController();
+    const response = await fetch(`${g.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: '[[slow:300]] one two three four five six' }], stream: true }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await g.waitFor((s) => s.context.inFlight === 0);
+    await g.waitFor(() => g.logs.some((line) => /\[STDERR\] cancelled [0-9a-f-]{36}/.test(line)));
+    const pid = g.supervisor.pid('w1')!;
+    const completion = await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'next' }] });
+    expect(completion.choices[0]!.message.content).toBe('Echo: next');
+    expect(g.supervisor.pid('w1')).toBe(pid);
+    expect(isAlive(pid)).toBe(true);
+    expect(g.snapshotOf().context.crashCount).toBe(0);
+  });
+});
