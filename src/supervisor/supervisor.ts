@@ -42,6 +42,9 @@ interface SupervisedWorker {
   actor: Actor<WorkerMachine>;
   runtime: WorkerRuntime;
   state: string | null;
+  /** Requests this supervisor has handed to the worker and not yet seen end. Counted here, not
+   * read from the machine: the router may claim slots while the actor is still processing. */
+  leases: number;
   accepting(): boolean;
   unavailable(): boolean;
   inFlight(): number;
@@ -82,16 +85,18 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       },
     });
     const snap = () => actor.getSnapshot();
-    return {
+    const worker: SupervisedWorker = {
       id,
       actor,
       runtime,
       state: null,
+      leases: 0,
       accepting: () => snap().hasTag('accepting'),
       unavailable: () => snap().hasTag('unavailable'),
-      inFlight: () => snap().context.inFlight,
+      inFlight: () => worker.leases,
       maxConcurrency: () => snap().context.maxConcurrency,
     };
+    return worker;
   });
 
   const router = createRouter(workers, { queueSize: config.queueSize, queueWaitMs: config.queueWaitMs });
@@ -138,10 +143,12 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     const finish = (ok: boolean) => {
       if (finished) return;
       finished = true;
+      worker.leases -= 1;
       if (!ok) stats.totalErrors += 1;
       const snapshot = worker.actor.getSnapshot();
       if (snapshot.context.run === run && snapshot.status === 'active') worker.actor.send({ type: 'request.finished', requestId });
       publish({ type: 'request.done', workerId: worker.id, durationMs: Date.now() - started, ok, snapshot: worker.actor.getSnapshot() });
+      router.pump();
     };
     try {
       const session = worker.runtime.session(run);
@@ -168,6 +175,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       let worker: SupervisedWorker;
       try {
         worker = await router.acquire((chosen) => {
+          chosen.leases += 1;
           run = chosen.actor.getSnapshot().context.run;
           chosen.actor.send({ type: 'request.started', requestId });
         }, signal);
