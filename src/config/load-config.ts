@@ -109,6 +109,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
+    const unknown = /Unknown option '([^']+)'/.exec((error as Error).message);
+    if (unknown) throw new ConfigError([`arguments: unknown flag ${unknown[1]} (the flags are listed in the README's configuration table)`]);
     throw new ConfigError([`arguments: ${(error as Error).message}`]);
   }
   const dashDash = argv.indexOf('--');

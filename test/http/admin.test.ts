@@ -1,0 +1,74 @@
+import { createActor } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { workerMachine } from '../../machines/worker-machine.js';
+import { createApp, type AppDeps } from '../../src/http/app.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { NotFoundError } from '../../src/errors.js';
+
+// The admin API against an idle machine: app.request(), no port, no process.
+function appWith(options: { adminToken?: string | null; address?: string }) {
+  const actor = createActor(workerMachine, { input: { workerId: 'w1' } });
+  const commands: string[] = [];
+  const supervisor: AppDeps['supervisor'] = {
+    dispatch: () => Promise.reject(new Error('not used')),
+    snapshots: () => [{ id: 'w1', snapshot: actor.getSnapshot() }],
+    stats: () => ({ totalRequests: 0, totalErrors: 0, queueDepth: 0, startedAt: Date.now() }),
+    command: (id, command) => {
+      if (id !== 'w1') throw new NotFoundError(`No worker with id "${id}" (workers: w1)`);
+      commands.push(command);
+      return actor.getSnapshot();
+    },
+  };
+  const app = createApp({
+    supervisor,
+    apiKey: null,
+    adminToken: options.adminToken ?? null,
+    bodyLimitBytes: 1024,
+    requestTimeoutMs: 1000,
+    logger: silentLogger,
+    isShuttingDown: () => false,
+    clientAddress: () => options.address ?? '127.0.0.1',
+  });
+  return { app, commands };
+}
+
+describe('admin API', () => {
+  it('without an admin token, loopback clients may call it and others get 401', async () => {
+    expect((await appWith({ address: '127.0.0.1' }).app.request('/admin/state')).status).toBe(200);
+    expect((await appWith({ address: '::1' }).app.request('/admin/state')).status).toBe(200);
+    const remote = await appWith({ address: '10.1.2.3' }).app.request('/admin/state');
+    expect(remote.status).toBe(401);
+    expect(await remote.json()).toMatchObject({ error: { message: 'Admin calls are allowed from loopback only when no admin token is configured' } });
+  });
+
+  it('with an admin token, the bearer token is required even from loopback', async () => {
+    const { app } = appWith({ adminToken: 'admin-secret' });
+    expect((await app.request('/admin/state')).status).toBe(401);
+    expect((await app.request('/admin/state', { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    expect((await app.request('/admin/state', { headers: { authorization: 'Bearer admin-secret' } })).status).toBe(200);
+  });
+
+  it('GET /admin/state returns the snapshots and the machine definition', async () => {
+    const body = (await (await appWith({}).app.request('/admin/state')).json()) as Record<string, any>;
+    expect(body.workers[0]).toMatchObject({ id: 'w1', value: { starting: 'spawning' }, tags: ['waiting'] });
+    expect(body.machine.definition.id).toBe('worker');
+    expect(body.machine.mermaid).toContain('stateDiagram-v2');
+  });
+
+  it.each(['restart', 'drain', 'recover'])('POST /admin/workers/w1/%s is passed to the supervisor (202)', async (command) => {
+    const { app, commands } = appWith({});
+    const response = await app.request(`/admin/workers/w1/${command}`, { method: 'POST' });
+    expect(response.status).toBe(202);
+    expect(commands).toEqual([command]);
+  });
+
+  it('an unknown command or worker is a 404 naming it', async () => {
+    const { app } = appWith({});
+    const unknownCommand = await app.request('/admin/workers/w1/explode', { method: 'POST' });
+    expect(unknownCommand.status).toBe(404);
+    expect(await unknownCommand.json()).toMatchObject({ error: { message: 'Unknown admin command "explode" (known: restart, drain, recover)' } });
+    const unknownWorker = await app.request('/admin/workers/w9/restart', { method: 'POST' });
+    expect(unknownWorker.status).toBe(404);
+    expect(await unknownWorker.json()).toMatchObject({ error: { message: 'No worker with id "w9" (workers: w1)' } });
+  });
+});
