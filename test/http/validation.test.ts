@@ -15,7 +15,8 @@ const auth = { authorization: 'Bearer sk-test-key' };
 
 describe('client auth', () => {
   it('401 without the key, and with a wrong one, in OpenAI error shape', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 'sk-test-key' }]) {
+    const attempts: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong' }, { authorization: 'sk-test-key' }];
+    for (const headers of attempts) {
       const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }, headers);
       expect(response.status).toBe(401);
       expect(await response.json()).toMatchObject({ error: { type: 'authentication_error', code: 'invalid_api_key' } });

@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { configKeys, envOf, flagOf } from '../src/config/config-keys.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+describe('README', () => {
+  it('documents every configuration key with its flag, variable and default', () => {
+    for (const spec of configKeys) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${spec.key}\` |`));
+      expect(row, spec.key).toBeDefined();
+      expect(row).toContain(`\`${flagOf(spec.key)}\``);
+      expect(row).toContain(`\`${envOf(spec.key)}\``);
+      expect(row).toContain(spec.default === null ? '—' : `\`${spec.default}\``);
+    }
+  });
+
+  it('has the two set-up commands and links the generated statechart', () => {
+    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm ci && npm test');
+    expect(readme).toContain('(visualizations/worker-machine.svg)');
+  });
+});
