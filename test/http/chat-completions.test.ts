@@ -143,3 +143,22 @@ describe('a worker that dies mid-request', () => {
     expect(g.snapshotOf().context.crashCount).toBe(0);
   });
 });
+
+describe('request timeout', () => {
+  it('a request that outlives request_timeout_ms gets 504 request_timeout', async () => {
+    const g = await start({ flags: ['--request-timeout-ms', '300'] });
+    const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[wait:3000]] too slow' }] });
+    expect(response.status).toBe(504);
+    expect(await response.json()).toMatchObject({ error: { code: 'request_timeout', message: 'The request took longer than 300 ms' } });
+    await g.waitFor((s) => s.context.inFlight === 0);
+  });
+
+  it('a stream that outlives it ends with a request_timeout error event', async () => {
+    const g = await start({ flags: ['--request-timeout-ms', '500'] });
+    const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[slow:400]] one two three four' }], stream: true });
+    const text = await response.text();
+    expect(text).toContain('"content":"Echo: "');
+    expect(text).toContain('"code":"request_timeout"');
+    expect(text).not.toContain('[DONE]');
+  });
+});
