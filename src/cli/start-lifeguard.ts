@@ -6,7 +6,10 @@ import { defaultPolicy } from '../../machines/policy/policy.js';
 import type { LifeguardConfig } from '../config/load-config.js';
 import { createJsonlDriver } from '../drivers/jsonl/jsonl-driver.js';
 import { createApp } from '../http/app.js';
+import { attachAuditTrail } from '../observability/audit-trail.js';
 import { attachLifecycleLog } from '../observability/lifecycle-log.js';
+import { startSkyInspector } from '../observability/inspector.js';
+import { createMetrics } from '../observability/metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { referenceWorkerPath } from '../reference-worker.js';
 import { createSupervisor } from '../supervisor/supervisor.js';
@@ -49,6 +52,7 @@ export interface RunningLifeguard {
 
 // Config → lock → supervisor → app → listening server. Rejects (after cleaning up) if any step fails.
 export async function startLifeguard(config: LifeguardConfig, logger: Logger = createLogger(config.logFormat)): Promise<RunningLifeguard> {
+  const inspect = config.inspect ? await startSkyInspector(logger) : null;
   const lock = acquireLock(config.lockFile);
   const spawn = workerSpawn(config);
   const supervisor = createSupervisor({
@@ -58,11 +62,15 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     queueSize: config.queueSize,
     queueWaitMs: config.queueWaitMs,
     logger,
+    ...(inspect ? { inspect } : {}),
   });
   attachLifecycleLog(supervisor, logger);
+  const audit = config.auditFile ? attachAuditTrail(supervisor, config.auditFile, logger) : null;
+  const metrics = createMetrics(supervisor);
   let shuttingDown = false;
   const app = createApp({
     supervisor,
+    metrics,
     apiKey: config.apiKey,
     adminToken: config.adminToken,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -119,6 +127,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
         server.close(() => resolve());
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
+      await audit?.close();
       lock.release();
       logger.log('INFO', 'lifeguard stopped: every worker process has ended');
     })());

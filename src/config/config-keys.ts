@@ -1,11 +1,11 @@
 // Every setting of SPEC §8: the config-file key; the flag is --key-with-dashes, the environment
 // variable LIFEGUARD_KEY_IN_CAPITALS. Precedence: flag > env > file > default.
-export type KeyType = 'port' | 'int' | 'string' | 'choice';
+export type KeyType = 'port' | 'int' | 'string' | 'choice' | 'bool';
 
 export interface KeySpec {
   key: string;
   type: KeyType;
-  default: number | string | null;
+  default: number | string | boolean | null;
   /** Smallest accepted integer. */
   min?: number;
   choices?: readonly string[];
@@ -21,6 +21,7 @@ export const configKeys = [
   { key: 'admin_token', type: 'string', default: null, description: 'bearer token for /admin/* (unset: loopback clients only)' },
   { key: 'log_format', type: 'choice', default: 'text', choices: ['text', 'json'], description: 'log line format' },
   { key: 'audit_file', type: 'string', default: null, description: 'append one JSON object per lifecycle event to this file' },
+  { key: 'inspect', type: 'bool', default: false, description: "send the actors' events to Stately's inspector (needs internet; context sanitised)" },
   { key: 'startup_timeout_ms', type: 'int', default: 30_000, min: 1, description: 'no ready signal in time → crash' },
   { key: 'verify_timeout_ms', type: 'int', default: 10_000, min: 1, description: 'the verification probe must answer within this' },
   { key: 'backoff_base_ms', type: 'int', default: 1000, min: 0, description: 'crash backoff base (base · 2^(n−1))' },

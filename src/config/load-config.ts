@@ -14,6 +14,7 @@ export interface LifeguardConfig {
   adminToken: string | null;
   logFormat: 'text' | 'json';
   auditFile: string | null;
+  inspect: boolean;
   startupTimeoutMs: number;
   verifyTimeoutMs: number;
   backoffBaseMs: number;
@@ -60,12 +61,19 @@ function describeExpected(spec: KeySpec): string {
       return `an integer ≥ ${spec.min ?? 0}`;
     case 'choice':
       return `one of ${spec.choices!.join(', ')}`;
+    case 'bool':
+      return 'true or false';
     default:
       return 'a non-empty string';
   }
 }
 
-function coerce(spec: KeySpec, raw: unknown): { ok: true; value: number | string } | { ok: false } {
+function coerce(spec: KeySpec, raw: unknown): { ok: true; value: number | string | boolean } | { ok: false } {
+  if (spec.type === 'bool') {
+    if (raw === true || raw === 'true' || raw === '1') return { ok: true, value: true };
+    if (raw === false || raw === 'false' || raw === '0') return { ok: true, value: false };
+    return { ok: false };
+  }
   if (spec.type === 'port' || spec.type === 'int') {
     const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
     if (!/^-?\d+$/.test(text)) return { ok: false };
@@ -102,7 +110,7 @@ function readConfigFile(path: string): Record<string, unknown> {
 // ConfigError listing every bad value.
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): LifeguardConfig {
   const options = Object.fromEntries([
-    ...configKeys.map((spec) => [flagOf(spec.key).slice(2), { type: 'string' as const }]),
+    ...configKeys.map((spec) => [flagOf(spec.key).slice(2), { type: spec.type === 'bool' ? ('boolean' as const) : ('string' as const) }]),
     ['config', { type: 'string' as const }],
   ]);
   let parsed: ReturnType<typeof parseArgs>;
@@ -117,8 +125,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (parsed.positionals.length > 0 && dashDash === -1) {
     throw new ConfigError([`arguments: unexpected "${parsed.positionals[0]}"; put the worker command after --`]);
   }
-  const flags = parsed.values as Record<string, string | undefined>;
-  const configPath = flags.config ?? env.LIFEGUARD_CONFIG;
+  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  const configPath = (flags.config as string | undefined) ?? env.LIFEGUARD_CONFIG;
   const file = configPath ? readConfigFile(configPath) : {};
 
   const problems: string[] = [];

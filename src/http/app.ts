@@ -6,13 +6,19 @@ import { BodyTooLargeError, NotFoundError, UnauthorizedError, type LifeguardErro
 import { healthView } from '../observability/health-view.js';
 import type { Logger } from '../observability/logger.js';
 import type { Supervisor, WorkerCommand } from '../supervisor/supervisor.js';
+import type { Metrics } from '../observability/metrics.js';
 import { machineToMermaid } from '../viz/machine-to-mermaid.js';
+import { statechartSvg } from '../viz/statechart-svg.js';
+import { streamAdminEvents } from './admin-events.js';
+import { uiPage } from './ui-page.js';
 import { bearerMatches, isLoopback } from './auth.js';
 import { handleChatCompletion } from './chat-completions.js';
 import { respondWithError } from './openai-errors.js';
 
 export interface AppDeps {
-  supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'stats' | 'command'>;
+  supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'stats' | 'command' | 'subscribe'>;
+  /** Prometheus metrics (GET /metrics); absent → 404. */
+  metrics?: Metrics;
   apiKey: string | null;
   adminToken: string | null;
   bodyLimitBytes: number;
@@ -47,6 +53,17 @@ export function createApp(deps: AppDeps): Hono {
       throw new UnauthorizedError('Missing or invalid API key: send Authorization: Bearer <key>');
     }
     await next();
+  });
+
+  app.use('/v1/chat/completions', async (c, next) => {
+    const started = performance.now();
+    const observe = () => deps.metrics?.observeRequest(c.res.status, (performance.now() - started) / 1000);
+    await next();
+    const body = c.res.body;
+    if (!deps.metrics) return;
+    if (!body || !c.res.headers.get('content-type')?.includes('text/event-stream')) return observe();
+    // A stream's duration runs to its last byte.
+    c.res = new Response(body.pipeThrough(new TransformStream({ flush: observe })), c.res);
   });
 
   app.post(
@@ -86,6 +103,16 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ ready }, ready ? 200 : 503);
   });
 
+  app.get('/metrics', async (c) => {
+    if (!deps.metrics) throw new NotFoundError('Metrics are not enabled');
+    return c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
+  });
+
+  let svg: Promise<string> | null = null;
+  app.get('/ui', (c) => c.html(uiPage));
+  app.get('/favicon.ico', (c) => c.body(null, 204));
+  app.get('/ui/statechart.svg', async (c) => c.body(await (svg ??= statechartSvg(workerMachine)), 200, { 'content-type': 'image/svg+xml' }));
+
   app.use('/admin/*', async (c, next) => {
     const allowed = deps.adminToken
       ? bearerMatches(c.req.header('authorization'), deps.adminToken)
@@ -109,6 +136,7 @@ export function createApp(deps: AppDeps): Hono {
       machine: { definition: workerMachine.definition, mermaid },
     }),
   );
+  app.get('/admin/events', (c) => streamAdminEvents(c, deps.supervisor));
   app.post('/admin/workers/:id/:command', (c) => {
     const command = c.req.param('command') as WorkerCommand;
     if (!COMMANDS.includes(command)) throw new NotFoundError(`Unknown admin command "${command}" (known: ${COMMANDS.join(', ')})`);

@@ -44,6 +44,9 @@ export function logLifecycle(event: SupervisorEvent, logger: Logger): void {
       }
       return;
     }
+    case 'ready':
+      logger.log('INFO', `${event.workerId} pid ${event.pid} ready (models: ${event.models.join(', ') || 'none'})`, { worker: event.workerId, pid: event.pid });
+      return;
     case 'snapshot':
       return;
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createActor, type Actor, type SnapshotFrom } from 'xstate';
+import { createActor, type Actor, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
 import type { LifecyclePolicy } from '../../machines/policy/policy.js';
 import { workerMachine, type WorkerMachine } from '../../machines/worker-machine.js';
 import type { WorkerEmitted } from '../../machines/worker-types.js';
@@ -18,15 +18,19 @@ export interface SupervisorConfig {
   memoryPollMs?: number;
   activityThrottleMs?: number;
   logger?: Logger;
+  /** An XState inspector (--inspect): sees every actor event of every worker. */
+  inspect?: InspectionObserver;
 }
 
 export type WorkerSnapshot = SnapshotFrom<WorkerMachine>;
+export type InspectionObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
 export type SupervisorEvent =
   | { type: 'transition'; workerId: string; from: string | null; to: string; snapshot: WorkerSnapshot }
   | { type: 'snapshot'; workerId: string; snapshot: WorkerSnapshot }
   | { type: 'lifecycle'; workerId: string; event: WorkerEmitted }
   | { type: 'spawned'; workerId: string; pid: number; run: number }
+  | { type: 'ready'; workerId: string; pid: number | null; run: number; models: string[] }
   | { type: 'request.done'; workerId: string; durationMs: number; ok: boolean; snapshot: WorkerSnapshot };
 
 export interface Dispatch {
@@ -75,6 +79,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       memoryPollMs: config.memoryPollMs ?? 1000,
       activityThrottleMs: config.activityThrottleMs ?? Math.min(1000, Math.max(10, config.policy.wedgeTimeoutMs / 10)),
       onSpawned: (pid, run) => publish({ type: 'spawned', workerId: id, pid, run }),
+      onReady: (info, pid, run) => publish({ type: 'ready', workerId: id, pid, run, models: info.models }),
     });
     const actor = createActor(machine.provide({ actors: runtime.actors }), {
       input: {
@@ -83,6 +88,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
         seed: Math.floor(Math.random() * 2 ** 31),
         workerCount: config.workers,
       },
+      ...(config.inspect ? { inspect: config.inspect } : {}),
     });
     const snap = () => actor.getSnapshot();
     const worker: SupervisedWorker = {

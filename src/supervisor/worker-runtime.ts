@@ -1,7 +1,7 @@
 import { fromCallback, fromPromise } from 'xstate';
 import type { AnyEventObject } from 'xstate';
 import type { ProbeActorInput, ProcessActorInput, StopperActorInput, WorkerEvent } from '../../machines/worker-types.js';
-import type { Driver, WorkerSession } from '../drivers/driver.js';
+import type { Driver, ReadyInfo, WorkerSession } from '../drivers/driver.js';
 import type { Logger } from '../observability/logger.js';
 import { toWorkerExit } from '../process/exit-payload.js';
 import { treeMemoryBytes } from '../process/process-table.js';
@@ -16,8 +16,9 @@ export interface WorkerRuntimeOptions {
   memoryPollMs: number;
   /** At most one `worker.output` per this many ms reaches the machine. */
   activityThrottleMs: number;
-  /** Told when a process is spawned (for the audit trail and the logs). */
+  /** Told when a process is spawned and when it says ready (for the audit trail and the logs). */
   onSpawned?: (pid: number, run: number) => void;
+  onReady?: (info: ReadyInfo, pid: number | null, run: number) => void;
 }
 
 interface LiveRun {
@@ -53,7 +54,11 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
     const session = driver.attach(process, {
       workerId,
       logger,
-      ready: (info) => send({ ...info, type: 'worker.ready' }),
+      ready: (info) => {
+        if (disposed) return;
+        options.onReady?.(info, process.pid, input.run);
+        send({ ...info, type: 'worker.ready' });
+      },
       activity: () => {
         const now = Date.now();
         if (now - lastActivity < options.activityThrottleMs) return;

@@ -65,6 +65,19 @@ function allTransitions(node: AnyStateNode): Transition[] {
   return [...[...node.transitions.values()].flat(), ...(node.always ?? [])];
 }
 
+// Several transitions between the same two states become one arrow listing them all, so the
+// diagram stays readable (the worker's exits alone are four guarded transitions per running state).
+function mergeParallelEdges(edges: string[]): string[] {
+  const merged = new Map<string, string[]>();
+  for (const edge of edges) {
+    const [arrow, label] = edge.split(': ', 2) as [string, string | undefined];
+    const labels = merged.get(arrow) ?? [];
+    if (label !== undefined) labels.push(label);
+    merged.set(arrow, labels);
+  }
+  return [...merged].map(([arrow, labels]) => (labels.length ? `${arrow}: ${labels.join(' | ')}` : arrow));
+}
+
 // The statechart as Mermaid stateDiagram-v2, walked from the state nodes themselves so that
 // `always` and delayed transitions, which the definition JSON leaves out, are drawn too.
 export function machineToMermaid(machine: AnyStateMachine): string {
@@ -82,9 +95,9 @@ export function machineToMermaid(machine: AnyStateMachine): string {
     const children = Object.values(node.states) as AnyStateNode[];
     if (children.length) {
       lines.push(`${indent}state ${id} {`);
+      children.forEach((child) => declare(child, `${indent}  `));
       const initial = node.initial?.target[0];
       if (initial) lines.push(`${indent}  [*] --> ${mermaidId(initial)}`);
-      children.forEach((child) => declare(child, `${indent}  `));
       lines.push(`${indent}}`);
     }
     if (node.type === 'final') edges.push(`${id} --> [*]`);
@@ -99,9 +112,9 @@ export function machineToMermaid(machine: AnyStateMachine): string {
     }
   };
 
+  topLevel.forEach((node) => declare(node, '  '));
   const initial = root.initial?.target[0];
   if (initial) lines.push(`  [*] --> ${mermaidId(initial)}`);
-  topLevel.forEach((node) => declare(node, '  '));
   // Transitions on the root apply in every state: drawn from each top-level state they can leave.
   for (const transition of allTransitions(root)) {
     for (const target of transition.target ?? []) {
@@ -112,5 +125,5 @@ export function machineToMermaid(machine: AnyStateMachine): string {
       }
     }
   }
-  return `${[...lines, ...edges.map((edge) => `  ${edge}`)].join('\n')}\n`;
+  return `${[...lines, ...mergeParallelEdges(edges).map((edge) => `  ${edge}`)].join('\n')}\n`;
 }

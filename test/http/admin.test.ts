@@ -13,6 +13,7 @@ function appWith(options: { adminToken?: string | null; address?: string }) {
     dispatch: () => Promise.reject(new Error('not used')),
     snapshots: () => [{ id: 'w1', snapshot: actor.getSnapshot() }],
     stats: () => ({ totalRequests: 0, totalErrors: 0, queueDepth: 0, startedAt: Date.now() }),
+    subscribe: () => () => undefined,
     command: (id, command) => {
       if (id !== 'w1') throw new NotFoundError(`No worker with id "${id}" (workers: w1)`);
       commands.push(command);

@@ -1,0 +1,55 @@
+import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { healthView } from '../observability/health-view.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+
+type Source = Pick<Supervisor, 'snapshots' | 'stats' | 'subscribe'>;
+
+const HEALTH_EVERY_MS = 250;
+
+function health(source: Source) {
+  return healthView({ workers: source.snapshots(), stats: source.stats(), gatewayRssBytes: process.memoryUsage().rss, now: Date.now() }).body;
+}
+
+function states(source: Source) {
+  return source.snapshots().map(({ id, snapshot }) => ({ id, value: snapshot.value, tags: [...snapshot.tags] }));
+}
+
+// GET /admin/events: the current snapshot of every worker first (a late subscriber is in sync), then
+// every transition as it happens and the health figures at most every 250 ms while anything changes.
+export function streamAdminEvents(c: Context, source: Source): Response {
+  return streamSSE(c, async (stream) => {
+    let id = 0;
+    const send = (event: string, data: unknown) => stream.writeSSE({ event, data: JSON.stringify(data), id: String(++id) });
+    await send('snapshot', { workers: states(source), health: health(source) });
+    let healthTimer: NodeJS.Timeout | null = null;
+    const queue: Array<() => Promise<void>> = [];
+    let writing = Promise.resolve();
+    const enqueue = (write: () => Promise<void>) => {
+      queue.push(write);
+      writing = writing.then(() => queue.shift()?.()).catch(() => undefined);
+    };
+    const unsubscribe = source.subscribe((event) => {
+      if (event.type === 'transition') {
+        const { context } = event.snapshot;
+        const payload = {
+          worker: event.workerId,
+          from: event.from,
+          to: event.to,
+          value: event.snapshot.value,
+          reason: context.reason,
+          restart_reason: context.restartReason,
+          at: new Date().toISOString(),
+        };
+        enqueue(() => send('transition', payload));
+      }
+      healthTimer ??= setTimeout(() => {
+        healthTimer = null;
+        enqueue(() => send('health', { workers: states(source), health: health(source) }));
+      }, HEALTH_EVERY_MS);
+    });
+    await new Promise<void>((resolve) => stream.onAbort(resolve));
+    unsubscribe();
+    if (healthTimer) clearTimeout(healthTimer);
+  });
+}

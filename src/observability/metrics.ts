@@ -1,0 +1,116 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Supervisor } from '../supervisor/supervisor.js';
+import { topLevelState } from '../supervisor/supervisor.js';
+
+export const WORKER_STATES = ['starting', 'healthy', 'draining', 'restarting', 'recovering', 'offline', 'stopped'] as const;
+
+type MetricsSource = Pick<Supervisor, 'snapshots' | 'stats' | 'subscribe'>;
+
+// The §7 metrics on a registry of their own (so several lifeguards can live in one process, as in
+// tests); gauges read the snapshots at scrape time, counters follow the supervisor's events.
+export function createMetrics(supervisor: MetricsSource) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  new Gauge({
+    name: 'lifeguard_worker_state',
+    help: 'The current lifecycle state of each worker (1 for exactly one state per worker)',
+    labelNames: ['worker', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { id, snapshot } of supervisor.snapshots()) {
+        const current = topLevelState(snapshot);
+        for (const state of WORKER_STATES) this.set({ worker: id, state }, state === current ? 1 : 0);
+      }
+    },
+  });
+  const restarts = new Counter({
+    name: 'lifeguard_restarts_total',
+    help: 'Worker restarts, by reason (crash, clean_exit, proactive, hard_limit, memory, wedge, admin_restart, …)',
+    labelNames: ['worker', 'reason'],
+    registers: [registry],
+  });
+  const exits = new Counter({
+    name: 'lifeguard_worker_exits_total',
+    help: 'Worker process exits, by class (clean, crash, requested)',
+    labelNames: ['worker', 'class'],
+    registers: [registry],
+  });
+  const requests = new Counter({
+    name: 'lifeguard_requests_total',
+    help: 'Chat completion requests, by HTTP status code',
+    labelNames: ['code'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'lifeguard_request_duration_seconds',
+    help: 'Chat completion duration from request to the last byte of the response',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'lifeguard_queue_depth',
+    help: 'Requests waiting for a worker',
+    registers: [registry],
+    collect() {
+      this.set(supervisor.stats().queueDepth);
+    },
+  });
+  new Gauge({
+    name: 'lifeguard_in_flight',
+    help: 'Requests being answered by workers',
+    registers: [registry],
+    collect() {
+      this.set(supervisor.snapshots().reduce((n, w) => n + w.snapshot.context.inFlight, 0));
+    },
+  });
+  new Gauge({
+    name: 'lifeguard_context_tokens',
+    help: "Context tokens the worker reported for its current run",
+    labelNames: ['worker'],
+    registers: [registry],
+    collect() {
+      for (const { id, snapshot } of supervisor.snapshots()) this.set({ worker: id }, snapshot.context.usage.tokens);
+    },
+  });
+  new Gauge({
+    name: 'lifeguard_context_ratio',
+    help: 'The higher of tokens/token_limit and turns/turn_limit for the current run (1 = hard restart)',
+    labelNames: ['worker'],
+    registers: [registry],
+    collect() {
+      for (const { id, snapshot } of supervisor.snapshots()) {
+        const { usage, limits } = snapshot.context;
+        const ratios = [limits.tokenLimit > 0 ? usage.tokens / limits.tokenLimit : 0, limits.turnLimit > 0 ? usage.turns / limits.turnLimit : 0];
+        this.set({ worker: id }, Math.max(...ratios));
+      }
+    },
+  });
+  new Gauge({
+    name: 'lifeguard_worker_rss_bytes',
+    help: "The worker process tree's RssAnon + RssShmem",
+    labelNames: ['worker'],
+    registers: [registry],
+    collect() {
+      for (const { id, snapshot } of supervisor.snapshots()) this.set({ worker: id }, snapshot.context.rssBytes ?? 0);
+    },
+  });
+
+  supervisor.subscribe((event) => {
+    if (event.type !== 'lifecycle') return;
+    const e = event.event;
+    if (e.type === 'run.began' && e.restartCount > 0) restarts.inc({ worker: event.workerId, reason: e.reason });
+    if (e.type === 'exit.recorded') exits.inc({ worker: event.workerId, class: e.exit.class });
+  });
+
+  return {
+    registry,
+    observeRequest(code: number, seconds: number): void {
+      requests.inc({ code: String(code) });
+      duration.observe(seconds);
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
