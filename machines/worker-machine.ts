@@ -210,8 +210,17 @@ export const workerMachine = setup({
       reason: 'recover' as const,
       restartReason: 'recover' as const,
     }),
-    recordContext: assign(({ event }) =>
-      event.type === 'context.reported' ? { usage: { tokens: event.tokens, turns: event.turns } } : {},
+    // A driver may learn the limits only from its first answer (Claude Code's contextWindow).
+    recordContext: assign(({ context, event }) =>
+      event.type === 'context.reported'
+        ? {
+            usage: { tokens: event.tokens, turns: event.turns },
+            limits: {
+              tokenLimit: event.limits?.tokenLimit ?? context.limits.tokenLimit,
+              turnLimit: event.limits?.turnLimit ?? context.limits.turnLimit,
+            },
+          }
+        : {},
     ),
     startRequest: assign(({ context }) => ({ inFlight: context.inFlight + 1 })),
     finishRequest: assign(({ context }) => ({ inFlight: Math.max(0, context.inFlight - 1) })),

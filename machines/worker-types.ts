@@ -91,7 +91,7 @@ export type WorkerEvent =
     }
   | ({ type: 'worker.exited' } & WorkerExit)
   | { type: 'worker.output' }
-  | { type: 'context.reported'; tokens: number; turns: number }
+  | { type: 'context.reported'; tokens: number; turns: number; limits?: Partial<WorkerLimits> }
   | { type: 'request.started'; requestId: string }
   | { type: 'request.finished'; requestId: string }
   | { type: 'memory.sampled'; rssBytes: number; at: number }

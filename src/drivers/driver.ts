@@ -23,6 +23,8 @@ export interface Usage {
 export interface ContextReport {
   tokens: number;
   turns: number;
+  /** Limits the worker revealed with this answer (e.g. Claude Code's context window). */
+  limits?: { tokenLimit?: number; turnLimit?: number };
 }
 
 export type AnswerEvent =
@@ -58,6 +60,7 @@ export interface WorkerSession {
 
 export interface Driver {
   readonly name: string;
-  spawnSpec(): SpawnSpec;
+  /** May be async: openai-http picks a free port for each spawn. */
+  spawnSpec(): SpawnSpec | Promise<SpawnSpec>;
   attach(process: WorkerProcess, hooks: SessionHooks): WorkerSession;
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import { toWorkerExit } from '../process/exit-payload.js';
 import { treeMemoryBytes } from '../process/process-table.js';
 import { stopProcessTree } from '../process/stop-process-tree.js';
-import { spawnWorkerProcess, type WorkerProcess } from '../process/worker-process.js';
+import { spawnWorkerProcess, type SpawnSpec, type WorkerProcess } from '../process/worker-process.js';
 
 export interface WorkerRuntimeOptions {
   workerId: string;
@@ -46,53 +46,74 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
 
   const workerProcess = fromCallback<AnyEventObject, ProcessActorInput>(({ input, sendBack }) => {
     let disposed = false;
+    let dispose: (() => void) | null = null;
     const send = (event: WorkerEvent) => {
       if (!disposed) sendBack(event);
     };
-    const process = spawnWorkerProcess(driver.spawnSpec());
-    let lastActivity = 0;
-    const session = driver.attach(process, {
-      workerId,
-      logger,
-      ready: (info) => {
-        if (disposed) return;
-        options.onReady?.(info, process.pid, input.run);
-        send({ ...info, type: 'worker.ready' });
-      },
-      activity: () => {
-        const now = Date.now();
-        if (now - lastActivity < options.activityThrottleMs) return;
-        lastActivity = now;
-        send({ type: 'worker.output' });
-      },
-      context: (report) => send({ type: 'context.reported', tokens: report.tokens, turns: report.turns }),
-    });
-    const live: LiveRun = { run: input.run, process, session };
-    current = live;
-    let memoryTimer: NodeJS.Timeout | undefined;
-    if (process.pid !== null) {
-      const pid = process.pid;
-      options.onSpawned?.(pid, input.run);
-      send({ type: 'worker.spawned', pid, at: Date.now() });
-      memoryTimer = setInterval(() => {
-        const bytes = treeMemoryBytes(pid);
-        if (bytes !== null && !process.hasExited()) send({ type: 'memory.sampled', rssBytes: bytes, at: Date.now() });
-      }, options.memoryPollMs);
-      memoryTimer.unref();
+
+    const launch = (spec: SpawnSpec) => {
+      const process = spawnWorkerProcess(spec);
+      let lastActivity = 0;
+      const session = driver.attach(process, {
+        workerId,
+        logger,
+        ready: (info) => {
+          if (disposed) return;
+          options.onReady?.(info, process.pid, input.run);
+          send({ ...info, type: 'worker.ready' });
+        },
+        activity: () => {
+          const now = Date.now();
+          if (now - lastActivity < options.activityThrottleMs) return;
+          lastActivity = now;
+          send({ type: 'worker.output' });
+        },
+        context: (report) =>
+          send({ type: 'context.reported', tokens: report.tokens, turns: report.turns, ...(report.limits ? { limits: report.limits } : {}) }),
+      });
+      const live: LiveRun = { run: input.run, process, session };
+      current = live;
+      let memoryTimer: NodeJS.Timeout | undefined;
+      if (process.pid !== null) {
+        const pid = process.pid;
+        options.onSpawned?.(pid, input.run);
+        send({ type: 'worker.spawned', pid, at: Date.now() });
+        memoryTimer = setInterval(() => {
+          const bytes = treeMemoryBytes(pid);
+          if (bytes !== null && !process.hasExited()) send({ type: 'memory.sampled', rssBytes: bytes, at: Date.now() });
+        }, options.memoryPollMs);
+        memoryTimer.unref();
+      }
+      void process.exited.then((facts) => {
+        clearInterval(memoryTimer);
+        const detail = facts.spawnError
+          ? `could not be started (${facts.spawnError})`
+          : `exited (code ${facts.code}, signal ${facts.signal})`;
+        session.close(detail);
+        if (current === live) current = null;
+        send({ type: 'worker.exited', ...toWorkerExit(facts, process.isRequested(), Date.now()) });
+      });
+      dispose = () => {
+        clearInterval(memoryTimer);
+        if (process.pid !== null) track(stopProcessTree(process, options.stopGraceMs));
+      };
+    };
+
+    const failToSpawn = (error: unknown) => {
+      logger.log('ERROR', `cannot prepare the worker command: ${String(error)}`, { worker: workerId });
+      const facts = { code: null, signal: null, spawnError: 'ESPAWNSPEC', runDurationMs: 0 };
+      send({ type: 'worker.exited', ...toWorkerExit(facts, false, Date.now()) });
+    };
+    try {
+      const spec = driver.spawnSpec();
+      if (spec instanceof Promise) spec.then((ready) => !disposed && launch(ready), failToSpawn);
+      else launch(spec);
+    } catch (error) {
+      failToSpawn(error);
     }
-    void process.exited.then((facts) => {
-      clearInterval(memoryTimer);
-      const detail = facts.spawnError
-        ? `could not be started (${facts.spawnError})`
-        : `exited (code ${facts.code}, signal ${facts.signal})`;
-      session.close(detail);
-      if (current === live) current = null;
-      send({ type: 'worker.exited', ...toWorkerExit(facts, process.isRequested(), Date.now()) });
-    });
     return () => {
       disposed = true;
-      clearInterval(memoryTimer);
-      if (process.pid !== null) track(stopProcessTree(process, options.stopGraceMs));
+      dispose?.();
     };
   });
 

@@ -389,3 +389,13 @@ describe('worker machine: operator commands', () => {
     expect(crashBackoffMs(3, defaultPolicy, 0)).toBe(4000);
   });
 });
+
+describe('worker machine: limits learned late', () => {
+  it('a context report may carry the limits (Claude Code reveals its context window with the first answer)', async () => {
+    const h = createHarness();
+    await h.bringUp();
+    h.actor.send({ type: 'context.reported', tokens: 900, turns: 1, limits: { tokenLimit: 1000 } });
+    expect(h.context().limits).toEqual({ tokenLimit: 1000, turnLimit: 10 });
+    expect(h.context().restartReason).toBe('proactive');
+  });
+});
