@@ -4,14 +4,13 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { LifecyclePolicy } from '../../machines/policy/policy.js';
 import { defaultPolicy } from '../../machines/policy/policy.js';
 import type { LifeguardConfig } from '../config/load-config.js';
-import { createJsonlDriver } from '../drivers/jsonl/jsonl-driver.js';
+import { createDriver, describeWorker } from '../drivers/create-driver.js';
 import { createApp } from '../http/app.js';
 import { attachAuditTrail } from '../observability/audit-trail.js';
 import { attachLifecycleLog } from '../observability/lifecycle-log.js';
 import { startSkyInspector } from '../observability/inspector.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { referenceWorkerPath } from '../reference-worker.js';
 import { createSupervisor } from '../supervisor/supervisor.js';
 import { acquireLock } from './lock-file.js';
 
@@ -36,11 +35,6 @@ export function policyFrom(config: LifeguardConfig): LifecyclePolicy {
   };
 }
 
-function workerSpawn(config: LifeguardConfig) {
-  const [command, ...args] = config.workerCommand;
-  if (command) return { command, args };
-  return { command: process.execPath, args: [referenceWorkerPath()] };
-}
 
 export interface RunningLifeguard {
   url: string;
@@ -54,10 +48,9 @@ export interface RunningLifeguard {
 export async function startLifeguard(config: LifeguardConfig, logger: Logger = createLogger(config.logFormat)): Promise<RunningLifeguard> {
   const inspect = config.inspect ? await startSkyInspector(logger) : null;
   const lock = acquireLock(config.lockFile);
-  const spawn = workerSpawn(config);
   const supervisor = createSupervisor({
     workers: config.workers,
-    driver: createJsonlDriver({ spawn, maxLineBytes: config.maxLineBytes }),
+    driver: createDriver(config),
     policy: policyFrom(config),
     queueSize: config.queueSize,
     queueWaitMs: config.queueWaitMs,
@@ -99,7 +92,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
   supervisor.start();
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.log('INFO', `lifeguard listening on ${url} with ${config.workers} worker(s): ${[spawn.command, ...spawn.args].join(' ')}`);
+  logger.log('INFO', `lifeguard listening on ${url} with ${config.workers} ${config.driver} worker(s): ${describeWorker(config)}`);
   if (!config.apiKey && !['127.0.0.1', '::1', 'localhost'].includes(config.host)) {
     logger.log('WARN', `listening on ${config.host} without an API key: anyone who can reach it can use the worker (set --api-key)`);
   }

@@ -15,7 +15,9 @@ export interface KeySpec {
 export const configKeys = [
   { key: 'port', type: 'port', default: 8204, description: 'TCP port to listen on (0 = any free port)' },
   { key: 'host', type: 'string', default: '127.0.0.1', description: 'address to bind' },
-  { key: 'driver', type: 'choice', default: 'jsonl', choices: ['jsonl'], description: 'how lifeguard talks to the worker' },
+  { key: 'driver', type: 'choice', default: 'jsonl', choices: ['jsonl', 'claude-code', 'openai-http'], description: 'how lifeguard talks to the worker (SPEC §5)' },
+  { key: 'model', type: 'string', default: null, description: 'claude-code: the --model passed to the CLI (also listed first by /v1/models)' },
+  { key: 'worker_cwd', type: 'string', default: null, description: "the worker's working directory (default: lifeguard's)" },
   { key: 'workers', type: 'int', default: 1, min: 1, description: 'number of supervised workers (SPEC §6)' },
   { key: 'api_key', type: 'string', default: null, description: 'bearer key required on /v1/* (unset: no client auth)' },
   { key: 'admin_token', type: 'string', default: null, description: 'bearer token for /admin/* (unset: loopback clients only)' },

@@ -8,7 +8,9 @@ import { configKeys, envOf, flagOf, type KeySpec } from './config-keys.js';
 export interface LifeguardConfig {
   port: number;
   host: string;
-  driver: 'jsonl';
+  driver: 'jsonl' | 'claude-code' | 'openai-http';
+  model: string | null;
+  workerCwd: string | null;
   workers: number;
   apiKey: string | null;
   adminToken: string | null;
@@ -173,5 +175,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   config.lockFile = (result.lockFile as string | null) ?? join(tmpdir(), `lifeguard-${config.port}.lock`);
   config.workerCommand = workerCommand;
+  if (config.driver === 'openai-http' && !workerCommand.some((arg) => arg.includes('{port}'))) {
+    throw new ConfigError([
+      `driver: openai-http needs a worker command with {port} after -- (got ${workerCommand.length ? JSON.stringify(workerCommand.join(' ')) : 'none'}), e.g. -- llama-server -m model.gguf --port {port}`,
+    ]);
+  }
   return config;
 }

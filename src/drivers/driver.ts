@@ -62,5 +62,5 @@ export interface Driver {
   readonly name: string;
   /** May be async: openai-http picks a free port for each spawn. */
   spawnSpec(): SpawnSpec | Promise<SpawnSpec>;
-  attach(process: WorkerProcess, hooks: SessionHooks): WorkerSession;
+  attach(process: WorkerProcess, hooks: SessionHooks, spec: SpawnSpec): WorkerSession;
 }

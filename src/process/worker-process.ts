@@ -6,6 +6,8 @@ export interface SpawnSpec {
   args: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** The port a server-style worker was told to listen on (openai-http). */
+  port?: number;
 }
 
 /** What the operating system told us about the end of a process: plain facts, no classification. */

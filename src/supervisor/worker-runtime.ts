@@ -54,7 +54,9 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
     const launch = (spec: SpawnSpec) => {
       const process = spawnWorkerProcess(spec);
       let lastActivity = 0;
-      const session = driver.attach(process, {
+      const session = driver.attach(
+        process,
+        {
         workerId,
         logger,
         ready: (info) => {
@@ -70,7 +72,9 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
         },
         context: (report) =>
           send({ type: 'context.reported', tokens: report.tokens, turns: report.turns, ...(report.limits ? { limits: report.limits } : {}) }),
-      });
+        },
+        spec,
+      );
       const live: LiveRun = { run: input.run, process, session };
       current = live;
       let memoryTimer: NodeJS.Timeout | undefined;

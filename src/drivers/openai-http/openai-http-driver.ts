@@ -1,0 +1,153 @@
+import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
+import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
+import { AsyncQueue } from '../../util/async-queue.js';
+import type { AnswerEvent, ChatRequestBody, Driver, SessionHooks, WorkerSession } from '../driver.js';
+import { attachStderrLog } from '../stderr-log.js';
+import { freePort } from './free-port.js';
+import { sseData } from './sse-lines.js';
+
+export interface OpenAIHttpDriverOptions {
+  /** The server command; `{port}` in any argument is replaced by the port lifeguard picked. */
+  command: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  /** How often readiness is polled while the server starts. */
+  readyPollMs?: number;
+}
+
+type Json = Record<string, any>;
+
+// --driver openai-http: a command that starts an OpenAI-compatible server (llama-server, vLLM,
+// Ollama, …) on a port lifeguard chooses; requests are forwarded to it over loopback HTTP.
+export function createOpenAIHttpDriver(options: OpenAIHttpDriverOptions): Driver {
+  if (!options.command.some((arg) => arg.includes('{port}'))) {
+    throw new Error('the openai-http driver needs {port} in the worker command, e.g. -- llama-server --port {port}');
+  }
+  return {
+    name: 'openai-http',
+    async spawnSpec(): Promise<SpawnSpec> {
+      const port = await freePort();
+      const [command, ...args] = options.command.map((arg) => arg.replaceAll('{port}', String(port)));
+      return { command: command!, args, port, ...(options.env ? { env: options.env } : {}), ...(options.cwd ? { cwd: options.cwd } : {}) };
+    },
+    attach(worker, hooks, spec) {
+      return attachHttpSession(worker, hooks, `http://127.0.0.1:${spec.port}`, options.readyPollMs ?? 100);
+    },
+  };
+}
+
+function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: string, pollMs: number): WorkerSession {
+  const { workerId, logger } = hooks;
+  let closed: string | null = null;
+  let served = 0;
+  let tokens = 0;
+  const inFlight = new Set<AbortController>();
+
+  const models = async (signal?: AbortSignal): Promise<string[]> => {
+    const response = await fetch(`${baseUrl}/v1/models`, signal ? { signal } : {});
+    if (!response.ok) throw new Error(`GET /v1/models answered ${response.status}`);
+    const body = (await response.json()) as Json;
+    return Array.isArray(body.data) ? (body.data as Json[]).map((m) => String(m.id)) : [];
+  };
+
+  // Readiness: poll /health, then /v1/models, until the server answers (the machine's startup
+  // timeout bounds how long).
+  void (async () => {
+    while (!closed) {
+      try {
+        const health = await fetch(`${baseUrl}/health`).catch(() => null);
+        if (health && health.status !== 404 && !health.ok) throw new Error(`health ${health.status}`);
+        const offered = await models();
+        hooks.activity();
+        hooks.ready({ models: offered.length ? offered : ['openai-http'], maxConcurrency: 1 });
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+      }
+    }
+  })();
+
+  for (const stream of [worker.stdout]) {
+    stream?.on('data', (chunk: Buffer) => {
+      hooks.activity();
+      for (const line of chunk.toString().split('\n')) if (line.trim()) logger.log('STDERR', line, { worker: workerId, pid: worker.pid, stream: 'stdout' });
+    });
+  }
+  attachStderrLog(worker, hooks);
+
+  const run = async (queue: AsyncQueue<AnswerEvent>, body: ChatRequestBody, controller: AbortController, state: { started: boolean }) => {
+    const response = await fetch(`${baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
+      signal: controller.signal,
+    });
+    if (!response.ok || !response.body) {
+      const text = await response.text().catch(() => '');
+      throw new WorkerRequestError(`The model server answered ${response.status}: ${text.slice(0, 200)}`, response.status >= 500);
+    }
+    let finishReason = 'stop';
+    let usage: Json | null = null;
+    for await (const data of sseData(response.body)) {
+      hooks.activity();
+      if (data === '[DONE]') break;
+      const chunk = JSON.parse(data) as Json;
+      if (chunk.error) throw new WorkerRequestError(`The model server failed the request: ${chunk.error.message ?? 'error'}`, false);
+      const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as Json | undefined) : undefined;
+      const content = choice?.delta?.content;
+      if (typeof content === 'string' && content.length) {
+        state.started = true;
+        queue.push({ type: 'delta', content });
+      }
+      if (choice?.finish_reason) finishReason = String(choice.finish_reason);
+      if (chunk.usage) usage = chunk.usage as Json;
+    }
+    served += 1;
+    const promptTokens = Number(usage?.prompt_tokens ?? 0);
+    const completionTokens = Number(usage?.completion_tokens ?? 0);
+    // A model server is stateless per request: its "context" is what this process has served.
+    tokens += promptTokens + completionTokens;
+    hooks.context({ tokens, turns: served });
+    queue.push({ type: 'done', finishReason, usage: { promptTokens, completionTokens }, context: { tokens, turns: served } });
+    queue.end();
+  };
+
+  return {
+    async probe(timeoutMs) {
+      await models(AbortSignal.timeout(timeoutMs));
+    },
+    answer(_requestId: string, body: ChatRequestBody, signal: AbortSignal) {
+      const queue = new AsyncQueue<AnswerEvent>();
+      if (closed) {
+        queue.fail(new WorkerCrashedError(workerId, false, closed));
+        return queue;
+      }
+      const controller = new AbortController();
+      const state = { started: false };
+      inFlight.add(controller);
+      const onAbort = () => controller.abort(new RequestCancelledError('The request was cancelled'));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      run(queue, body, controller, state)
+        .catch((error: unknown) => {
+          if (signal.aborted) return queue.fail(new RequestCancelledError('The request was cancelled'));
+          if (closed) return queue.fail(new WorkerCrashedError(workerId, state.started, closed));
+          if (error instanceof WorkerRequestError) return queue.fail(error);
+          queue.fail(new WorkerCrashedError(workerId, state.started, `stopped answering (${(error as Error).message})`));
+        })
+        .finally(() => {
+          inFlight.delete(controller);
+          signal.removeEventListener('abort', onAbort);
+        });
+      return queue;
+    },
+    shutdown() {
+      // Model servers stop on SIGTERM; nothing to say first.
+    },
+    close(detail) {
+      if (closed) return;
+      closed = detail;
+      for (const controller of inFlight) controller.abort(new Error(detail));
+    },
+  };
+}
