@@ -9,7 +9,7 @@ import { parseChatRequest } from './chat-request.js';
 import { toOpenAIError } from './openai-errors.js';
 
 export interface ChatDeps {
-  dispatch(body: ChatRequestBody, signal: AbortSignal): Promise<Dispatch>;
+  dispatch(body: ChatRequestBody, signal: AbortSignal, avoid?: { workerId: string; run: number }): Promise<Dispatch>;
   defaultModel(): string;
   requestTimeoutMs: number;
   isShuttingDown(): boolean;
@@ -38,9 +38,15 @@ function rethrow(error: unknown, signal: AbortSignal): never {
 
 // Dispatches and waits for the first event. A worker that dies before answering anything gets the
 // request re-dispatched once, to whichever worker is healthy next.
-async function openAnswer(deps: ChatDeps, body: ChatRequestBody, signal: AbortSignal, retries: number): Promise<OpenedAnswer> {
+async function openAnswer(
+  deps: ChatDeps,
+  body: ChatRequestBody,
+  signal: AbortSignal,
+  retries: number,
+  avoid?: { workerId: string; run: number },
+): Promise<OpenedAnswer> {
   for (let attempt = 0; ; attempt++) {
-    const dispatch = await deps.dispatch(body, signal);
+    const dispatch = await deps.dispatch(body, signal, avoid);
     const iterator = dispatch.events[Symbol.asyncIterator]();
     try {
       return { dispatch, iterator, first: await iterator.next() };
@@ -48,6 +54,7 @@ async function openAnswer(deps: ChatDeps, body: ChatRequestBody, signal: AbortSi
       await iterator.return?.();
       if (attempt < retries && isRedispatchable(error) && !signal.aborted) {
         deps.logger.log('WARN', `re-dispatching a request: ${(error as Error).message}`, { worker: dispatch.workerId });
+        avoid = { workerId: dispatch.workerId, run: dispatch.run };
         continue;
       }
       throw error;
@@ -69,36 +76,37 @@ async function readBody(c: Context): Promise<ChatRequestBody> {
 // A whole answer, for stream: false. Nothing of it reaches the client before it is complete, so a
 // worker that dies at any point before `done` gets the request re-dispatched once.
 async function completeOnce(deps: ChatDeps, body: ChatRequestBody, signal: AbortSignal, meta: { id: string; created: number; model: string }) {
+  let avoid: { workerId: string; run: number } | undefined;
   for (let attempt = 0; ; attempt++) {
-    let opened: OpenedAnswer | null = null;
+    const dispatch = await deps.dispatch(body, signal, avoid);
+    const iterator = dispatch.events[Symbol.asyncIterator]();
     try {
-      opened = await openAnswer(deps, body, signal, 0);
       let content = '';
-      let result = opened.first;
-      while (!result.done) {
+      for (let result = await iterator.next(); !result.done; result = await iterator.next()) {
         const event = result.value;
-        if (event.type === 'done') {
-          return {
-            id: meta.id,
-            object: 'chat.completion',
-            created: meta.created,
-            model: meta.model,
-            choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: event.finishReason, logprobs: null }],
-            usage: usageBody(event.usage),
-          };
+        if (event.type === 'delta') {
+          content += event.content;
+          continue;
         }
-        content += event.content;
-        result = await opened.iterator.next();
+        return {
+          id: meta.id,
+          object: 'chat.completion',
+          created: meta.created,
+          model: meta.model,
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: event.finishReason, logprobs: null }],
+          usage: usageBody(event.usage),
+        };
       }
-      throw new WorkerCrashedError(opened.dispatch.workerId, content.length > 0, 'ended the answer without "done"');
+      throw new WorkerCrashedError(dispatch.workerId, content.length > 0, 'ended the answer without "done"');
     } catch (error) {
       if (attempt === 0 && error instanceof WorkerCrashedError && !signal.aborted) {
-        deps.logger.log('WARN', `re-dispatching a request: ${error.message}`, { worker: error.workerId });
+        deps.logger.log('WARN', `re-dispatching a request: ${error.message}`, { worker: dispatch.workerId });
+        avoid = { workerId: dispatch.workerId, run: dispatch.run };
         continue;
       }
       throw error;
     } finally {
-      await opened?.iterator.return?.();
+      await iterator.return?.();
     }
   }
 }

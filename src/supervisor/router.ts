@@ -14,6 +14,7 @@ export interface RouterOptions {
 }
 
 interface Waiter<W> {
+  eligible: (worker: W) => boolean;
   resolve: (worker: W) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
@@ -26,10 +27,10 @@ export function createRouter<W extends RoutableWorker>(workers: readonly W[], op
   const queue: Waiter<W>[] = [];
   let closed = false;
 
-  const pick = (): W | null => {
+  const pick = (eligible: (worker: W) => boolean = () => true): W | null => {
     let best: W | null = null;
     for (const worker of workers) {
-      if (!worker.accepting() || worker.inFlight() >= worker.maxConcurrency()) continue;
+      if (!worker.accepting() || worker.inFlight() >= worker.maxConcurrency() || !eligible(worker)) continue;
       if (!best || worker.inFlight() < best.inFlight()) best = worker;
     }
     return best;
@@ -42,10 +43,10 @@ export function createRouter<W extends RoutableWorker>(workers: readonly W[], op
      * Resolves with a worker that has a free slot; `claim` runs synchronously on the chosen worker
      * before anyone else can pick it, so two requests never take the same slot.
      */
-    acquire(claim: (worker: W) => void, signal?: AbortSignal): Promise<W> {
+    acquire(claim: (worker: W) => void, signal?: AbortSignal, eligible: (worker: W) => boolean = () => true): Promise<W> {
       if (closed) return Promise.reject(new ShuttingDownError());
       if (allUnavailable()) return Promise.reject(new WorkerOfflineError());
-      const ready = queue.length === 0 ? pick() : null;
+      const ready = queue.length === 0 ? pick(eligible) : null;
       if (ready) {
         claim(ready);
         return Promise.resolve(ready);
@@ -54,6 +55,7 @@ export function createRouter<W extends RoutableWorker>(workers: readonly W[], op
       return new Promise<W>((resolve, reject) => {
         const started = Date.now();
         const waiter: Waiter<W> = {
+          eligible,
           resolve: (worker) => {
             waiter.cleanup();
             claim(worker);
@@ -82,10 +84,11 @@ export function createRouter<W extends RoutableWorker>(workers: readonly W[], op
         for (const waiter of [...queue]) waiter.reject(new WorkerOfflineError());
         return;
       }
-      while (queue.length > 0) {
-        const worker = pick();
-        if (!worker) return;
-        queue[0]!.resolve(worker);
+      // FIFO, except that a waiter no worker may take yet (a re-dispatch avoiding the run that just
+      // failed) lets the ones behind it go first.
+      for (const waiter of [...queue]) {
+        const worker = pick(waiter.eligible);
+        if (worker) waiter.resolve(worker);
       }
     },
     depth: () => queue.length,

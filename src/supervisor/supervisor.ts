@@ -35,6 +35,8 @@ export type SupervisorEvent =
 
 export interface Dispatch {
   workerId: string;
+  /** The worker's run (process generation) that took the request. */
+  run: number;
   requestId: string;
   events: AsyncIterable<AnswerEvent>;
 }
@@ -174,7 +176,8 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       for (const worker of workers) worker.actor.start();
     },
     /** Waits for a worker (queue), then streams its answer; the stream ends with one `done`. */
-    async dispatch(body: ChatRequestBody, signal: AbortSignal): Promise<Dispatch> {
+    /** `avoid`: a worker run that just failed this request; a re-dispatch waits for another. */
+    async dispatch(body: ChatRequestBody, signal: AbortSignal, avoid?: { workerId: string; run: number }): Promise<Dispatch> {
       stats.totalRequests += 1;
       const requestId = randomUUID();
       let run = 0;
@@ -184,12 +187,12 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
           chosen.leases += 1;
           run = chosen.actor.getSnapshot().context.run;
           chosen.actor.send({ type: 'request.started', requestId });
-        }, signal);
+        }, signal, avoid ? (w) => !(w.id === avoid.workerId && w.actor.getSnapshot().context.run === avoid.run) : undefined);
       } catch (error) {
         stats.totalErrors += 1;
         throw error;
       }
-      return { workerId: worker.id, requestId, events: stream(worker, run, requestId, body, signal) };
+      return { workerId: worker.id, run, requestId, events: stream(worker, run, requestId, body, signal) };
     },
     command(workerId: string, command: WorkerCommand): WorkerSnapshot {
       const worker = find(workerId);

@@ -1,0 +1,80 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { isAlive } from '../../src/process/process-table.js';
+import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+import { fixture } from '../support/drivers.js';
+import { startGateway, type Gateway } from '../support/start-gateway.js';
+
+const gateways: Gateway[] = [];
+afterEach(async () => {
+  await Promise.all(gateways.splice(0).map((g) => g.shutdown()));
+});
+
+async function start(flags: string[] = []) {
+  const g = await startGateway({
+    flags: ['--driver', 'openai-http', ...flags],
+    workerCommand: [process.execPath, fixture('fake-openai-server.mjs'), '--port', '{port}'],
+  });
+  gateways.push(g);
+  await g.waitForState('healthy');
+  return g;
+}
+
+describe('--driver openai-http against a fake OpenAI-compatible server', () => {
+  it('forwards non-streaming and streaming completions, with usage, and lists its models', async () => {
+    const g = await start();
+    const client = g.client();
+    const completion = await client.chat.completions.create({ model: 'fake-llama', messages: [{ role: 'user', content: 'hi server' }] });
+    expect(completion.choices[0]!.message.content).toBe('Echo: hi server');
+    expect(completion.usage).toMatchObject({ completion_tokens: 3 });
+    const stream = await client.chat.completions.create({ model: 'fake-llama', messages: [{ role: 'user', content: 'stream it' }], stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let usage: unknown = null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text).toBe('Echo: stream it');
+    expect(usage).toMatchObject({ completion_tokens: 3 });
+    expect((await client.models.list()).data.map((m) => m.id)).toEqual(['fake-llama']);
+    expect(g.snapshotOf().context.usage.turns).toBe(2);
+  });
+
+  it('restarts proactively past 80 % of the turn limit, on a new port and pid', async () => {
+    const g = await start(['--turn-limit', '5']);
+    const firstPid = g.supervisor.pid('w1')!;
+    for (let turn = 1; turn <= 4; turn++) await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `turn ${turn}` }] });
+    const answer = await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'fresh' }] });
+    expect(answer.choices[0]!.message.content).toBe('Echo: fresh');
+    expect(g.snapshotOf().context).toMatchObject({ run: 2, restartReason: 'proactive', crashCount: 0 });
+    expect(isAlive(firstPid)).toBe(false);
+  });
+
+  it('a server that dies before answering: the request is re-dispatched to the restarted server', async () => {
+    const g = await start();
+    const firstPid = g.supervisor.pid('w1')!;
+    const pending = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:1000]] patience' }] });
+    await g.waitFor((s) => s.context.inFlight === 1);
+    process.kill(firstPid, 'SIGKILL');
+    expect((await pending).choices[0]!.message.content).toBe('Echo: patience');
+    expect(g.snapshotOf().context.crashCount).toBe(1);
+  });
+
+  it('a stream that already started ends with an error event when the server dies', async () => {
+    const g = await start();
+    const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[slow:300]] one two three four' }], stream: true });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = (await reader.read()).value ?? '';
+    process.kill(g.supervisor.pid('w1')!, 'SIGKILL');
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    expect(text).toContain('"code":"worker_crashed"');
+    expect(text).not.toContain('[DONE]');
+  });
+
+  it('refuses a worker command without {port}', () => {
+    expect(() => loadConfig(['--driver', 'openai-http', '--', 'llama-server'], {})).toThrow(ConfigError);
+  });
+});
