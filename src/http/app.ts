@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps): Hono {
     }),
     (c) =>
       handleChatCompletion(c, {
-        dispatch: (body, signal) => deps.supervisor.dispatch(body, signal),
+        dispatch: (body, signal, avoid) => deps.supervisor.dispatch(body, signal, avoid),
         defaultModel: () => models(deps)[0] ?? 'lifeguard',
         requestTimeoutMs: deps.requestTimeoutMs,
         isShuttingDown: deps.isShuttingDown,

@@ -55,7 +55,8 @@ describe('--driver openai-http against a fake OpenAI-compatible server', () => {
     const pending = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:1000]] patience' }] });
     await g.waitFor((s) => s.context.inFlight === 1);
     process.kill(firstPid, 'SIGKILL');
-    expect((await pending).choices[0]!.message.content).toBe('Echo: patience');
+    const answer = await pending;
+    expect(answer.choices[0]!.message.content).toBe('Echo: patience');
     expect(g.snapshotOf().context.crashCount).toBe(1);
   });
 
