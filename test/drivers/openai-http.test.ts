@@ -1,20 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/process/process-table.js';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
 import { fixture } from '../support/drivers.js';
-import { startGateway, type Gateway } from '../support/start-gateway.js';
+import { gatewayPerTest } from '../support/start-gateway.js';
 
-const gateways: Gateway[] = [];
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.shutdown()));
-});
+const startGateway = gatewayPerTest();
 
 async function start(flags: string[] = []) {
   const g = await startGateway({
     flags: ['--driver', 'openai-http', ...flags],
     workerCommand: [process.execPath, fixture('fake-openai-server.mjs'), '--port', '{port}'],
   });
-  gateways.push(g);
   await g.waitForState('healthy');
   return g;
 }

@@ -1,10 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway, type Gateway } from '../support/start-gateway.js';
+import { describe, expect, it } from 'vitest';
+import { gatewayPerTest } from '../support/start-gateway.js';
 
-const gateways: Gateway[] = [];
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.shutdown()));
-});
+const startGateway = gatewayPerTest();
 
 // Reads SSE events from a response until `until` says stop (bounded by a timeout).
 async function readEvents(response: Response, until: (events: Array<{ event: string; data: any }>) => boolean, timeoutMs = 10_000) {
@@ -33,7 +30,6 @@ async function readEvents(response: Response, until: (events: Array<{ event: str
 describe('GET /admin/events', () => {
   it('starts with the current snapshot of every worker, then streams transitions and health figures', async () => {
     const g = await startGateway({ flags: ['--workers', '2'] });
-    gateways.push(g);
     await g.waitForState('healthy', 'w1');
     await g.waitForState('healthy', 'w2');
     const response = await g.get('/admin/events');
@@ -57,7 +53,6 @@ describe('GET /admin/events', () => {
 
   it('needs the admin token when one is configured', async () => {
     const g = await startGateway({ flags: ['--admin-token', 'secret'] });
-    gateways.push(g);
     expect((await g.get('/admin/events')).status).toBe(401);
     const response = await g.get('/admin/events', { authorization: 'Bearer secret' });
     expect(response.status).toBe(200);

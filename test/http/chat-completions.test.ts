@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/process/process-table.js';
-import { startGateway, type Gateway } from '../support/start-gateway.js';
+import { gatewayPerTest } from '../support/start-gateway.js';
 
-const gateways: Gateway[] = [];
-const start = async (...args: Parameters<typeof startGateway>) => {
-  const gateway = await startGateway(...args);
-  gateways.push(gateway);
-  return gateway;
-};
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.shutdown()));
-});
+const start = gatewayPerTest();
 
 describe('POST /v1/chat/completions through the reference worker (official openai SDK)', () => {
   it('answers a non-streaming completion with usage', async () => {

@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway, type Gateway } from '../support/start-gateway.js';
+import { describe, expect, it } from 'vitest';
+import { gatewayPerTest, type Gateway } from '../support/start-gateway.js';
 import { expectHealthShape } from './health-shape.js';
 
-const gateways: Gateway[] = [];
-const start = async (...args: Parameters<typeof startGateway>) => {
-  const gateway = await startGateway(...args);
-  gateways.push(gateway);
-  return gateway;
-};
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.shutdown()));
-});
+const start = gatewayPerTest();
 
 async function health(g: Gateway) {
   const response = await g.get('/health');

@@ -1,15 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway, type Gateway } from '../support/start-gateway.js';
+import { describe, expect, it } from 'vitest';
+import { gatewayPerTest } from '../support/start-gateway.js';
 
-const gateways: Gateway[] = [];
-const start = async (...args: Parameters<typeof startGateway>) => {
-  const gateway = await startGateway(...args);
-  gateways.push(gateway);
-  return gateway;
-};
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.shutdown()));
-});
+const start = gatewayPerTest();
 
 const message = (content: string) => ({ messages: [{ role: 'user', content }] });
 

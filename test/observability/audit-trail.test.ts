@@ -1,14 +1,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture } from '../support/drivers.js';
-import { startGateway, type Gateway } from '../support/start-gateway.js';
+import { gatewayPerTest } from '../support/start-gateway.js';
 
-const gateways: Gateway[] = [];
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.shutdown()));
-});
+const startGateway = gatewayPerTest();
 
 const auditPath = () => join(mkdtempSync(join(tmpdir(), 'lifeguard-audit-')), 'audit.jsonl');
 const readAudit = (path: string) =>
@@ -21,7 +18,6 @@ describe('--audit-file', () => {
   it('holds the expected sequence for a crash and its recovery, one JSON object per line', async () => {
     const path = auditPath();
     const g = await startGateway({ flags: ['--audit-file', path] });
-    gateways.push(g);
     await g.waitForState('healthy');
     const firstPid = g.supervisor.pid('w1')!;
     process.kill(firstPid, 'SIGKILL');
@@ -63,7 +59,6 @@ describe('--audit-file', () => {
       flags: ['--audit-file', path, '--max-consecutive-failures', '1'],
       workerCommand: ['/nonexistent/worker'],
     });
-    gateways.push(g);
     await g.waitForState('offline');
     await g.shutdown();
     const records = readAudit(path);
@@ -77,7 +72,6 @@ describe('--audit-file', () => {
       workerCommand: [process.execPath, fixture('exit-after-ready.mjs')],
       workerEnv: { EXIT_CODE: '0', EXIT_AFTER_MS: '30' },
     });
-    gateways.push(looping);
     await looping.waitForState('recovering');
     await looping.shutdown();
     expect(readAudit(warnPath).find((r) => r.event === 'health_warn')).toMatchObject({ reason: 'clean_restart_budget', count: 2 });
@@ -86,7 +80,6 @@ describe('--audit-file', () => {
   it('lines never interleave with several workers writing at once', async () => {
     const path = auditPath();
     const g = await startGateway({ flags: ['--audit-file', path, '--workers', '4'] });
-    gateways.push(g);
     for (const id of ['w1', 'w2', 'w3', 'w4']) await g.waitForState('healthy', id);
     for (const id of ['w1', 'w2', 'w3', 'w4']) process.kill(g.supervisor.pid(id)!, 'SIGKILL');
     for (const id of ['w1', 'w2', 'w3', 'w4']) await g.waitFor((s) => s.matches('healthy') && s.context.run === 2, id);
@@ -97,7 +90,6 @@ describe('--audit-file', () => {
 
   it('a write error is logged once and never stops supervision', async () => {
     const g = await startGateway({ flags: ['--audit-file', '/nonexistent-dir/audit.jsonl'] });
-    gateways.push(g);
     await g.waitForState('healthy');
     process.kill(g.supervisor.pid('w1')!, 'SIGKILL');
     await g.waitFor((s) => s.matches('healthy') && s.context.run === 2);

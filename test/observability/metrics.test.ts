@@ -1,12 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WORKER_STATES } from '../../src/observability/metrics.js';
 import { parsePrometheus, valueOf } from '../support/prometheus.js';
-import { startGateway, type Gateway } from '../support/start-gateway.js';
+import { gatewayPerTest, type Gateway } from '../support/start-gateway.js';
 
-const gateways: Gateway[] = [];
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.shutdown()));
-});
+const startGateway = gatewayPerTest();
 
 async function scrape(g: Gateway) {
   const response = await g.get('/metrics');
@@ -25,7 +22,6 @@ async function scrape(g: Gateway) {
 describe('GET /metrics', () => {
   it('parses as Prometheus text and its figures follow requests, a crash and a restart', async () => {
     const g = await startGateway({ flags: ['--workers', '2', '--max-rss-mb', '500'] });
-    gateways.push(g);
     await g.waitForState('healthy', 'w1');
     await g.waitForState('healthy', 'w2');
     let samples = await scrape(g);

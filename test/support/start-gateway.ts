@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,3 +62,16 @@ export async function startGateway(options: GatewayOptions = {}) {
 }
 
 export type Gateway = Awaited<ReturnType<typeof startGateway>>;
+
+/** A `start` for this test file: every gateway it starts is shut down after each test. */
+export function gatewayPerTest(): (options?: GatewayOptions) => Promise<Gateway> {
+  const started: Gateway[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((g) => g.shutdown()));
+  });
+  return async (options) => {
+    const gateway = await startGateway(options);
+    started.push(gateway);
+    return gateway;
+  };
+}
