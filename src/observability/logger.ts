@@ -1,5 +1,5 @@
 export type LogFormat = 'text' | 'json';
-export type LogMarker = 'RESTART' | 'RECOVERY' | 'PROACTIVE' | 'OFFLINE' | 'WARN' | 'ERROR' | 'DONE' | 'INFO' | 'STDERR';
+export type LogMarker = 'RESTART' | 'RECOVERY' | 'PROACTIVE' | 'OFFLINE' | 'WARN' | 'ERROR' | 'DONE' | 'INFO' | 'STDERR' | 'STDOUT';
 
 export interface Logger {
   log(marker: LogMarker, message: string, fields?: Record<string, unknown>): void;

@@ -16,7 +16,6 @@ export interface JsonlDriverOptions {
 interface PendingAnswer {
   queue: AsyncQueue<AnswerEvent>;
   started: boolean;
-  cancelled: boolean;
 }
 
 // jsonl v1 (SPEC §5): one JSON object per line each way; stderr is logged, never parsed.
@@ -32,6 +31,8 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
   const { logger, workerId } = hooks;
   const pid = worker.pid;
   const answers = new Map<string, PendingAnswer>();
+  // Requests lifeguard cancelled: what the worker still says about them is expected, not a warning.
+  const cancelled = new Set<string>();
   const probes = new Map<string, () => void>();
   let ready = false;
   let closed: string | null = null;
@@ -60,13 +61,14 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
         return;
       case 'delta': {
         const pending = answers.get(message.id);
-        if (!pending) return warn(`delta for unknown request ${message.id}`);
+        if (!pending) return cancelled.has(message.id) ? undefined : warn(`delta for unknown request ${message.id}`);
         pending.started = true;
         pending.queue.push({ type: 'delta', content: message.content });
         return;
       }
       case 'done': {
         const pending = answers.get(message.id);
+        if (!pending && cancelled.delete(message.id)) return;
         if (!pending) return warn(`done for unknown request ${message.id}`);
         answers.delete(message.id);
         if (message.context) hooks.context(message.context);
@@ -76,13 +78,10 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
       }
       case 'error': {
         const pending = answers.get(message.id);
+        if (!pending && cancelled.delete(message.id)) return;
         if (!pending) return warn(`error for unknown request ${message.id}`);
         answers.delete(message.id);
-        pending.queue.fail(
-          pending.cancelled
-            ? new RequestCancelledError('The request was cancelled')
-            : new WorkerRequestError(`The worker failed the request: ${message.message}`, message.retryable),
-        );
+        pending.queue.fail(new WorkerRequestError(`The worker failed the request: ${message.message}`, message.retryable));
       }
     }
   };
@@ -112,7 +111,7 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
       });
     },
     answer(requestId: string, body: ChatRequestBody, signal: AbortSignal) {
-      const pending: PendingAnswer = { queue: new AsyncQueue(), started: false, cancelled: false };
+      const pending: PendingAnswer = { queue: new AsyncQueue(), started: false };
       if (closed) {
         pending.queue.fail(new WorkerCrashedError(workerId, false, closed));
         return pending.queue;
@@ -120,7 +119,7 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
       answers.set(requestId, pending);
       const onAbort = () => {
         if (!answers.has(requestId)) return;
-        pending.cancelled = true;
+        cancelled.add(requestId);
         write({ type: 'cancel', id: requestId });
         answers.delete(requestId);
         pending.queue.fail(new RequestCancelledError('The request was cancelled'));

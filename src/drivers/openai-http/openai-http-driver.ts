@@ -67,12 +67,11 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
     }
   })();
 
-  for (const stream of [worker.stdout]) {
-    stream?.on('data', (chunk: Buffer) => {
-      hooks.activity();
-      for (const line of chunk.toString().split('\n')) if (line.trim()) logger.log('STDERR', line, { worker: workerId, pid: worker.pid, stream: 'stdout' });
-    });
-  }
+  // A model server's stdout is its log, like its stderr: logged, never parsed.
+  worker.stdout?.on('data', (chunk: Buffer) => {
+    hooks.activity();
+    for (const line of chunk.toString().split('\n')) if (line.trim()) logger.log('STDOUT', line, { worker: workerId, pid: worker.pid });
+  });
   attachStderrLog(worker, hooks);
 
   const run = async (queue: AsyncQueue<AnswerEvent>, body: ChatRequestBody, controller: AbortController, state: { started: boolean }) => {
