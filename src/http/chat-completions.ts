@@ -6,6 +6,7 @@ import { InvalidRequestError, RequestTimeoutError, ShuttingDownError, WorkerCras
 import type { Logger } from '../observability/logger.js';
 import type { Dispatch } from '../supervisor/supervisor.js';
 import { parseChatRequest } from './chat-request.js';
+import { onClientGone } from './client-gone.js';
 import { toOpenAIError } from './openai-errors.js';
 
 export interface ChatDeps {
@@ -115,16 +116,14 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
   if (deps.isShuttingDown()) throw new ShuttingDownError();
   const body = await readBody(c);
   const controller = new AbortController();
-  const clientSignal = c.req.raw.signal;
-  const onClientGone = () => controller.abort(new Error('client disconnected'));
-  clientSignal.addEventListener('abort', onClientGone, { once: true });
+  const stopWatching = onClientGone(c, () => controller.abort(new Error('client disconnected')));
   const timer = setTimeout(
     () => controller.abort(new RequestTimeoutError(`The request took longer than ${deps.requestTimeoutMs} ms`)),
     deps.requestTimeoutMs,
   );
   const finish = () => {
     clearTimeout(timer);
-    clientSignal.removeEventListener('abort', onClientGone);
+    stopWatching();
   };
   const id = `chatcmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
