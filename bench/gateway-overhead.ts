@@ -7,7 +7,7 @@ import { cpus } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from './start-server.js';
+import { buildLifeguard, startServer } from './start-server.js';
 
 const seconds = Number(process.argv[2] ?? 10);
 const body = JSON.stringify({ model: 'lifeguard-reference', messages: [{ role: 'user', content: 'measure the gateway overhead' }] });
@@ -38,7 +38,7 @@ async function run(name: string, args: string[]) {
 
 const lockDir = mkdtempSync(join(tmpdir(), 'lifeguard-bench-'));
 // Turn and token limits off: proactive restarts are measured elsewhere, not here.
-const lifeguardArgs = ['src/main.ts', '--port', '0', '--turn-limit', '0', '--token-limit', '0', '--queue-size', '1024', '--lock-file', join(lockDir, 'lock')];
+const lifeguardArgs = [buildLifeguard(), '--port', '0', '--turn-limit', '0', '--token-limit', '0', '--queue-size', '1024', '--lock-file', join(lockDir, 'lock')];
 const baseline = await run('baseline node:http → jsonl', ['bench/baseline-forwarder.ts']);
 const lifeguard = await run('lifeguard', lifeguardArgs);
 

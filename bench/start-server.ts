@@ -1,9 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execSync, spawn, type ChildProcess } from 'node:child_process';
 
-// Starts a server process and resolves with its port once it prints "listening <port>" or
-// "listening on http://host:<port>".
+/** lifeguard as it runs in production: compiled (npm run build), not through tsx. */
+export function buildLifeguard(): string {
+  execSync('npm run --silent build', { stdio: 'inherit' });
+  return 'dist/src/main.js';
+}
+
+// Starts a server process (a .ts file through tsx, a .js file as it is) and resolves with its port
+// once it prints "listening <port>" or "listening on http://host:<port>".
 export function startServer(args: string[], env: Record<string, string> = {}): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const loader = args[0]?.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {
