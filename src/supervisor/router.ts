@@ -27,9 +27,13 @@ export function createRouter<W extends RoutableWorker>(workers: readonly W[], op
   const queue: Waiter<W>[] = [];
   let closed = false;
 
+  // Ties go round-robin, so equally loaded workers share the traffic (and age at the same pace).
+  let turn = 0;
   const pick = (eligible: (worker: W) => boolean = () => true): W | null => {
     let best: W | null = null;
-    for (const worker of workers) {
+    turn = (turn + 1) % Math.max(1, workers.length);
+    for (let i = 0; i < workers.length; i++) {
+      const worker = workers[(turn + i) % workers.length]!;
       if (!worker.accepting() || worker.inFlight() >= worker.maxConcurrency() || !eligible(worker)) continue;
       if (!best || worker.inFlight() < best.inFlight()) best = worker;
     }

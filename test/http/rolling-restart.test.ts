@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { gatewayPerTest } from '../support/start-gateway.js';
+
+const start = gatewayPerTest();
+
+describe('several workers (SPEC §6)', () => {
+  it('proactive restarts roll: with 2 workers no request fails or waits in the queue, and both workers restart', async () => {
+    // Proactive at 8 turns, hard at 10: two turns of slack for the peer to come back (turns take
+    // 50 ms here, seconds for a real agent).
+    const g = await start({ flags: ['--workers', '2', '--turn-limit', '10'] });
+    await g.waitForState('healthy', 'w1');
+    await g.waitForState('healthy', 'w2');
+    let maxQueue = 0;
+    let neitherAccepting = 0;
+    const unsubscribe = g.supervisor.subscribe(() => {
+      maxQueue = Math.max(maxQueue, g.supervisor.stats().queueDepth);
+      if (g.supervisor.snapshots().every((w) => !w.snapshot.hasTag('accepting'))) neitherAccepting += 1;
+    });
+    const client = g.client();
+    for (let i = 0; i < 30; i++) {
+      const answer = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `[[wait:50]] rolling ${i}` }] });
+      expect(answer.choices[0]!.message.content).toBe(`Echo: rolling ${i}`);
+    }
+    unsubscribe();
+    expect(maxQueue).toBe(0);
+    expect(neitherAccepting).toBe(0);
+    const runs = g.supervisor.snapshots().map((w) => w.snapshot.context);
+    for (const context of runs) {
+      expect(context.restartCount).toBeGreaterThanOrEqual(1);
+      expect(context.crashCount).toBe(0);
+    }
+    expect(g.logs.filter((line) => line.includes('[PROACTIVE]')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the router sends each request to the accepting worker with the fewest in flight', async () => {
+    const g = await start({ flags: ['--workers', '2'] });
+    await g.waitForState('healthy', 'w1');
+    await g.waitForState('healthy', 'w2');
+    const slow = g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[wait:600]] slow' }] });
+    await g.waitFor(() => g.supervisor.snapshots().some((w) => w.snapshot.context.inFlight === 1));
+    const busy = g.supervisor.snapshots().find((w) => w.snapshot.context.inFlight === 1)!.id;
+    const idle = busy === 'w1' ? 'w2' : 'w1';
+    for (let i = 0; i < 3; i++) {
+      const fast = await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'fast' }] });
+      expect(fast.choices[0]!.message.content).toBe('Echo: fast');
+    }
+    expect(g.snapshotOf(idle).context.usage.turns).toBe(3);
+    expect((await slow).status).toBe(200);
+    expect(g.snapshotOf(busy).context.usage.turns).toBe(1);
+  });
+});
