@@ -76,6 +76,14 @@ describe('the lifeguard command', () => {
     expect((await lifeguard.exited).code).toBe(0);
   });
 
+  it('warns at start when it binds a non-loopback address without an API key', async () => {
+    const lifeguard = run(['--host', '0.0.0.0', '--port', '0', '--lock-file', tempLockFile()]);
+    await lifeguard.listening;
+    await expect.poll(() => lifeguard.output()).toContain('[WARN] listening on 0.0.0.0 without an API key');
+    lifeguard.child.kill('SIGTERM');
+    expect((await lifeguard.exited).code).toBe(0);
+  });
+
   it('a bad config value stops start-up with a line naming the key', async () => {
     const lifeguard = run(['--port', '0', '--stop-grace-ms', 'soon', '--lock-file', tempLockFile()]);
     expect((await lifeguard.exited).code).toBe(2);
