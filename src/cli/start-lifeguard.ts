@@ -68,6 +68,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     adminToken: config.adminToken,
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
     logger,
     isShuttingDown: () => shuttingDown,
     clientAddress: (c) => {

@@ -42,6 +42,7 @@ export const configKeys = [
   { key: 'queue_size', type: 'int', default: 256, min: 0, description: 'requests that may wait for a worker' },
   { key: 'queue_wait_ms', type: 'int', default: 120_000, min: 1, description: 'longest wait in the queue before 503' },
   { key: 'request_timeout_ms', type: 'int', default: 600_000, min: 1, description: 'longest a request may take end to end (→ 504)' },
+  { key: 'idle_timeout_ms', type: 'int', default: 120_000, min: 1, description: 'longest silence between two answer events of a request (→ 504 or an SSE error event)' },
   { key: 'body_limit_bytes', type: 'int', default: 4 * 1024 * 1024, min: 1, description: 'largest request body (→ 413)' },
   { key: 'max_line_bytes', type: 'int', default: 8 * 1024 * 1024, min: 1024, description: 'longest worker stdout line (longer: [WARN], skipped)' },
   { key: 'lock_file', type: 'string', default: null, description: 'PID/lock file (default: <tmpdir>/lifeguard-<port>.lock)' },

@@ -35,6 +35,7 @@ export interface LifeguardConfig {
   queueSize: number;
   queueWaitMs: number;
   requestTimeoutMs: number;
+  idleTimeoutMs: number;
   bodyLimitBytes: number;
   maxLineBytes: number;
   lockFile: string;

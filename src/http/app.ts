@@ -23,6 +23,7 @@ export interface AppDeps {
   adminToken: string | null;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
+  idleTimeoutMs: number;
   logger: Logger;
   isShuttingDown: () => boolean;
   /** The client's address, for admin calls without a token (loopback only). */
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps): Hono {
         dispatch: (body, signal, avoid) => deps.supervisor.dispatch(body, signal, avoid),
         defaultModel: () => models(deps)[0] ?? 'lifeguard',
         requestTimeoutMs: deps.requestTimeoutMs,
+        idleTimeoutMs: deps.idleTimeoutMs,
         isShuttingDown: deps.isShuttingDown,
         logger: deps.logger,
       }),

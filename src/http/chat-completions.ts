@@ -13,6 +13,8 @@ export interface ChatDeps {
   dispatch(body: ChatRequestBody, signal: AbortSignal, avoid?: { workerId: string; run: number }): Promise<Dispatch>;
   defaultModel(): string;
   requestTimeoutMs: number;
+  /** Longest silence between two answer events once a worker holds the request. */
+  idleTimeoutMs: number;
   isShuttingDown(): boolean;
   logger: Logger;
 }
@@ -112,6 +114,13 @@ async function completeOnce(deps: ChatDeps, body: ChatRequestBody, signal: Abort
   }
 }
 
+async function* touching<T>(events: AsyncIterable<T>, touch: () => void): AsyncGenerator<T> {
+  for await (const event of events) {
+    touch();
+    yield event;
+  }
+}
+
 export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<Response> {
   if (deps.isShuttingDown()) throw new ShuttingDownError();
   const body = await readBody(c);
@@ -121,8 +130,27 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
     () => controller.abort(new RequestTimeoutError(`The request took longer than ${deps.requestTimeoutMs} ms`)),
     deps.requestTimeoutMs,
   );
+  // Inside the answer (Hono's timeout middleware does not bound a stream): silence from the worker
+  // for idle_timeout_ms ends the request even when the worker itself still sends heartbeats.
+  let idleTimer: NodeJS.Timeout | undefined;
+  const touch = () => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(
+      () => controller.abort(new RequestTimeoutError(`The worker sent nothing for ${deps.idleTimeoutMs} ms`)),
+      deps.idleTimeoutMs,
+    );
+  };
+  const watched: ChatDeps = {
+    ...deps,
+    dispatch: async (requestBody, signal, avoid) => {
+      const dispatch = await deps.dispatch(requestBody, signal, avoid);
+      touch();
+      return { ...dispatch, events: touching(dispatch.events, touch) };
+    },
+  };
   const finish = () => {
     clearTimeout(timer);
+    clearTimeout(idleTimer);
     stopWatching();
   };
   const id = `chatcmpl-${randomUUID()}`;
@@ -131,7 +159,7 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
 
   if (!body.stream) {
     try {
-      return c.json(await completeOnce(deps, body, controller.signal, { id, created, model }));
+      return c.json(await completeOnce(watched, body, controller.signal, { id, created, model }));
     } catch (error) {
       rethrow(error, controller.signal);
     } finally {
@@ -141,7 +169,7 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
 
   let opened: OpenedAnswer;
   try {
-    opened = await openAnswer(deps, body, controller.signal, 1);
+    opened = await openAnswer(watched, body, controller.signal, 1);
   } catch (error) {
     finish();
     rethrow(error, controller.signal);

@@ -26,6 +26,7 @@ function appWith(options: { adminToken?: string | null; address?: string }) {
     adminToken: options.adminToken ?? null,
     bodyLimitBytes: 1024,
     requestTimeoutMs: 1000,
+    idleTimeoutMs: 1000,
     logger: silentLogger,
     isShuttingDown: () => false,
     clientAddress: () => options.address ?? '127.0.0.1',

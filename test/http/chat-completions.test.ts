@@ -156,3 +156,22 @@ describe('request timeout', () => {
     expect(text).not.toContain('[DONE]');
   });
 });
+
+describe('idle timeout', () => {
+  it('a worker that keeps sending heartbeats but no answer: 504 after idle_timeout_ms', async () => {
+    const g = await start({ flags: ['--idle-timeout-ms', '400'], workerEnv: { REF_WORKER_HEARTBEAT_MS: '50' } });
+    const began = Date.now();
+    const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[hang]] silence' }] });
+    expect(response.status).toBe(504);
+    expect(await response.json()).toMatchObject({ error: { code: 'request_timeout', message: 'The worker sent nothing for 400 ms' } });
+    expect(Date.now() - began).toBeLessThan(3000);
+  });
+
+  it('a stream that goes silent ends with a request_timeout error event', async () => {
+    const g = await start({ flags: ['--idle-timeout-ms', '300'] });
+    const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[slow:1000]] one two' }], stream: true });
+    const text = await response.text();
+    expect(text).toContain('"content":"Echo: "');
+    expect(text).toContain('The worker sent nothing for 300 ms');
+  });
+});
