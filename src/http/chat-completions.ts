@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AnswerEvent, ChatRequestBody, Usage } from '../drivers/driver.js';
@@ -65,8 +66,18 @@ async function openAnswer(
   }
 }
 
+// The body as text. Under @hono/node-server with a Content-Length (already checked against the limit)
+// it is read from the Node request itself, skipping the construction of a fetch Request.
+async function bodyText(c: Context): Promise<string> {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming || incoming.readableEnded || !c.req.header('content-length')) return c.req.text();
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 async function readBody(c: Context): Promise<ChatRequestBody> {
-  const text = await c.req.text();
+  const text = await bodyText(c);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
