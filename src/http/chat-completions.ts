@@ -125,11 +125,22 @@ async function completeOnce(deps: ChatDeps, body: ChatRequestBody, signal: Abort
   }
 }
 
-async function* touching<T>(events: AsyncIterable<T>, touch: () => void): AsyncGenerator<T> {
-  for await (const event of events) {
-    touch();
-    yield event;
-  }
+// The same events, calling `touch` on each; return() reaches the inner iterator even before the first
+// event (so the dispatch's lease is always given back).
+function touching<T>(events: AsyncIterable<T>, touch: () => void): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      const inner = events[Symbol.asyncIterator]();
+      return {
+        next: async () => {
+          const result = await inner.next();
+          if (!result.done) touch();
+          return result;
+        },
+        return: async () => (await inner.return?.()) ?? { done: true, value: undefined },
+      };
+    },
+  };
 }
 
 export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<Response> {

@@ -143,12 +143,11 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     return worker;
   };
 
-  async function* stream(worker: SupervisedWorker, run: number, requestId: string, body: ChatRequestBody, signal: AbortSignal): AsyncGenerator<AnswerEvent> {
+  // The lease a dispatch takes on a worker slot, given back exactly once however the answer ends.
+  const leaseOf = (worker: SupervisedWorker, run: number, requestId: string) => {
     const started = Date.now();
     let finished = false;
-    // Idempotent: called when `done` is seen (a consumer may stop iterating right after it) and
-    // again from `finally` for every other ending.
-    const finish = (ok: boolean) => {
+    return (ok: boolean) => {
       if (finished) return;
       finished = true;
       worker.leases -= 1;
@@ -158,10 +157,14 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       publish({ type: 'request.done', workerId: worker.id, durationMs: Date.now() - started, ok, snapshot: worker.actor.getSnapshot() });
       router.pump();
     };
+  };
+
+  async function* stream(worker: SupervisedWorker, run: number, requestId: string, body: ChatRequestBody, signal: AbortSignal, finish: (ok: boolean) => void): AsyncGenerator<AnswerEvent> {
     try {
       const session = worker.runtime.session(run);
       if (!session) throw new WorkerCrashedError(worker.id, false, 'exited');
       for await (const event of session.answer(requestId, body, signal)) {
+        // A consumer may stop iterating right after `done`: the slot is free from here.
         if (event.type === 'done') finish(true);
         yield event;
       }
@@ -169,6 +172,18 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       finish(false);
     }
   }
+
+  // The answer as an iterable whose return() gives the lease back even if iteration never began
+  // (a generator's `finally` runs only once it has started).
+  const answerOf = (generator: AsyncGenerator<AnswerEvent>, finish: (ok: boolean) => void): AsyncIterable<AnswerEvent> => ({
+    [Symbol.asyncIterator]: () => ({
+      next: () => generator.next(),
+      return: async () => {
+        finish(false);
+        return generator.return(undefined);
+      },
+    }),
+  });
 
   return {
     workers: workers.map((w) => w.id),
@@ -192,7 +207,8 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
         stats.totalErrors += 1;
         throw error;
       }
-      return { workerId: worker.id, run, requestId, events: stream(worker, run, requestId, body, signal) };
+      const finish = leaseOf(worker, run, requestId);
+      return { workerId: worker.id, run, requestId, events: answerOf(stream(worker, run, requestId, body, signal, finish), finish) };
     },
     command(workerId: string, command: WorkerCommand): WorkerSnapshot {
       const worker = find(workerId);

@@ -184,3 +184,15 @@ describe('real workers under the statechart: process trees and output', () => {
     await s.waitFor('w1', (snap) => snap.matches('healthy') && snap.context.run === 2);
   });
 });
+
+describe('dispatch leases', () => {
+  it('an answer given up before it was read still frees the slot and tells the machine', async () => {
+    const s = start({ driver: referenceDriver() });
+    await s.waitForState('w1', 'healthy');
+    const dispatch = await s.supervisor.dispatch({ messages: [{ role: 'user', content: 'never read' }] }, new AbortController().signal);
+    expect(s.snapshotOf('w1').context.inFlight).toBe(1);
+    await dispatch.events[Symbol.asyncIterator]().return?.();
+    expect(s.snapshotOf('w1').context.inFlight).toBe(0);
+    expect((await s.ask('the next one')).text).toBe('Echo: the next one');
+  });
+});
