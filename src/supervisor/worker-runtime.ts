@@ -35,6 +35,8 @@ export class WorkerNotRunningError extends Error {
 export function createWorkerRuntime(options: WorkerRuntimeOptions) {
   const { workerId, driver, logger } = options;
   let current: LiveRun | null = null;
+  // The latest run even after its process exited: the stopper still ends what it left in its group.
+  let latest: LiveRun | null = null;
   const stopping = new Set<Promise<void>>();
 
   const track = (work: Promise<void>) => {
@@ -77,6 +79,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
       );
       const live: LiveRun = { run: input.run, process, session };
       current = live;
+      latest = live;
       let memoryTimer: NodeJS.Timeout | undefined;
       if (process.pid !== null) {
         const pid = process.pid;
@@ -127,8 +130,8 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
   });
 
   const processStopper = fromPromise<void, StopperActorInput>(async ({ input }) => {
-    const live = current;
-    if (!live) return;
+    const live = latest;
+    if (!live || live.run !== input.run) return;
     live.process.markRequested();
     live.session.shutdown();
     const work = stopProcessTree(live.process, input.graceMs);

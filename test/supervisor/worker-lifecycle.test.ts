@@ -145,6 +145,17 @@ describe('real workers under the statechart: process trees and output', () => {
     expect(zombieChildrenOf(process.pid)).toEqual([]);
   });
 
+  it('what a crashed worker left in its process group is ended before the backoff starts', async () => {
+    const s = start({ driver: referenceDriver({ REF_WORKER_FAULT: 'fork' }), policy: { backoffBaseMs: 2000, backoffMaxMs: 2000 } });
+    await s.waitForState('w1', 'healthy');
+    const pid = s.supervisor.pid('w1')!;
+    const tree = workerTree(pid).map((entry) => entry.pid);
+    expect(tree.length).toBe(2);
+    process.kill(pid, 'SIGKILL');
+    await s.waitForState('w1', 'recovering');
+    for (const member of tree) expect(isAlive(member)).toBe(false);
+  });
+
   it('a grandchild forked mid-request is ended with its parent on restart', async () => {
     const s = start({ driver: referenceDriver() });
     await s.waitForState('w1', 'healthy');
