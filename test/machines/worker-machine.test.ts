@@ -338,6 +338,14 @@ describe('worker machine: operator commands', () => {
     expect(h.context().restartCount).toBe(1);
   });
 
+  it('the stopper is given the stop grace (SIGTERM → grace → SIGKILL happens in the provided actor)', async () => {
+    const h = createHarness({ policy: { stopGraceMs: 1234 } });
+    await h.bringUp();
+    h.actor.send({ type: 'restart' });
+    await settle();
+    expect(h.stopped).toEqual([{ workerId: 'w1', run: 1, graceMs: 1234, reason: 'admin_restart' }]);
+  });
+
   it('a process that cannot be stopped takes the worker offline rather than starting a second one', async () => {
     const h = createHarness();
     await h.bringUp();
