@@ -33,20 +33,25 @@ async function workerPid(url: string): Promise<number> {
   throw new Error('the worker never became healthy');
 }
 
+// Waits (bounded) until lifeguard reports this many requests in flight.
+async function inFlight(url: string, count: number): Promise<void> {
+  for (let attempt = 0; attempt < 250; attempt++) {
+    const health = (await (await fetch(`${url}/health`)).json()) as { stats: { in_flight: number } };
+    if (health.stats.in_flight === count) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`never saw ${count} request(s) in flight`);
+}
+
 describe('the lifeguard command', () => {
   it('SIGTERM with requests in flight: they finish, the worker tree is gone, exit code 0', async () => {
     const lifeguard = run(['--port', '0', '--lock-file', tempLockFile()], { REF_WORKER_FAULT: 'fork', REF_WORKER_CONCURRENCY: '3' });
     const url = await lifeguard.listening;
     const pid = await workerPid(url);
-    const inFlight = [1, 2, 3].map((n) => ask(url, `[[slow:150]] request ${n} takes a moment`));
-    // Wait until all three have reached the worker.
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const health = (await (await fetch(`${url}/health`)).json()) as { stats: { in_flight: number } };
-      if (health.stats.in_flight === 3) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const requests = [1, 2, 3].map((n) => ask(url, `[[slow:150]] request ${n} takes a moment`));
+    await inFlight(url, 3);
     lifeguard.child.kill('SIGTERM');
-    const responses = await Promise.all(inFlight);
+    const responses = await Promise.all(requests);
     for (const [index, response] of responses.entries()) {
       expect(response.status).toBe(200);
       const body = (await response.json()) as { choices: Array<{ message: { content: string } }> };
@@ -65,7 +70,7 @@ describe('the lifeguard command', () => {
     const url = await lifeguard.listening;
     await workerPid(url);
     const slow = ask(url, '[[slow:300]] keep the shutdown busy for a while');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await inFlight(url, 1);
     lifeguard.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect((await fetch(`${url}/livez`)).status).toBe(503);

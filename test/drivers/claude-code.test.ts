@@ -98,7 +98,8 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
     const firstPid = g.supervisor.pid('w1')!;
     const pending = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'a slow answer to interrupt' }] });
     await g.waitFor((s) => s.context.inFlight === 1);
-    while (api.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 500 && api.requests.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(api.requests.length).toBeGreaterThan(0);
     process.kill(firstPid, 'SIGKILL');
     api.setDelay(0);
     const completion = await pending;

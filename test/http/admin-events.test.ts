@@ -11,7 +11,10 @@ async function readEvents(response: Response, until: (events: Array<{ event: str
   let buffer = '';
   while (!until(events)) {
     if (Date.now() > deadline) throw new Error(`no matching event in ${timeoutMs} ms: ${events.map((e) => e.event).join(', ')}`);
-    const { value, done } = await reader.read();
+    const { value, done } = await Promise.race([
+      reader.read(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms: ${events.map((e) => e.event).join(', ')}`)), Math.max(1, deadline - Date.now()))),
+    ]);
     if (done) break;
     buffer += value;
     let end;

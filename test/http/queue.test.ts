@@ -33,7 +33,7 @@ describe('gating by tags: the queue', () => {
     const busy = g.post('/v1/chat/completions', message('[[wait:1500]] busy'));
     await g.waitFor((s) => s.context.inFlight === 1);
     const queued = [g.post('/v1/chat/completions', message('q1')), g.post('/v1/chat/completions', message('q2'))];
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await g.waitFor(() => g.supervisor.stats().queueDepth === 2);
     const overflow = await g.post('/v1/chat/completions', message('one too many'));
     expect(overflow.status).toBe(503);
     expect(overflow.headers.get('retry-after')).toMatch(/^\d+$/);

@@ -6,7 +6,7 @@ const start = gatewayPerTest();
 describe('several workers (SPEC §6)', () => {
   it('proactive restarts roll: with 2 workers no request fails or waits in the queue, and both workers restart', async () => {
     // Proactive at 8 turns, hard at 10: two turns of slack for the peer to come back (turns take
-    // 50 ms here, seconds for a real agent).
+    // 100 ms here, seconds for a real agent).
     const g = await start({ flags: ['--workers', '2', '--turn-limit', '10'] });
     await g.waitForState('healthy', 'w1');
     await g.waitForState('healthy', 'w2');
@@ -18,7 +18,7 @@ describe('several workers (SPEC §6)', () => {
     });
     const client = g.client();
     for (let i = 0; i < 30; i++) {
-      const answer = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `[[wait:50]] rolling ${i}` }] });
+      const answer = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `[[wait:100]] rolling ${i}` }] });
       expect(answer.choices[0]!.message.content).toBe(`Echo: rolling ${i}`);
     }
     unsubscribe();
