@@ -15,8 +15,14 @@ export function redactSecrets<T>(value: T): T {
 // --inspect: Stately's inspector (opt-in; it needs internet). Loaded only when asked for.
 export async function startSkyInspector(logger: Logger): Promise<InspectionObserver> {
   const { createSkyInspector } = await import('@statelyai/inspect');
+  // Offline, the inspector retries every second: say so once a minute, not every time.
+  let lastWarning = 0;
   const inspector = createSkyInspector({
-    onerror: (error: Error) => logger.log('WARN', `inspector: ${error.message}`),
+    onerror: (error: Error) => {
+      if (Date.now() - lastWarning < 60_000) return;
+      lastWarning = Date.now();
+      logger.log('WARN', `inspector: ${error.message} (it keeps retrying; this is logged at most once a minute)`);
+    },
     sanitizeContext: redactSecrets,
     sanitizeEvent: redactSecrets,
   });
