@@ -1,0 +1,51 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TEST_MARKER } from '../support/drivers.js';
+import { tempLockFile } from '../support/spawn-lifeguard.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+// What `npm start` and `npx lifeguard` run: the compiled package through its bin, with the bundled
+// reference worker found from dist/.
+describe('the built package', () => {
+  beforeAll(() => {
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'ignore' });
+  }, 120_000);
+
+  it('bin/lifeguard.js serves a completion with the reference worker and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['bin/lifeguard.js', '--port', '0', '--lock-file', tempLockFile()], {
+      cwd: root,
+      env: { ...process.env, ...TEST_MARKER },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let output = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line:\n${output}`)), 20_000);
+      child.stderr!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /listening on (http:\/\/\S+)/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+    });
+    expect(output).toContain('workers/reference-worker.mjs');
+    let answer: Response | null = null;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      answer = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'from the built package' }] }),
+      });
+      if (answer.status === 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(answer!.status).toBe(200);
+    expect(((await answer!.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe('Echo: from the built package');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
+});
