@@ -132,6 +132,7 @@ export const workerMachine = workerSetup.createMachine({
         'worker.exited': exitTransitions,
         'request.started': { actions: 'startRequest' },
         'request.finished': { actions: 'finishRequest' },
+        'request.stalled': { target: '#restarting', actions: { type: 'setRestartReason', params: { reason: 'wedge' } } },
         'context.reported': { actions: 'recordContext' },
         'memory.sampled': { actions: 'recordMemory' },
         restart: { target: 'draining', actions: { type: 'setRestartReason', params: { reason: 'admin_restart' } } },
@@ -163,6 +164,7 @@ export const workerMachine = workerSetup.createMachine({
       on: {
         'worker.exited': exitTransitions,
         'request.finished': { actions: 'finishRequest' },
+        'request.stalled': { target: '#restarting', actions: { type: 'setRestartReason', params: { reason: 'wedge' } } },
         'context.reported': { actions: 'recordContext' },
         'memory.sampled': { actions: 'recordMemory' },
       },

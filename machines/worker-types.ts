@@ -94,6 +94,8 @@ export type WorkerEvent =
   | { type: 'context.reported'; tokens: number; turns: number; limits?: Partial<WorkerLimits> }
   | { type: 'request.started'; requestId: string }
   | { type: 'request.finished'; requestId: string }
+  /** A request got no answer event for the gateway's idle timeout (heartbeats notwithstanding). */
+  | { type: 'request.stalled'; requestId: string }
   | { type: 'memory.sampled'; rssBytes: number; at: number }
   | { type: 'peers.updated'; accepting: number }
   | { type: 'restart' }

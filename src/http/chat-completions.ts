@@ -154,18 +154,20 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
   );
   // Inside the answer (Hono's timeout middleware does not bound a stream): silence from the worker
   // for idle_timeout_ms ends the request even when the worker itself still sends heartbeats.
+  // A worker that stays silent on a request is wedged (its heartbeats notwithstanding): it is
+  // restarted, and the request ends with a timeout.
   let idleTimer: NodeJS.Timeout | undefined;
-  const touch = () => {
-    clearTimeout(idleTimer);
-    idleTimer = setTimeout(
-      () => controller.abort(new RequestTimeoutError(`The worker sent nothing for ${deps.idleTimeoutMs} ms`)),
-      deps.idleTimeoutMs,
-    );
-  };
   const watched: ChatDeps = {
     ...deps,
     dispatch: async (requestBody, signal, avoid) => {
       const dispatch = await deps.dispatch(requestBody, signal, avoid);
+      const touch = () => {
+        clearTimeout(idleTimer);
+        idleTimer = setTimeout(() => {
+          controller.abort(new RequestTimeoutError(`The worker sent nothing for ${deps.idleTimeoutMs} ms`));
+          dispatch.stalled();
+        }, deps.idleTimeoutMs);
+      };
       touch();
       return { ...dispatch, events: touching(dispatch.events, touch) };
     },

@@ -39,6 +39,8 @@ export interface Dispatch {
   run: number;
   requestId: string;
   events: AsyncIterable<AnswerEvent>;
+  /** The gateway saw no answer event for its idle timeout: the worker is wedged, restart it. */
+  stalled(): void;
 }
 
 export type WorkerCommand = 'restart' | 'drain' | 'recover';
@@ -208,7 +210,11 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
         throw error;
       }
       const finish = leaseOf(worker, run, requestId);
-      return { workerId: worker.id, run, requestId, events: answerOf(stream(worker, run, requestId, body, signal, finish), finish) };
+      const stalled = () => {
+        const snapshot = worker.actor.getSnapshot();
+        if (snapshot.context.run === run && snapshot.status === 'active') worker.actor.send({ type: 'request.stalled', requestId });
+      };
+      return { workerId: worker.id, run, requestId, events: answerOf(stream(worker, run, requestId, body, signal, finish), finish), stalled };
     },
     command(workerId: string, command: WorkerCommand): WorkerSnapshot {
       const worker = find(workerId);

@@ -158,13 +158,20 @@ describe('request timeout', () => {
 });
 
 describe('idle timeout', () => {
-  it('a worker that keeps sending heartbeats but no answer: 504 after idle_timeout_ms', async () => {
+  it('a worker that keeps sending heartbeats but no answer: 504 after idle_timeout_ms, and the wedged worker is restarted', async () => {
     const g = await start({ flags: ['--idle-timeout-ms', '400'], workerEnv: { REF_WORKER_HEARTBEAT_MS: '50' } });
+    await g.waitForState('healthy');
+    const firstPid = g.supervisor.pid('w1');
     const began = Date.now();
     const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[hang]] silence' }] });
     expect(response.status).toBe(504);
     expect(await response.json()).toMatchObject({ error: { code: 'request_timeout', message: 'The worker sent nothing for 400 ms' } });
     expect(Date.now() - began).toBeLessThan(3000);
+    const snapshot = await g.waitFor((s) => s.matches('healthy') && s.context.run === 2);
+    expect(snapshot.context).toMatchObject({ restartReason: 'wedge', crashCount: 0 });
+    expect(g.supervisor.pid('w1')).not.toBe(firstPid);
+    const next = await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'answered again' }] });
+    expect(next.choices[0]!.message.content).toBe('Echo: answered again');
   });
 
   it('a stream that goes silent ends with a request_timeout error event', async () => {

@@ -280,6 +280,18 @@ describe('worker machine: wedge and memory', () => {
     expect(h.context().crashCount).toBe(0);
   });
 
+  it('a request the gateway reports stalled (no answer, heartbeats notwithstanding) restarts the worker as wedged', async () => {
+    const h = createHarness();
+    await h.bringUp();
+    h.actor.send({ type: 'request.started', requestId: 'r1' });
+    h.actor.send({ type: 'worker.output' });
+    h.actor.send({ type: 'request.stalled', requestId: 'r1' });
+    await settle();
+    expect(h.stopped.at(-1)?.reason).toBe('wedge');
+    expect(h.state()).toBe('starting');
+    expect(h.context().crashCount).toBe(0);
+  });
+
   it('an idle worker is never wedged', async () => {
     const h = createHarness({ policy: { wedgeTimeoutMs: 1000 } });
     await h.bringUp();
