@@ -1,9 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import type { LifecyclePolicy } from '../../machines/policy/policy.js';
-import { defaultPolicy } from '../../machines/policy/policy.js';
-import type { LifeguardConfig } from '../config/load-config.js';
+import { defaultPolicy, type LifecyclePolicy } from '../../machines/policy/policy.js';
+import type { ConfigurablePolicy, LifeguardConfig } from '../config/load-config.js';
 import { createDriver, describeWorker } from '../drivers/create-driver.js';
 import { createApp } from '../http/app.js';
 import { attachAuditTrail } from '../observability/audit-trail.js';
@@ -14,27 +13,14 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { createSupervisor } from '../supervisor/supervisor.js';
 import { acquireLock } from './lock-file.js';
 
-export function policyFrom(config: LifeguardConfig): LifecyclePolicy {
-  return {
-    ...defaultPolicy,
-    startupTimeoutMs: config.startupTimeoutMs,
-    verifyTimeoutMs: config.verifyTimeoutMs,
-    backoffBaseMs: config.backoffBaseMs,
-    backoffMaxMs: config.backoffMaxMs,
-    maxConsecutiveFailures: config.maxConsecutiveFailures,
-    stableRunMs: config.stableRunMs,
-    cleanRestartBudget: config.cleanRestartBudget,
-    cleanRestartWindowMs: config.cleanRestartWindowMs,
-    proactiveRestartPct: config.proactiveRestartPct,
-    tokenLimit: config.tokenLimit,
-    turnLimit: config.turnLimit,
-    drainTimeoutMs: config.drainTimeoutMs,
-    stopGraceMs: config.stopGraceMs,
-    wedgeTimeoutMs: config.wedgeTimeoutMs,
-    maxRssMb: config.maxRssMb,
-  };
+// The configured policy values over the fixed defaults: config and policy share their names.
+function policyFrom(config: LifeguardConfig): LifecyclePolicy {
+  const policy = { ...defaultPolicy };
+  for (const key of Object.keys(defaultPolicy) as Array<keyof LifecyclePolicy>) {
+    if (key in config) policy[key] = config[key as keyof ConfigurablePolicy];
+  }
+  return policy;
 }
-
 
 export interface RunningLifeguard {
   url: string;

@@ -48,7 +48,5 @@ export const configKeys = [
   { key: 'lock_file', type: 'string', default: null, description: 'PID/lock file (default: <tmpdir>/lifeguard-<port>.lock)' },
 ] as const satisfies readonly KeySpec[];
 
-export type ConfigKey = (typeof configKeys)[number]['key'];
-
 export const flagOf = (key: string) => `--${key.replace(/_/g, '-')}`;
 export const envOf = (key: string) => `LIFEGUARD_${key.toUpperCase()}`;

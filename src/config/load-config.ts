@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import type { LifecyclePolicy } from '../../machines/policy/policy.js';
 import { configKeys, envOf, flagOf, type KeySpec } from './config-keys.js';
 
-export interface LifeguardConfig {
+/** The §3 policy values the configuration sets (the rest are fixed, see the README). */
+export type ConfigurablePolicy = Omit<LifecyclePolicy, 'backoffJitterPct' | 'cleanBudgetBackoffMs' | 'memoryRestartBudget' | 'memoryRestartWindowMs'>;
+
+export interface LifeguardConfig extends ConfigurablePolicy {
   port: number;
   host: string;
   driver: 'jsonl' | 'claude-code' | 'openai-http';
@@ -17,21 +21,6 @@ export interface LifeguardConfig {
   logFormat: 'text' | 'json';
   auditFile: string | null;
   inspect: boolean;
-  startupTimeoutMs: number;
-  verifyTimeoutMs: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  maxConsecutiveFailures: number;
-  stableRunMs: number;
-  cleanRestartBudget: number;
-  cleanRestartWindowMs: number;
-  proactiveRestartPct: number;
-  tokenLimit: number;
-  turnLimit: number;
-  drainTimeoutMs: number;
-  stopGraceMs: number;
-  wedgeTimeoutMs: number;
-  maxRssMb: number;
   queueSize: number;
   queueWaitMs: number;
   requestTimeoutMs: number;

@@ -42,13 +42,8 @@ function rethrow(error: unknown, signal: AbortSignal): never {
 
 // Dispatches and waits for the first event. A worker that dies before answering anything gets the
 // request re-dispatched once, to whichever worker is healthy next.
-async function openAnswer(
-  deps: ChatDeps,
-  body: ChatRequestBody,
-  signal: AbortSignal,
-  retries: number,
-  avoid?: { workerId: string; run: number },
-): Promise<OpenedAnswer> {
+async function openAnswer(deps: ChatDeps, body: ChatRequestBody, signal: AbortSignal): Promise<OpenedAnswer> {
+  let avoid: { workerId: string; run: number } | undefined;
   for (let attempt = 0; ; attempt++) {
     const dispatch = await deps.dispatch(body, signal, avoid);
     const iterator = dispatch.events[Symbol.asyncIterator]();
@@ -56,7 +51,7 @@ async function openAnswer(
       return { dispatch, iterator, first: await iterator.next() };
     } catch (error) {
       await iterator.return?.();
-      if (attempt < retries && isRedispatchable(error) && !signal.aborted) {
+      if (attempt === 0 && isRedispatchable(error) && !signal.aborted) {
         deps.logger.log('WARN', `re-dispatching a request: ${(error as Error).message}`, { worker: dispatch.workerId });
         avoid = { workerId: dispatch.workerId, run: dispatch.run };
         continue;
@@ -193,7 +188,7 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
 
   let opened: OpenedAnswer;
   try {
-    opened = await openAnswer(watched, body, controller.signal, 1);
+    opened = await openAnswer(watched, body, controller.signal);
   } catch (error) {
     finish();
     rethrow(error, controller.signal);

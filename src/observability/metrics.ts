@@ -1,8 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { workerMachine } from '../../machines/worker-machine.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { topLevelState } from '../supervisor/supervisor.js';
 
-export const WORKER_STATES = ['starting', 'healthy', 'draining', 'restarting', 'recovering', 'offline', 'stopped'] as const;
+/** The machine's top-level states, read from its definition. */
+export const WORKER_STATES = Object.keys(workerMachine.root.states);
 
 type MetricsSource = Pick<Supervisor, 'snapshots' | 'stats' | 'subscribe'>;
 

@@ -102,5 +102,3 @@ export function createRouter<W extends RoutableWorker>(workers: readonly W[], op
     },
   };
 }
-
-export type Router<W extends RoutableWorker> = ReturnType<typeof createRouter<W>>;

@@ -34,9 +34,9 @@ export class WorkerNotRunningError extends Error {
 // The IO behind one worker's statechart: the actors the machine names, provided for real.
 export function createWorkerRuntime(options: WorkerRuntimeOptions) {
   const { workerId, driver, logger } = options;
-  let current: LiveRun | null = null;
-  // The latest run even after its process exited: the stopper still ends what it left in its group.
+  // The latest run, kept after its process exited: the stopper still ends what it left in its group.
   let latest: LiveRun | null = null;
+  const live = (): LiveRun | null => (latest && !latest.process.hasExited() ? latest : null);
   const stopping = new Set<Promise<void>>();
 
   const track = (work: Promise<void>) => {
@@ -77,9 +77,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
         },
         spec,
       );
-      const live: LiveRun = { run: input.run, process, session };
-      current = live;
-      latest = live;
+      latest = { run: input.run, process, session };
       let memoryTimer: NodeJS.Timeout | undefined;
       if (process.pid !== null) {
         const pid = process.pid;
@@ -97,7 +95,6 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
           ? `could not be started (${facts.spawnError})`
           : `exited (code ${facts.code}, signal ${facts.signal})`;
         session.close(detail);
-        if (current === live) current = null;
         send({ type: 'worker.exited', ...toWorkerExit(facts, process.isRequested(), Date.now()) });
       });
       dispose = () => {
@@ -125,16 +122,17 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
   });
 
   const verificationProbe = fromPromise<void, ProbeActorInput>(async ({ input }) => {
-    if (!current || current.run !== input.run) throw new WorkerNotRunningError(`worker ${workerId} has no live process to probe`);
-    await current.session.probe(input.timeoutMs);
+    const running = live();
+    if (!running || running.run !== input.run) throw new WorkerNotRunningError(`worker ${workerId} has no live process to probe`);
+    await running.session.probe(input.timeoutMs);
   });
 
   const processStopper = fromPromise<void, StopperActorInput>(async ({ input }) => {
-    const live = latest;
-    if (!live || live.run !== input.run) return;
-    live.process.markRequested();
-    live.session.shutdown();
-    const work = stopProcessTree(live.process, input.graceMs);
+    const run = latest;
+    if (!run || run.run !== input.run) return;
+    run.process.markRequested();
+    run.session.shutdown();
+    const work = stopProcessTree(run.process, input.graceMs);
     track(work);
     await work;
   });
@@ -143,10 +141,11 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
     actors: { workerProcess, verificationProbe, processStopper },
     /** The session of the given run, when that run's process is still alive. */
     session(run: number): WorkerSession | null {
-      return current && current.run === run ? current.session : null;
+      const running = live();
+      return running && running.run === run ? running.session : null;
     },
     currentPid(): number | null {
-      return current?.process.pid ?? null;
+      return live()?.process.pid ?? null;
     },
     /** Resolves when every process this runtime started is gone. */
     async settled(): Promise<void> {

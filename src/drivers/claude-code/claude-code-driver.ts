@@ -4,7 +4,7 @@ import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
 import { AsyncQueue } from '../../util/async-queue.js';
 import type { AnswerEvent, ChatRequestBody, Driver, SessionHooks, WorkerSession } from '../driver.js';
 import { createLineSplitter } from '../jsonl/line-splitter.js';
-import { attachStderrLog } from '../stderr-log.js';
+import { attachOutputLog } from '../output-log.js';
 import { foldMessages } from './fold-messages.js';
 
 export interface ClaudeCodeDriverOptions {
@@ -144,7 +144,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
   });
   worker.stdout?.on('data', (chunk: Buffer) => splitter.push(chunk));
   worker.stdout?.on('end', () => splitter.flush());
-  attachStderrLog(worker, hooks);
+  attachOutputLog(worker, hooks);
 
   // Readiness: the CLI prints nothing before its first input; the initialize request answers.
   control({ subtype: 'initialize' }, (response) => {

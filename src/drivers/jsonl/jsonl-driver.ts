@@ -3,7 +3,7 @@ import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '.
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
 import { AsyncQueue } from '../../util/async-queue.js';
 import type { AnswerEvent, ChatRequestBody, Driver, SessionHooks, WorkerSession } from '../driver.js';
-import { attachStderrLog } from '../stderr-log.js';
+import { attachOutputLog } from '../output-log.js';
 import { createLineSplitter } from './line-splitter.js';
 import { parseWorkerLine } from './jsonl-messages.js';
 
@@ -92,7 +92,7 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
   });
   worker.stdout?.on('data', (chunk: Buffer) => splitter.push(chunk));
   worker.stdout?.on('end', () => splitter.flush());
-  attachStderrLog(worker, hooks);
+  attachOutputLog(worker, hooks);
 
   return {
     probe(timeoutMs) {

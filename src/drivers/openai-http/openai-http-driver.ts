@@ -2,7 +2,7 @@ import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '.
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
 import { AsyncQueue } from '../../util/async-queue.js';
 import type { AnswerEvent, ChatRequestBody, Driver, SessionHooks, WorkerSession } from '../driver.js';
-import { attachStderrLog } from '../stderr-log.js';
+import { attachOutputLog } from '../output-log.js';
 import { freePort } from './free-port.js';
 import { sseData } from './sse-lines.js';
 
@@ -37,7 +37,7 @@ export function createOpenAIHttpDriver(options: OpenAIHttpDriverOptions): Driver
 }
 
 function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: string, pollMs: number): WorkerSession {
-  const { workerId, logger } = hooks;
+  const { workerId } = hooks;
   let closed: string | null = null;
   let served = 0;
   let tokens = 0;
@@ -68,11 +68,9 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
   })();
 
   // A model server's stdout is its log, like its stderr: logged, never parsed.
-  worker.stdout?.on('data', (chunk: Buffer) => {
-    hooks.activity();
-    for (const line of chunk.toString().split('\n')) if (line.trim()) logger.log('STDOUT', line, { worker: workerId, pid: worker.pid });
-  });
-  attachStderrLog(worker, hooks);
+  worker.stdout?.on('data', () => hooks.activity());
+  attachOutputLog(worker, hooks, 'stdout');
+  attachOutputLog(worker, hooks);
 
   const run = async (queue: AsyncQueue<AnswerEvent>, body: ChatRequestBody, controller: AbortController, state: { started: boolean }) => {
     const response = await fetch(`${baseUrl}/v1/chat/completions`, {
