@@ -25,19 +25,27 @@ export const settle = () => new Promise<void>((resolve) => setImmediate(resolve)
 export function createHarness(options: HarnessOptions = {}) {
   const clock = new SimulatedClock();
   const spawned: ProcessActorInput[] = [];
+  /** The runs whose process actor the machine stopped (stopChild, or the machine ending). */
+  const processStops: number[] = [];
   const stopped: StopperActorInput[] = [];
   const emitted: WorkerEmitted[] = [];
   const control = {
     probe: 'pass' as ProbeOutcome,
     stopperFails: false,
+    /** The stopper waits for `answerStopper` instead of settling at once. */
+    stopperManual: false,
     /** With probe 'manual': settles the probe in flight. */
     answerProbe: (_passed: boolean) => undefined as void,
+    /** With stopperManual: settles the stopper in flight. */
+    answerStopper: (_stopped: boolean) => undefined as void,
   };
   const machine = workerMachine.provide({
     actors: {
       workerProcess: fromCallback<AnyEventObject, ProcessActorInput>(({ input }) => {
         spawned.push(input);
-        return undefined;
+        return () => {
+          processStops.push(input.run);
+        };
       }),
       verificationProbe: fromPromise(async () => {
         if (control.probe === 'fail') throw new Error('probe answered with an error');
@@ -50,6 +58,11 @@ export function createHarness(options: HarnessOptions = {}) {
       }),
       processStopper: fromPromise<void, StopperActorInput>(async ({ input }) => {
         stopped.push(input);
+        if (control.stopperManual) {
+          await new Promise<void>((resolve, reject) => {
+            control.answerStopper = (ok) => (ok ? resolve() : reject(new Error('process survived SIGKILL')));
+          });
+        }
         if (control.stopperFails) throw new Error('process survived SIGKILL');
       }),
     },
@@ -65,9 +78,14 @@ export function createHarness(options: HarnessOptions = {}) {
     actor,
     clock,
     spawned,
+    processStops,
     stopped,
     emitted,
     control,
+    /** The runs whose process actor is still running (spawned and not stopped). */
+    liveRuns(): number[] {
+      return spawned.map((p) => p.run).filter((run) => !processStops.includes(run));
+    },
     /** The top-level state name. */
     state(): string {
       const value = actor.getSnapshot().value;
