@@ -4,6 +4,7 @@ import { workerMachine } from '../../machines/worker-machine.js';
 import { classifyExit } from '../../machines/policy/exit-classification.js';
 import type { LifecyclePolicy } from '../../machines/policy/policy.js';
 import type {
+  ProbeActorInput,
   ProcessActorInput,
   StopperActorInput,
   WorkerEmitted,
@@ -28,6 +29,7 @@ export function createHarness(options: HarnessOptions = {}) {
   /** The runs whose process actor the machine stopped (stopChild, or the machine ending). */
   const processStops: number[] = [];
   const stopped: StopperActorInput[] = [];
+  const probes: ProbeActorInput[] = [];
   const emitted: WorkerEmitted[] = [];
   const control = {
     probe: 'pass' as ProbeOutcome,
@@ -47,7 +49,8 @@ export function createHarness(options: HarnessOptions = {}) {
           processStops.push(input.run);
         };
       }),
-      verificationProbe: fromPromise(async () => {
+      verificationProbe: fromPromise<void, ProbeActorInput>(async ({ input }) => {
+        probes.push(input);
         if (control.probe === 'fail') throw new Error('probe answered with an error');
         if (control.probe === 'hang') await new Promise(() => undefined);
         if (control.probe === 'manual') {
@@ -80,6 +83,7 @@ export function createHarness(options: HarnessOptions = {}) {
     spawned,
     processStops,
     stopped,
+    probes,
     emitted,
     control,
     /** The runs whose process actor is still running (spawned and not stopped). */

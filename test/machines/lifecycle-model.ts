@@ -105,9 +105,9 @@ function exitRecorded(context: ModelContext, exit: ExitClass): ExpectedEmit[] {
 }
 
 const fail = (reason: string) => assign(({ context }: Ctx) => failed(context, reason));
-const because = (reason: string) => assign({ reason });
-const restartBecause = (reason: string) => assign({ reason, restartReason: reason });
-const recordExit = (exit: ExitClass) => assign({ lastExit: exit, inFlight: 0 });
+const because = (reason: string) => assign((_: Ctx) => ({ reason }));
+const restartBecause = (reason: string) => assign((_: Ctx) => ({ reason, restartReason: reason }));
+const recordExit = (exit: ExitClass) => assign((_: Ctx) => ({ lastExit: exit, inFlight: 0 }));
 const announceExit = assign(({ context }: Ctx) => ({ emitted: exitRecorded(context, context.lastExit!) }));
 
 // A running worker's exit, the same in starting, healthy and draining.
@@ -329,14 +329,39 @@ export const lifecycleModel = createMachine({
   },
 });
 
-// What tells two model states apart for path generation: the state, the event that led there (so
-// every transition is the last step of some path), the failure count and whether a backoff is
-// pending (so both sides of the budget and failure-limit branches are reached). Counters that keep
-// growing (runs, crash count, seed, emitted events) are left out; the replay checks them all.
+// What tells two model states apart for path generation: the state, the transition that led there
+// (source state and event, so every transition is the last step of some path), the failure count
+// before and after it (so a stable run forgives real failures) and whether a backoff is pending.
+// Counters that keep growing (runs, crash count, seed, emitted events) are left out; the replay
+// checks them all. Budgets and peers hidden from this key are reached by SCENARIOS below.
 export function modelStateKey(
   snapshot: { value: unknown; context: ModelContext },
   event: { type: string } | undefined,
+  previous: { value: unknown; context: ModelContext } | undefined,
 ): string {
   const c = snapshot.context;
-  return JSON.stringify([snapshot.value, event?.type ?? null, c.failures, c.backoffMs > 0]);
+  return JSON.stringify([
+    snapshot.value,
+    previous?.value ?? null,
+    event?.type ?? null,
+    previous?.context.failures ?? null,
+    c.failures,
+    c.backoffMs > 0,
+  ]);
 }
+
+// Event sequences for what the shortest paths reach only with empty budgets and one request:
+// exceeded budgets, windows cleared by recover, several requests in flight, a proactive drain that
+// waits for the peer, and what a draining worker still records.
+export const SCENARIOS: string[][] = [
+  ['READY', 'PROBE_PASSED', 'MEMORY_OVER', 'STOPPER_DONE', 'READY', 'PROBE_PASSED', 'MEMORY_OVER', 'STOPPER_DONE', 'BACKOFF_ELAPSED'],
+  ['READY', 'PROBE_PASSED', 'REQUEST_STARTED', 'REQUEST_STARTED', 'MEMORY_OVER', 'REQUEST_FINISHED', 'CONTEXT_HARD', 'REQUEST_FINISHED', 'STOPPER_DONE', 'READY', 'PROBE_PASSED', 'REQUEST_STARTED', 'MEMORY_OVER', 'REQUEST_STALLED', 'STOPPER_DONE'],
+  ['CLEAN_EXIT', 'STOPPER_DONE', 'CLEAN_EXIT', 'STOPPER_DONE', 'BACKOFF_ELAPSED', 'CRASH', 'STOPPER_DONE', 'BACKOFF_ELAPSED', 'CRASH', 'STOPPER_DONE', 'BACKOFF_ELAPSED', 'CRASH', 'STOPPER_DONE', 'RECOVER', 'CLEAN_EXIT', 'STOPPER_DONE'],
+  ['READY', 'PROBE_PASSED', 'MEMORY_OVER', 'STOPPER_DONE', 'CRASH', 'STOPPER_DONE', 'BACKOFF_ELAPSED', 'CRASH', 'STOPPER_DONE', 'BACKOFF_ELAPSED', 'CRASH', 'STOPPER_DONE', 'RECOVER', 'READY', 'PROBE_PASSED', 'MEMORY_OVER', 'STOPPER_DONE'],
+  ['READY', 'PROBE_PASSED', 'REQUEST_STARTED', 'REQUEST_STARTED', 'DRAIN', 'REQUEST_FINISHED', 'WEDGE_TIMEOUT', 'STOPPER_DONE'],
+  ['READY', 'PROBE_PASSED', 'REQUEST_STARTED', 'REQUEST_STARTED', 'REQUEST_FINISHED', 'CONTEXT_PROACTIVE', 'PEERS_UP', 'REQUEST_FINISHED', 'STOPPER_DONE'],
+  ['READY', 'PROBE_PASSED', 'PEERS_UP', 'REQUEST_STARTED', 'CONTEXT_PROACTIVE', 'CONTEXT_HARD', 'MEMORY_OVER', 'DRAIN_TIMEOUT', 'STOPPER_DONE'],
+  ['READY', 'PROBE_PASSED', 'REQUEST_STARTED', 'REQUEST_STARTED', 'RESTART', 'REQUESTED_EXIT', 'STOPPER_DONE'],
+  ['READY', 'PROBE_PASSED', 'REQUEST_STARTED', 'REQUEST_STARTED', 'REQUEST_STALLED', 'STOPPER_DONE'],
+  ['CRASH', 'STOPPER_DONE', 'BACKOFF_ELAPSED', 'READY', 'PROBE_PASSED', 'REQUEST_STARTED', 'REQUEST_FINISHED', 'STABLE_RUN', 'CRASH', 'STOPPER_DONE'],
+];

@@ -9,6 +9,7 @@ import {
   TAGS,
   lifecycleModel,
   modelStateKey,
+  SCENARIOS,
 } from './lifecycle-model.js';
 import type { ModelContext } from './lifecycle-model.js';
 
@@ -133,13 +134,29 @@ function executors(h: Harness, model: Model): Record<string, () => Promise<void>
 }
 
 const model = createTestModel(lifecycleModel, {
-  serializeState: (snapshot, event) => modelStateKey(snapshot as never, event),
+  serializeState: (snapshot, event, previous) => modelStateKey(snapshot as never, event, previous as never),
   // Only events the model acts on: an ignored one would still reach the real machine.
   filterEvents: (snapshot, event) => snapshot.status === 'active' && snapshot.can(event),
 });
 const stateKeys = ['starting', 'healthy', 'draining', 'restarting', 'recovering', 'offline', 'stopped'];
 
-function runPath(path: ReturnType<typeof model.getShortestPaths>[number]) {
+type Path = ReturnType<typeof model.getShortestPaths>[number];
+
+// A scenario's path: the model run through the events, one step each (an event the model ignores
+// would make a path the model does not describe, so it is refused).
+function scenarioPath(events: string[]): Path {
+  const actor = createActor(lifecycleModel).start();
+  const steps: Path['steps'] = [{ event: { type: 'xstate.init' } as never, state: actor.getSnapshot() }];
+  for (const type of events) {
+    const before = actor.getSnapshot();
+    if (!before.can({ type } as never)) throw new Error(`the model ignores ${type} after ${steps.map((s) => s.event.type).join(' → ')}`);
+    actor.send({ type } as never);
+    steps.push({ event: { type } as never, state: actor.getSnapshot() });
+  }
+  return { state: actor.getSnapshot(), steps, weight: steps.length, description: events.join(' → '), test: async () => ({ steps: [], state: { error: null } }) } as unknown as Path;
+}
+
+function runPath(path: Path) {
   return async () => {
     const h = createHarness({ policy: MODEL_POLICY, seed: MODEL_SEED, workerCount: MODEL_WORKER_COUNT });
     h.control.probe = 'manual';
@@ -163,14 +180,15 @@ function runPath(path: ReturnType<typeof model.getShortestPaths>[number]) {
 
 describe('worker machine: model-based paths', () => {
   const paths = model.getShortestPaths();
+  const scenarios = SCENARIOS.map(scenarioPath);
 
   // The count depends only on the model (its states, events and the key that tells states apart),
   // not on the machine: a change here means the model changed, so review the paths it adds or drops.
   it('the lifecycle model yields the expected number of paths', () => {
-    expect(paths.length).toBe(116);
+    expect(paths.length).toBe(176);
   });
 
-  for (const path of paths) {
+  for (const path of [...paths, ...scenarios]) {
     const events = path.steps.slice(1).map((step) => step.event.type);
     it(`${events.join(' → ')} ⇒ ${JSON.stringify(path.state.value)}`, runPath(path));
   }

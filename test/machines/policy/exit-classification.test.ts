@@ -8,6 +8,7 @@ describe('classifyExit', () => {
     [{ code: 137, signal: null, requested: false }, 'crash'],
     [{ code: null, signal: 'SIGKILL', requested: false }, 'crash'],
     [{ code: null, signal: 'SIGSEGV', requested: false }, 'crash'],
+    [{ code: 0, signal: 'SIGTERM', requested: false }, 'crash'],
     [{ code: null, signal: 'SIGTERM', requested: true }, 'requested'],
     [{ code: 0, signal: null, requested: true }, 'requested'],
     [{ code: 1, signal: null, requested: true }, 'requested'],
