@@ -259,6 +259,7 @@ export const lifecycleModel = createMachine({
         MEMORY_OVER: { actions: assign({ rss: 'over' as const }) },
         RESTART: { target: 'draining', actions: restartBecause('admin_restart') },
         DRAIN: { target: 'draining', actions: restartBecause('admin_drain') },
+        RECYCLE: { target: 'draining', actions: restartBecause('recycle') },
       },
     },
     draining: {

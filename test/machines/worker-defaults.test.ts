@@ -43,6 +43,7 @@ describe('worker machine: the default policy', () => {
       pid: null,
       models: [],
       maxConcurrency: 1,
+      stateful: false,
       limits: { tokenLimit: 150_000, turnLimit: 10 },
       usage: { tokens: 0, turns: 0 },
       inFlight: 0,

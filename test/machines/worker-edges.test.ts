@@ -190,6 +190,29 @@ describe('worker machine: what it records', () => {
     expect(plain.context().maxConcurrency).toBe(1);
   });
 
+  it('ready says whether the worker holds conversations (stateful); without a word it does not', async () => {
+    const h = createHarness();
+    h.actor.send({ type: 'worker.ready', models: [], stateful: true });
+    expect(h.context().stateful).toBe(true);
+    await h.exit(0);
+    h.actor.send({ type: 'worker.ready', models: [] });
+    expect(h.context().stateful).toBe(false);
+  });
+
+  it('recycle drains the requests in flight, then restarts the process clean with reason recycle', async () => {
+    const h = createHarness();
+    await h.bringUp();
+    h.actor.send({ type: 'request.started', requestId: 'r1' });
+    h.actor.send({ type: 'recycle' });
+    expect(h.state()).toBe('draining');
+    expect(h.context().restartReason).toBe('recycle');
+    h.actor.send({ type: 'request.finished', requestId: 'r1' });
+    await settle();
+    expect(h.stopped.map((s) => s.reason)).toEqual(['recycle']);
+    expect(h.state()).toBe('starting');
+    expect(h.context()).toMatchObject({ crashCount: 0, consecutiveFailures: 0, restartCount: 1 });
+  });
+
   it('limits reported in ready replace only what they name', () => {
     const h = createHarness({ policy: { tokenLimit: 500, turnLimit: 7 } });
     h.actor.send({ type: 'worker.ready', models: [], limits: { turnLimit: 20 } });

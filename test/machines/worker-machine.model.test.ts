@@ -108,6 +108,7 @@ function executors(h: Harness, model: Model): Record<string, () => Promise<void>
     PEERS_DOWN: () => send({ type: 'peers.updated', accepting: 0 }),
     RESTART: () => send({ type: 'restart' }),
     DRAIN: () => send({ type: 'drain' }),
+    RECYCLE: () => send({ type: 'recycle' }),
     DRAIN_TIMEOUT: async () => {
       await h.advance(MODEL_POLICY.drainTimeoutMs / 2);
       h.actor.send({ type: 'worker.output' });
@@ -185,7 +186,7 @@ describe('worker machine: model-based paths', () => {
   // The count depends only on the model (its states, events and the key that tells states apart),
   // not on the machine: a change here means the model changed, so review the paths it adds or drops.
   it('the lifecycle model yields the expected number of paths', () => {
-    expect(paths.length).toBe(176);
+    expect(paths.length).toBe(182);
   });
 
   for (const path of [...paths, ...scenarios]) {
