@@ -1,0 +1,229 @@
+import { createActor, fromCallback, SimulatedClock } from 'xstate';
+import type { AnyEventObject } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { poolMachine } from '../../machines/pool-machine.js';
+import type { PoolEmitted, PoolPolicy } from '../../machines/pool-types.js';
+import type { WorkerMachineInput } from '../../machines/worker-types.js';
+
+// The pool with fake workers that record what the pool tells them (stop, recycle), a simulated
+// clock, and the facade's part played by the test: it sends worker.changed / request.routed /
+// conversation.answered / clean.wanted as the supervisor would.
+function createPool(policy: Partial<PoolPolicy> = {}, ids = ['w1', 'w2', 'w3']) {
+  const clock = new SimulatedClock();
+  const told: Array<{ id: string; type: string }> = [];
+  const inputs: WorkerMachineInput[] = [];
+  const emitted: PoolEmitted[] = [];
+  const machine = poolMachine.provide({
+    actors: {
+      worker: fromCallback<AnyEventObject, WorkerMachineInput>(({ input, receive }) => {
+        inputs.push(input);
+        receive((event) => told.push({ id: input.workerId, type: event.type }));
+      }) as never,
+    },
+  });
+  const actor = createActor(machine, {
+    clock,
+    input: {
+      policy: { workers: 2, standby: 1, isolation: 'isolated', sessionIdleMs: 60_000, ...policy },
+      workers: ids.map((workerId) => ({ workerId, seed: 1 })),
+    },
+  });
+  actor.on('*', (event) => emitted.push(event as PoolEmitted));
+  actor.start();
+  const pool = {
+    actor,
+    clock,
+    told,
+    inputs,
+    emitted,
+    context: () => actor.getSnapshot().context,
+    slot: (id: string) => actor.getSnapshot().context.slots.find((s) => s.id === id)!,
+    changed: (slotId: string, over: { tag?: 'accepting' | 'waiting' | 'unavailable'; run?: number; stateful?: boolean; inFlight?: number } = {}) =>
+      actor.send({ type: 'worker.changed', slotId, tag: 'accepting', run: 1, stateful: true, inFlight: 0, ...over }),
+    routed: (slotId: string, result: 'continued' | 'new' | 'lost', key: string | null = null, run = 1) =>
+      actor.send({ type: 'request.routed', slotId, run, result, key, at: clock.now() }),
+    answered: (slotId: string, digest: string, messageCount = 2, key: string | null = null, run = 1) =>
+      actor.send({ type: 'conversation.answered', slotId, run, digest, key, messageCount, at: clock.now() }),
+    /** Every slot accepting, stateful, run 1. */
+    allUp: () => ids.forEach((id) => pool.changed(id)),
+    advance: (ms: number) => clock.increment(ms),
+  };
+  return pool;
+}
+
+describe('pool machine: its workers', () => {
+  it('spawns one worker machine per process, each with its input and a system id', () => {
+    const p = createPool();
+    expect(p.inputs.map((i) => i.workerId)).toEqual(['w1', 'w2', 'w3']);
+    expect(p.actor.system.get('w2')).toBeDefined();
+    expect(p.context().slots).toEqual(
+      ['w1', 'w2', 'w3'].map((id) => ({ id, tag: 'waiting', run: 0, stateful: false, inFlight: 0, usedRun: null, conversation: null, recycledRun: null })),
+    );
+    expect(p.context()).toMatchObject({ cleanWanted: 0, now: 0, routes: { continued: 0, new: 0, lost: 0 }, lost: [] });
+    expect(p.actor.getSnapshot().value).toEqual({ serving: 'watching' });
+  });
+
+  it('stop tells every worker to stop', () => {
+    const p = createPool();
+    p.actor.send({ type: 'stop' });
+    expect(p.actor.getSnapshot().value).toBe('stopping');
+    expect(p.told).toEqual([
+      { id: 'w1', type: 'stop' },
+      { id: 'w2', type: 'stop' },
+      { id: 'w3', type: 'stop' },
+    ]);
+  });
+
+  it('learns each worker’s tag, run, statefulness and load; an unknown slot changes nothing', () => {
+    const p = createPool();
+    p.changed('w1', { tag: 'accepting', run: 3, stateful: true, inFlight: 2 });
+    expect(p.slot('w1')).toMatchObject({ tag: 'accepting', run: 3, stateful: true, inFlight: 2 });
+    const before = p.context().slots;
+    p.changed('nobody');
+    expect(p.context().slots).toEqual(before);
+  });
+});
+
+describe('pool machine: the conversation table', () => {
+  it('a routed request marks the process used and starts or refreshes its conversation, and is announced', () => {
+    const p = createPool({ standby: 0 });
+    p.allUp();
+    p.advance(10);
+    p.routed('w1', 'new', 'k1');
+    expect(p.slot('w1')).toMatchObject({ usedRun: 1, conversation: { digest: '', key: 'k1', messageCount: 0, turns: 0, lastUsedAt: 10 } });
+    expect(p.context().routes).toEqual({ continued: 0, new: 1, lost: 0 });
+    expect(p.context().now).toBe(10);
+    expect(p.emitted).toEqual([{ type: 'conversation.routed', slotId: 'w1', result: 'new' }]);
+    p.answered('w1', 'd2', 2, null);
+    expect(p.slot('w1').conversation).toEqual({ digest: 'd2', key: 'k1', messageCount: 2, turns: 1, lastUsedAt: 10 });
+    p.advance(5);
+    p.routed('w1', 'continued');
+    expect(p.slot('w1').conversation).toEqual({ digest: 'd2', key: 'k1', messageCount: 2, turns: 1, lastUsedAt: 15 });
+    p.answered('w1', 'd4', 4, 'k2');
+    expect(p.slot('w1').conversation).toMatchObject({ digest: 'd4', key: 'k2', messageCount: 4, turns: 2 });
+    p.routed('w2', 'lost');
+    p.routed('w2', 'continued');
+    expect(p.context().routes).toEqual({ continued: 2, new: 1, lost: 1 });
+  });
+
+  it('a new conversation under a key takes the key from the process that held it', () => {
+    const p = createPool({ standby: 0 });
+    p.allUp();
+    p.routed('w1', 'new', 'k');
+    p.routed('w2', 'new', 'k');
+    expect(p.slot('w1').conversation?.key).toBeNull();
+    expect(p.slot('w2').conversation?.key).toBe('k');
+    p.routed('w3', 'continued', 'k');
+    expect(p.slot('w2').conversation?.key).toBe('k');
+  });
+
+  it('routes and answers for an earlier run of the process are ignored', () => {
+    const p = createPool({ standby: 0 });
+    p.changed('w1', { run: 2 });
+    p.routed('w1', 'new', null, 1);
+    p.answered('w1', 'd', 2, null, 1);
+    expect(p.slot('w1')).toMatchObject({ usedRun: null, conversation: null });
+  });
+
+  it('a new run or an unavailable process forgets its conversation, which is remembered as lost', () => {
+    const p = createPool({ standby: 0 });
+    p.allUp();
+    p.routed('w1', 'new', 'k1');
+    p.answered('w1', 'd1');
+    p.routed('w2', 'new');
+    p.answered('w2', 'd2');
+    p.changed('w1', { run: 2 });
+    p.changed('w2', { tag: 'unavailable' });
+    expect(p.slot('w1').conversation).toBeNull();
+    expect(p.slot('w2').conversation).toBeNull();
+    expect(p.context().lost).toEqual([
+      { digest: 'd1', key: 'k1' },
+      { digest: 'd2', key: null },
+    ]);
+    p.routed('w3', 'new');
+    p.answered('w3', 'd3');
+    p.changed('w3', { inFlight: 1 });
+    expect(p.slot('w3').conversation?.digest).toBe('d3');
+  });
+});
+
+describe('pool machine: spares and recycling', () => {
+  it('below its spares the pool recycles the least recently used idle conversation’s process', () => {
+    const p = createPool({ standby: 1 }, ['w1', 'w2']);
+    p.allUp();
+    p.routed('w1', 'new');
+    p.answered('w1', 'old');
+    p.advance(10);
+    p.routed('w2', 'new');
+    p.answered('w2', 'new');
+    expect(p.told).toEqual([{ id: 'w1', type: 'recycle' }]);
+    expect(p.emitted.filter((e) => e.type === 'slot.recycled')).toEqual([{ type: 'slot.recycled', slotId: 'w1', reason: 'lru', digest: 'old' }]);
+    expect(p.slot('w1')).toMatchObject({ recycledRun: 1, conversation: null });
+    expect(p.context().lost).toEqual([{ digest: 'old', key: null }]);
+  });
+
+  it('requests waiting for a clean process make it recycle even with its spares', () => {
+    const p = createPool({ standby: 0 }, ['w1', 'w2']);
+    p.allUp();
+    p.routed('w1', 'new');
+    p.answered('w1', 'd1');
+    p.routed('w2', 'new');
+    p.answered('w2', 'd2');
+    expect(p.told).toEqual([]);
+    p.advance(7);
+    p.actor.send({ type: 'clean.wanted', count: 1, at: p.clock.now() });
+    expect(p.context()).toMatchObject({ cleanWanted: 1, now: 7 });
+    expect(p.told).toEqual([{ id: 'w1', type: 'recycle' }]);
+    expect(p.context().lost).toEqual([{ digest: 'd1', key: null }]);
+    expect(p.emitted.at(-1)).toEqual({ type: 'slot.recycled', slotId: 'w1', reason: 'lru', digest: 'd1' });
+  });
+
+  it('a conversation idle for session_idle_ms ends: a stateful process is recycled, a stateless one forgets', () => {
+    const p = createPool({ standby: 0, sessionIdleMs: 1000 }, ['w1', 'w2']);
+    p.changed('w1', { stateful: true });
+    p.changed('w2', { stateful: false });
+    p.routed('w1', 'new');
+    p.answered('w1', 'd1');
+    p.routed('w2', 'new');
+    p.answered('w2', 'd2');
+    p.advance(999);
+    expect(p.told).toEqual([]);
+    p.advance(1);
+    expect(p.told).toEqual([{ id: 'w1', type: 'recycle' }]);
+    expect(p.emitted.at(-1)).toEqual({ type: 'slot.recycled', slotId: 'w1', reason: 'idle', digest: 'd1' });
+    expect(p.slot('w1')).toMatchObject({ conversation: null, recycledRun: 1 });
+    expect(p.slot('w2')).toMatchObject({ conversation: null, recycledRun: null });
+    expect(p.context().lost).toEqual([
+      { digest: 'd1', key: null },
+      { digest: 'd2', key: null },
+    ]);
+    expect(p.context().now).toBe(1000);
+  });
+
+  it('each use pushes the idle check back; a request in flight keeps its conversation', () => {
+    const p = createPool({ standby: 0, sessionIdleMs: 1000 }, ['w1']);
+    p.changed('w1');
+    p.routed('w1', 'new');
+    p.answered('w1', 'd1');
+    p.advance(600);
+    p.routed('w1', 'continued');
+    p.advance(600);
+    expect(p.told).toEqual([]);
+    expect(p.context().idleCheckAt).toBe(1600);
+    p.changed('w1', { inFlight: 1 });
+    p.advance(400);
+    expect(p.told).toEqual([]);
+    expect(p.slot('w1').conversation?.digest).toBe('d1');
+  });
+
+  it('an idle conversation on a process that is not accepting is forgotten without a recycle', () => {
+    const p = createPool({ standby: 0, sessionIdleMs: 1000 }, ['w1']);
+    p.changed('w1');
+    p.routed('w1', 'new');
+    p.answered('w1', 'd1');
+    p.changed('w1', { tag: 'waiting' });
+    p.advance(1000);
+    expect(p.told).toEqual([]);
+    expect(p.slot('w1')).toMatchObject({ conversation: null, recycledRun: null });
+  });
+});
