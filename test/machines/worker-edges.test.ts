@@ -1,33 +1,7 @@
-import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { createHarness, settle } from './harness.js';
 
 type Harness = ReturnType<typeof createHarness>;
-
-describe('worker machine: its definition', () => {
-  // Loaded inside a test, so a definition xstate rejects (a target that names no state) fails here
-  // rather than only failing to load the other test files.
-  it('loads, and every target resolves', async () => {
-    const { workerMachine } = await import('../../machines/worker-machine.js');
-    expect(workerMachine.id).toBe('worker');
-    const ids = ['starting', 'healthy', 'draining', 'restarting'].map((id) => workerMachine.getStateNodeById(id).path.join('.'));
-    expect(ids).toEqual(['starting', 'healthy', 'draining', 'restarting']);
-  });
-
-  it('a machine whose actors were not provided never calls its worker healthy', async () => {
-    const { workerMachine } = await import('../../machines/worker-machine.js');
-    const actor = createActor(workerMachine, { input: { workerId: 'bare' } }).start();
-    actor.send({ type: 'worker.spawned', pid: 1, at: 0 });
-    actor.send({ type: 'worker.ready', models: [] });
-    await settle();
-    await settle();
-    const snapshot = actor.getSnapshot();
-    expect(snapshot.hasTag('accepting')).toBe(false);
-    expect(snapshot.value).toBe('offline');
-    expect(snapshot.context.reason).toBe('stop_failed');
-    actor.stop();
-  });
-});
 
 describe('worker machine: requested exits (lifeguard caused them)', () => {
   it.each([
