@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:net';
+import type { Logger } from '../observability/logger.js';
+import { isDescriptorExhaustion, reportDescriptorExhaustion } from '../util/descriptor-exhaustion.js';
+
+/** Descriptors kept free under the limit for workers, /proc scans, the lock and the audit file. */
+const RESERVED_DESCRIPTORS = 64;
+
+const REFUSAL_BODY = JSON.stringify({
+  error: { message: 'Too many open connections to lifeguard; retry later', type: 'server_error', code: 'too_many_connections' },
+});
+const REFUSAL =
+  'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n' +
+  `Content-Length: ${Buffer.byteLength(REFUSAL_BODY)}\r\n\r\n${REFUSAL_BODY}`;
+
+// The soft limit on open files (ulimit -n), from /proc/self/limits; null when unknown or unlimited.
+export function openFilesLimit(limits?: string): number | null {
+  try {
+    const match = /^Max open files\s+(\d+)/m.exec(limits ?? readFileSync('/proc/self/limits', 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+// The connection cap: max_connections, but never closer than RESERVED_DESCRIPTORS to the descriptor limit.
+export function connectionCap(maxConnections: number, fileLimit: number | null): number {
+  if (fileLimit === null) return maxConnections;
+  return Math.max(1, Math.min(maxConnections, fileLimit - RESERVED_DESCRIPTORS));
+}
+
+// Counts open client connections; one over the cap is answered 503 `too_many_connections` and closed
+// at once, so idle sockets cannot use up the descriptors the workers need. A failed accept (out of
+// descriptors) is logged and survived: the server keeps listening.
+export function guardConnections(server: Server, maxConnections: number, logger: Logger): { open(): number; cap: number } {
+  const cap = connectionCap(maxConnections, openFilesLimit());
+  let open = 0;
+  let refusing = false;
+  server.prependListener('connection', (socket) => {
+    open += 1;
+    socket.once('close', () => {
+      open -= 1;
+    });
+    if (open <= cap) {
+      refusing = false;
+      return;
+    }
+    if (!refusing) logger.log('WARN', `refusing connections: ${cap} are open (max_connections, or the descriptor limit less ${RESERVED_DESCRIPTORS})`);
+    refusing = true;
+    socket.on('error', () => undefined);
+    socket.end(REFUSAL);
+    socket.setTimeout(1000, () => socket.destroy());
+  });
+  server.on('error', (error) => {
+    if (isDescriptorExhaustion(error)) reportDescriptorExhaustion(logger, 'accepting connections', error);
+    else logger.log('ERROR', `HTTP server error: ${error.message}`);
+  });
+  return { open: () => open, cap };
+}
