@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -128,7 +129,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     process.off('exit', releaseAtExit);
     throw error;
   }
-  guardConnections(server, config.maxConnections, logger);
+  guardConnections(server as HttpServer, { maxConnections: config.maxConnections, headerTimeoutMs: config.headerTimeoutMs }, logger);
   supervisor.start();
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -212,7 +212,7 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
     choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
   });
 
-  return streamBoundedSSE(c, { limitBytes: deps.streamBufferBytes, flushTimeoutMs: deps.idleTimeoutMs }, async (stream) => {
+  return streamBoundedSSE(c, { limitBytes: deps.streamBufferBytes, flushTimeoutMs: deps.requestTimeoutMs }, async (stream) => {
     stream.onAbort(() => controller.abort(new Error('client disconnected')));
     let sentRole = false;
     try {

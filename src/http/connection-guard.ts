@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:net';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from '../observability/logger.js';
 import { isDescriptorExhaustion, reportDescriptorExhaustion } from '../util/descriptor-exhaustion.js';
 
@@ -29,20 +30,37 @@ export function connectionCap(maxConnections: number, fileLimit: number | null):
   return Math.max(1, Math.min(maxConnections, fileLimit - RESERVED_DESCRIPTORS));
 }
 
+export interface ConnectionGuardOptions {
+  maxConnections: number;
+  /** A connection that has not sent a whole request head within this is closed. */
+  headerTimeoutMs: number;
+}
+
 // Counts open client connections; one over the cap is answered 503 `too_many_connections` and closed
-// at once, so idle sockets cannot use up the descriptors the workers need. A failed accept (out of
-// descriptors) is logged and survived: the server keeps listening.
-export function guardConnections(server: Server, maxConnections: number, logger: Logger): { open(): number; cap: number } {
-  const cap = connectionCap(maxConnections, openFilesLimit());
+// at once, so idle sockets cannot use up the descriptors the workers need. A connection that never
+// sends a request is closed after the header timeout (Node's own headersTimeout only starts at the
+// first byte). A failed accept (out of descriptors) is logged and survived: the server keeps listening.
+export function guardConnections(server: HttpServer, options: ConnectionGuardOptions, logger: Logger): { open(): number; cap: number } {
+  const cap = connectionCap(options.maxConnections, openFilesLimit());
   let open = 0;
   let refusing = false;
-  server.prependListener('connection', (socket) => {
+  const silent = new WeakMap<Socket, NodeJS.Timeout>();
+  server.on('request', (request: IncomingMessage) => {
+    clearTimeout(silent.get(request.socket));
+    silent.delete(request.socket);
+  });
+  server.prependListener('connection', (socket: Socket) => {
     open += 1;
     socket.once('close', () => {
       open -= 1;
+      clearTimeout(silent.get(socket));
     });
     if (open <= cap) {
       refusing = false;
+      silent.set(
+        socket,
+        setTimeout(() => socket.destroy(), options.headerTimeoutMs),
+      );
       return;
     }
     if (!refusing) logger.log('WARN', `refusing connections: ${cap} are open (max_connections, or the descriptor limit less ${RESERVED_DESCRIPTORS})`);
