@@ -6,6 +6,9 @@ import { isDescriptorExhaustion, reportDescriptorExhaustion } from '../util/desc
 
 /** Descriptors kept free under the limit for workers, /proc scans, the lock and the audit file. */
 const RESERVED_DESCRIPTORS = 64;
+/** Refused connections that may linger at once to carry their 503 (of the reserve); beyond, closed bare. */
+const REFUSALS_IN_FLIGHT = 16;
+const REFUSAL_LINGER_MS = 500;
 
 const REFUSAL_BODY = JSON.stringify({
   error: { message: 'Too many open connections to lifeguard; retry later', type: 'server_error', code: 'too_many_connections' },
@@ -49,7 +52,11 @@ export function guardConnections(server: HttpServer, options: ConnectionGuardOpt
     clearTimeout(silent.get(request.socket));
     silent.delete(request.socket);
   });
-  server.prependListener('connection', (socket: Socket) => {
+  // The HTTP server's own listener sees only the connections under the cap: a refused one never
+  // reaches a request handler.
+  const serve = server.listeners('connection') as Array<(socket: Socket) => void>;
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
     open += 1;
     socket.once('close', () => {
       open -= 1;
@@ -61,13 +68,17 @@ export function guardConnections(server: HttpServer, options: ConnectionGuardOpt
         socket,
         setTimeout(() => socket.destroy(), options.headerTimeoutMs),
       );
+      for (const listener of serve) listener.call(server, socket);
       return;
     }
     if (!refusing) logger.log('WARN', `refusing connections: ${cap} are open (max_connections, or the descriptor limit less ${RESERVED_DESCRIPTORS})`);
     refusing = true;
     socket.on('error', () => undefined);
+    if (open > cap + REFUSALS_IN_FLIGHT) return void socket.destroy();
+    // What the client sent is read and dropped, so the close is orderly and the 503 is not lost to a reset.
+    socket.on('data', () => undefined);
     socket.end(REFUSAL);
-    socket.setTimeout(1000, () => socket.destroy());
+    socket.setTimeout(REFUSAL_LINGER_MS, () => socket.destroy());
   });
   server.on('error', (error) => {
     if (isDescriptorExhaustion(error)) reportDescriptorExhaustion(logger, 'accepting connections', error);
