@@ -82,6 +82,19 @@ describe('slow and odd clients', () => {
     expect(g.logs.join('')).toContain('[WARN] refusing connections: 8 are open');
   });
 
+  it('a stream still running when the drain times out ends with a shutting_down error event', async () => {
+    const g = await start({ flags: ['--drain-timeout-ms', '300'] });
+    await g.waitForState('healthy');
+    const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[slow:2000]] one two three' }], stream: true });
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    const shutdown = g.shutdown();
+    let text = new TextDecoder().decode(first.value);
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += new TextDecoder().decode(chunk.value);
+    await shutdown;
+    expect(JSON.parse(sseData(text).at(-1)!)).toMatchObject({ error: { code: 'shutting_down' } });
+  });
+
   it('a connection that sends no request is closed after header_timeout_ms', async () => {
     const g = await start({ flags: ['--header-timeout-ms', '300'] });
     const [socket] = await idleSockets(g.url, 1);
