@@ -124,8 +124,8 @@ console.log(`hung (no answer within ${CLIENT_TIMEOUT_MS / 1000} s): ${hung}`);
 console.log(`worker processes left after stop: ${leftovers.length}; zombies: ${zombies.length}`);
 if (hostile) {
   console.log(
-    `hostile clients alongside: ${HOSTILE.nonReaders} non-readers (3 s pause, ~1.5 MB answers, stream_buffer_bytes 1 MiB), ` +
-      `${HOSTILE.slowReaders} slow readers (~250 KB answers), ${HOSTILE.disconnecters} clients hanging up after 0–50 ms, ${HOSTILE.idleSockets} idle sockets (header_timeout_ms 5000)`,
+    `hostile clients alongside: ${HOSTILE.nonReaders} non-readers (3 s pause, ~12 MB answers, stream_buffer_bytes 1 MiB), ` +
+      `${HOSTILE.slowReaders} slow readers (~500 KB answers), ${HOSTILE.disconnecters} clients hanging up after 0–50 ms, ${HOSTILE.idleSockets} idle sockets (header_timeout_ms 5000)`,
   );
   for (const [outcome, n] of [...hostileTally].sort()) console.log(`  ${outcome}: ${n}`);
   const sorted = [...livezMs].sort((a, b) => a - b);

@@ -32,13 +32,14 @@ function exchange(port: number, content: string, read: (socket: Socket) => void)
   });
 }
 
-// A long answer: the reference worker echoes it word by word, all at once ([[slow:0]]).
-const longAnswer = (words: number) => `[[slow:0]] ${Array.from({ length: words }, (_, i) => `${'w'.repeat(500)}${i}`).join(' ')}`;
+// A long answer from a short request: the reference worker echoes ten 1 KB words `times` times over,
+// all at once ([[slow:0]]).
+const longAnswer = (times: number) => `[[slow:0]] [[repeat:${times}]] ${Array.from({ length: 10 }, (_, i) => `${'w'.repeat(1000)}${i}`).join(' ')}`;
 
-/** Asks for ~1.5 MB of answer and reads nothing for 3 s, then reads it all. */
+/** Asks for ~12 MB of answer (more than the kernel's socket buffers hold) and reads nothing for 3 s, then reads on. */
 export async function nonReader(port: number, deadline: number, tally: Tally): Promise<void> {
   while (Date.now() < deadline) {
-    const text = await exchange(port, longAnswer(3000), (socket) => {
+    const text = await exchange(port, longAnswer(1200), (socket) => {
       socket.pause();
       setTimeout(() => socket.resume(), 3000);
     });
@@ -46,10 +47,10 @@ export async function nonReader(port: number, deadline: number, tally: Tally): P
   }
 }
 
-/** Reads a ~250 KB answer in small sips, pausing 20–200 ms between them. */
+/** Reads a ~500 KB answer in small sips, pausing 20–200 ms between them. */
 export async function slowReader(port: number, deadline: number, tally: Tally): Promise<void> {
   while (Date.now() < deadline) {
-    const text = await exchange(port, longAnswer(500), (socket) => {
+    const text = await exchange(port, longAnswer(50), (socket) => {
       socket.on('data', () => {
         socket.pause();
         setTimeout(() => socket.resume(), 20 + Math.random() * 180);

@@ -12,6 +12,7 @@
 //   [[long-line:KB]] print one line of KB kilobytes     [[slow:MS]] wait MS between deltas
 //   [[error]]   answer with a protocol error             [[fork]] start a grandchild that sleeps
 //   [[tokens:N]] count N extra context tokens           [[wait:MS]] wait MS before the first delta
+//   [[repeat:N]] say the answer N times over (a long answer from a short request)
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -85,7 +86,9 @@ async function answer(id, body) {
     const wait = marker(text, 'wait');
     if (wait !== null) await sleep(wait === true ? 1000 : wait);
     const reply = `Echo: ${text.replace(/\[\[[^\]]*\]\]/g, '').trim() || '(empty)'}`;
-    const words = reply.split(/(?<= )/);
+    const repeat = marker(text, 'repeat');
+    const once = reply.split(/(?<= )/);
+    const words = typeof repeat === 'number' && repeat > 1 ? Array.from({ length: repeat }, () => once).flat() : once;
     const slow = marker(text, 'slow');
     const crashMid = marker(text, 'crash-mid');
     for (const [index, word] of words.entries()) {
