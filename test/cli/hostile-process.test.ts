@@ -167,7 +167,7 @@ describe('hostile clients against the real lifeguard process', () => {
         const environ = readFileSync(`/proc/${body.workers[0]!.pid}/environ`, 'utf8');
         expect(environ).not.toContain('secret');
         expect(environ.split('\0')).toContain('LIFEGUARD_STAY=kept');
-        expect(environ.split('\0')).toContain('LIFEGUARD_TEST_PROCESS=1');
+        expect(environ.split('\0')).toContain(`LIFEGUARD_TEST_PROCESS=${TEST_MARKER.LIFEGUARD_TEST_PROCESS}`);
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
