@@ -65,6 +65,9 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
   await endInheritedGroups(lock, logger);
   const supervisor = createSupervisor({
     workers: config.workers,
+    standby: config.standby ?? (config.driver === 'claude-code' ? 1 : 0),
+    isolation: config.isolation,
+    sessionIdleMs: config.sessionIdleMs,
     driver: createDriver(config),
     policy: policyFrom(config),
     queueSize: config.queueSize,
