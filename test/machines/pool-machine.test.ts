@@ -205,8 +205,10 @@ describe('pool machine: spares and recycling', () => {
     p.changed('w1');
     p.routed('w1', 'new');
     p.answered('w1', 'd1');
+    expect(p.context().idleCheckAt).toBe(1000);
     p.advance(600);
     p.routed('w1', 'continued');
+    expect(p.context().idleCheckAt).toBe(1600);
     p.advance(600);
     expect(p.told).toEqual([]);
     expect(p.context().idleCheckAt).toBe(1600);
@@ -214,6 +216,18 @@ describe('pool machine: spares and recycling', () => {
     p.advance(400);
     expect(p.told).toEqual([]);
     expect(p.slot('w1').conversation?.digest).toBe('d1');
+  });
+
+  it('an answer pushes the idle check back too, and a check that finds nothing idle schedules the next', () => {
+    const p = createPool({ standby: 0, sessionIdleMs: 1000 }, ['w1']);
+    p.changed('w1');
+    expect(p.context().idleCheckAt).toBe(1000);
+    p.advance(1000);
+    expect(p.context()).toMatchObject({ now: 1000, idleCheckAt: 2000 });
+    p.routed('w1', 'new');
+    p.advance(300);
+    p.answered('w1', 'd1');
+    expect(p.context().idleCheckAt).toBe(2300);
   });
 
   it('an idle conversation on a process that is not accepting is forgotten without a recycle', () => {
