@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config/load-config.js';
+import { ConfigError, readCommandLine } from './config/load-config.js';
 import { startLifeguard } from './cli/start-lifeguard.js';
 import { createLogger } from './observability/logger.js';
 
@@ -7,7 +7,12 @@ import { createLogger } from './observability/logger.js';
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig(process.argv.slice(2));
+    const request = readCommandLine(process.argv.slice(2));
+    if (request.kind !== 'run') {
+      process.stdout.write(request.text);
+      return;
+    }
+    config = request.config;
   } catch (error) {
     if (error instanceof ConfigError) {
       for (const problem of error.problems) process.stderr.write(`lifeguard: invalid configuration: ${problem}\n`);

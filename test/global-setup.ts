@@ -1,4 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+// This checkout: other checkouts of lifeguard on the same machine run their own suites, whose
+// processes are not ours to report or kill.
+const root = fileURLToPath(new URL('..', import.meta.url));
 
 // Every process a test starts carries LIFEGUARD_TEST_PROCESS=1 in its environment (test/support/drivers.ts).
 function leftoverTestProcesses(): Array<{ pid: number; cmdline: string }> {
@@ -10,7 +15,8 @@ function leftoverTestProcesses(): Array<{ pid: number; cmdline: string }> {
       if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
       const environ = readFileSync(`/proc/${name}/environ`, 'utf8');
       if (environ.split('\0').includes('LIFEGUARD_TEST_PROCESS=1')) {
-        found.push({ pid: Number(name), cmdline: readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ') });
+        const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        if (cmdline.includes(root) || `${readlinkSync(`/proc/${name}/cwd`)}/`.startsWith(root)) found.push({ pid: Number(name), cmdline });
       }
     } catch {
       // Gone, or not ours to read.

@@ -8,6 +8,8 @@ export interface KeySpec {
   default: number | string | boolean | null;
   /** Smallest accepted integer. */
   min?: number;
+  /** Largest accepted integer. */
+  max?: number;
   choices?: readonly string[];
   description: string;
 }
@@ -32,7 +34,7 @@ export const configKeys = [
   { key: 'stable_run_ms', type: 'int', default: 300_000, min: 1, description: 'healthy this long resets the failure count' },
   { key: 'clean_restart_budget', type: 'int', default: 10, min: 1, description: 'clean exits allowed per window before health_warn + 1 s backoff' },
   { key: 'clean_restart_window_ms', type: 'int', default: 60_000, min: 1, description: 'sliding window of the clean-restart budget' },
-  { key: 'proactive_restart_pct', type: 'int', default: 80, min: 1, description: 'drain and restart at this % of the token or turn limit' },
+  { key: 'proactive_restart_pct', type: 'int', default: 80, min: 1, max: 100, description: 'drain and restart at this % of the token or turn limit' },
   { key: 'token_limit', type: 'int', default: 150_000, min: 0, description: 'context token limit (a worker may report its own; 0 = none)' },
   { key: 'turn_limit', type: 'int', default: 10, min: 0, description: 'context turn limit (a worker may report its own; 0 = none)' },
   { key: 'drain_timeout_ms', type: 'int', default: 30_000, min: 0, description: 'in-flight requests get this long when draining' },
