@@ -1,6 +1,6 @@
 import { ConfigError, readCommandLine } from './config/load-config.js';
 import { startLifeguard } from './cli/start-lifeguard.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger } from './util/logger.js';
 
 // The lifeguard command: configuration → supervisor → HTTP server; SIGTERM/SIGINT shut it down
 // gracefully and exit 0.

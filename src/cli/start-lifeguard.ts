@@ -9,7 +9,7 @@ import { attachAuditTrail } from '../observability/audit-trail.js';
 import { attachLifecycleLog } from '../observability/lifecycle-log.js';
 import { startSkyInspector } from '../observability/inspector.js';
 import { createMetrics } from '../observability/metrics.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../util/logger.js';
 import { createSupervisor } from '../supervisor/supervisor.js';
 import { acquireLock } from './lock-file.js';
 

@@ -4,7 +4,7 @@ import { requestId } from 'hono/request-id';
 import { workerMachine } from '../../machines/worker-machine.js';
 import { BodyTooLargeError, NotFoundError, UnauthorizedError, type LifeguardError } from '../errors.js';
 import { healthView } from '../observability/health-view.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../util/logger.js';
 import type { Supervisor, WorkerCommand } from '../supervisor/supervisor.js';
 import type { Metrics } from '../observability/metrics.js';
 import { machineToMermaid } from '../viz/machine-to-mermaid.js';
@@ -14,6 +14,7 @@ import { uiPage } from './ui-page.js';
 import { bearerMatches, isLoopback } from './auth.js';
 import { handleChatCompletion } from './chat-completions.js';
 import { respondWithError } from './openai-errors.js';
+import { requestLog } from './request-log.js';
 
 export interface AppDeps {
   supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'stats' | 'command' | 'subscribe'>;
@@ -56,16 +57,7 @@ export function createApp(deps: AppDeps): Hono {
     await next();
   });
 
-  app.use('/v1/chat/completions', async (c, next) => {
-    const started = performance.now();
-    const observe = () => deps.metrics?.observeRequest(c.res.status, (performance.now() - started) / 1000);
-    await next();
-    const body = c.res.body;
-    if (!deps.metrics) return;
-    if (!body || !c.res.headers.get('content-type')?.includes('text/event-stream')) return observe();
-    // A stream's duration runs to its last byte.
-    c.res = new Response(body.pipeThrough(new TransformStream({ flush: observe })), c.res);
-  });
+  app.use('/v1/chat/completions', requestLog({ logger: deps.logger, supervisor: deps.supervisor, observe: (status, seconds) => deps.metrics?.observeRequest(status, seconds) }));
 
   app.post(
     '/v1/chat/completions',

@@ -4,10 +4,11 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AnswerEvent, ChatRequestBody, Usage } from '../drivers/driver.js';
 import { InvalidRequestError, RequestTimeoutError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../util/logger.js';
 import type { Dispatch } from '../supervisor/supervisor.js';
 import { parseChatRequest } from './chat-request.js';
 import { onClientGone } from './client-gone.js';
+import { noteRequest } from './request-facts.js';
 import { toOpenAIError } from './openai-errors.js';
 
 export interface ChatDeps {
@@ -156,6 +157,7 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
     ...deps,
     dispatch: async (requestBody, signal, avoid) => {
       const dispatch = await deps.dispatch(requestBody, signal, avoid);
+      noteRequest(c, { worker: dispatch.workerId });
       const touch = () => {
         clearTimeout(idleTimer);
         idleTimer = setTimeout(() => {
@@ -175,6 +177,7 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
   const id = `chatcmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const model = body.model ?? deps.defaultModel();
+  noteRequest(c, { model });
 
   if (!body.stream) {
     try {

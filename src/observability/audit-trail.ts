@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import type { Supervisor, SupervisorEvent } from '../supervisor/supervisor.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../util/logger.js';
 
 export type AuditRecord = { event: string; ts: string; worker: string } & Record<string, unknown>;
 

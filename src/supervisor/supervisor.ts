@@ -5,7 +5,7 @@ import { workerMachine, type WorkerMachine } from '../../machines/worker-machine
 import type { WorkerEmitted } from '../../machines/worker-types.js';
 import type { AnswerEvent, ChatRequestBody, Driver } from '../drivers/driver.js';
 import { NotFoundError, WorkerCrashedError } from '../errors.js';
-import { silentLogger, type Logger } from '../observability/logger.js';
+import { silentLogger, type Logger } from '../util/logger.js';
 import { createRouter } from './router.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
 

@@ -2,7 +2,7 @@ import { fromCallback, fromPromise } from 'xstate';
 import type { AnyEventObject } from 'xstate';
 import type { ProbeActorInput, ProcessActorInput, StopperActorInput, WorkerEvent } from '../../machines/worker-types.js';
 import type { Driver, ReadyInfo, WorkerSession } from '../drivers/driver.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../util/logger.js';
 import { toWorkerExit } from '../process/exit-payload.js';
 import { treeMemoryBytes } from '../process/process-table.js';
 import { stopProcessTree } from '../process/stop-process-tree.js';

@@ -2,7 +2,7 @@ import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { workerMachine } from '../../machines/worker-machine.js';
 import { createApp, type AppDeps } from '../../src/http/app.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { silentLogger } from '../../src/util/logger.js';
 import { NotFoundError } from '../../src/errors.js';
 
 // The admin API against an idle machine: app.request(), no port, no process.
