@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { configKeys, envOf, flagOf, type KeySpec } from './config-keys.js';
+import { configKeys, describeDefault, envOf, flagOf, type KeySpec } from './config-keys.js';
 
 /** The flags as given (text, or true for a boolean flag), by config key; and the worker command. */
 export interface CommandLine {
@@ -30,7 +30,7 @@ function optionFor(spec: KeySpec): Option {
   const value = spec.type === 'bool' ? '' : spec.type === 'choice' ? ' <name>' : spec.type === 'string' ? ' <text>' : ' <n>';
   const choices = spec.type === 'choice' ? ` (${spec.choices!.join(' | ')})` : '';
   const option = new Option(`${flagOf(spec.key)}${value}`, `${spec.description}${choices}`).env(envOf(spec.key));
-  return spec.default === null ? option : option.default(spec.default);
+  return spec.default === null ? option : option.default(spec.default, spec.driverDefaults ? describeDefault(spec) : undefined);
 }
 
 // The lifeguard command: one option per config key (its default and variable in --help), --config,

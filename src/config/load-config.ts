@@ -104,7 +104,7 @@ function configFrom({ flags, configPath: flagConfigPath, workerCommand: argvWork
     ];
     const chosen = sources.find((s) => s.value !== undefined);
     if (!chosen) {
-      result[camel(spec.key)] = spec.default;
+      result[camel(spec.key)] = spec.driverDefaults?.[result.driver as LifeguardConfig['driver']] ?? spec.default;
       continue;
     }
     const parsed = valueSchema(spec).safeParse(chosen.value);
@@ -132,9 +132,10 @@ function configFrom({ flags, configPath: flagConfigPath, workerCommand: argvWork
   }
   config.lockFile = (result.lockFile as string | null) ?? join(tmpdir(), `lifeguard-${config.port}.lock`);
   config.workerCommand = workerCommand;
-  if (config.driver === 'openai-http' && !workerCommand.some((arg) => arg.includes('{port}'))) {
+  const portPlaceholder = [...workerCommand, ...Object.values(env)].some((value) => value?.includes('{port}'));
+  if (config.driver === 'openai-http' && !portPlaceholder) {
     throw new ConfigError([
-      `driver: openai-http needs a worker command with {port} after -- (got ${workerCommand.length ? JSON.stringify(workerCommand.join(' ')) : 'none'}), e.g. -- llama-server -m model.gguf --port {port}`,
+      `driver: openai-http needs {port} in the worker command after -- or in an environment value (got ${workerCommand.length ? JSON.stringify(workerCommand.join(' ')) : 'none'}), e.g. -- llama-server -m model.gguf --port {port}, or OLLAMA_HOST=127.0.0.1:{port} -- ollama serve`,
     ]);
   }
   return config;

@@ -18,11 +18,11 @@ export interface SpawnedLifeguard {
 export const tempLockFile = () => join(mkdtempSync(join(tmpdir(), 'lifeguard-cli-')), 'lock');
 
 // The real lifeguard command (src/main.ts under tsx) as a child process.
-export function spawnLifeguard(flags: string[], workerEnv: Record<string, string> = {}): SpawnedLifeguard {
+export function spawnLifeguard(flags: string[], workerEnv: Record<string, string> = {}, lifeguardEnv: Record<string, string> = {}): SpawnedLifeguard {
   const envArgs = Object.entries({ ...TEST_MARKER, ...workerEnv }).map(([k, v]) => `${k}=${v}`);
   const hasCommand = flags.includes('--');
   const args = ['--import', 'tsx', MAIN, ...flags, ...(hasCommand ? [] : ['--', 'env', ...envArgs, process.execPath, REFERENCE_WORKER])];
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...TEST_MARKER }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...TEST_MARKER, ...lifeguardEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   const listening = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
