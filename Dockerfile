@@ -19,6 +19,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY workers ./workers
+COPY ui ./ui
 USER node
 EXPOSE 8204
 # SIGTERM drains: in-flight requests get drain_timeout_ms (30 s), then each worker tree gets
