@@ -46,6 +46,9 @@ describe('the built package', () => {
     }
     expect(answer!.status).toBe(200);
     expect(((await answer!.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe('Echo: from the built package');
+    const ui = await fetch(`${url}/ui`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('/ui/ui.js');
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 60_000);
