@@ -1,11 +1,11 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 
-// This checkout: other checkouts of lifeguard on the same machine run their own suites, whose
-// processes are not ours to report or kill.
-const root = fileURLToPath(new URL('..', import.meta.url));
+// This run's marker value (test/support/drivers.ts reads it): a suite running at the same time in
+// another checkout never counts, or kills, this run's processes.
+const RUN = (process.env.LIFEGUARD_TEST_RUN ??= randomUUID());
 
-// Every process a test starts carries LIFEGUARD_TEST_PROCESS=1 in its environment (test/support/drivers.ts).
+// Every process a test starts carries LIFEGUARD_TEST_PROCESS=<this run> in its environment.
 function leftoverTestProcesses(): Array<{ pid: number; cmdline: string }> {
   const found: Array<{ pid: number; cmdline: string }> = [];
   for (const name of readdirSync('/proc')) {
@@ -14,9 +14,8 @@ function leftoverTestProcesses(): Array<{ pid: number; cmdline: string }> {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
       const environ = readFileSync(`/proc/${name}/environ`, 'utf8');
-      if (environ.split('\0').includes('LIFEGUARD_TEST_PROCESS=1')) {
-        const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ');
-        if (cmdline.includes(root) || `${readlinkSync(`/proc/${name}/cwd`)}/`.startsWith(root)) found.push({ pid: Number(name), cmdline });
+      if (environ.split('\0').includes(`LIFEGUARD_TEST_PROCESS=${RUN}`)) {
+        found.push({ pid: Number(name), cmdline: readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ') });
       }
     } catch {
       // Gone, or not ours to read.
