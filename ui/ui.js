@@ -171,8 +171,10 @@
       const c = w.conversation;
       const row = el('tr');
       row.dataset.worker = w.id;
-      const clean = !c || c === 'clean';
-      row.append(el('td', {}, w.id), el('td', {}, clean ? 'clean' : String(c.digest ?? c.id ?? '').slice(0, 12)), el('td', {}, clean ? '' : String(c.turns ?? '')), el('td', {}, clean ? '' : (c.idle_s ?? '') + ' s'));
+      // A conversation ({ digest, key, turns, idle_s }), "clean" (served nothing yet), or null (served, holds none).
+      const held = c && typeof c === 'object';
+      const name = held ? (c.key ?? c.digest ?? '') : c === 'clean' ? 'clean' : '—';
+      row.append(el('td', {}, w.id), el('td', {}, String(name).slice(0, 24)), el('td', {}, held ? String(c.turns ?? '') : ''), el('td', {}, held ? (c.idle_s ?? '') + ' s' : ''));
       return row;
     }));
   }

@@ -32,6 +32,10 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   idleTimeoutMs: number;
   bodyLimitBytes: number;
   maxLineBytes: number;
+  streamBufferBytes: number;
+  maxConnections: number;
+  headerTimeoutMs: number;
+  keepAliveTimeoutMs: number;
   lockFile: string;
   /** The worker command after `--`; empty = the bundled reference worker. */
   workerCommand: string[];
@@ -134,7 +138,9 @@ function configFrom({ flags, configPath: flagConfigPath, workerCommand: argvWork
   if (config.backoffMaxMs < config.backoffBaseMs) {
     throw new ConfigError([`backoff_max_ms: ${config.backoffMaxMs} is smaller than backoff_base_ms ${config.backoffBaseMs}`]);
   }
-  config.lockFile = (result.lockFile as string | null) ?? join(tmpdir(), `lifeguard-${config.port}.lock`);
+  // Port 0 means "any free port": two such lifeguards are not rivals, so each gets its own lock.
+  const defaultLock = config.port === 0 ? `lifeguard-0-${process.pid}.lock` : `lifeguard-${config.port}.lock`;
+  config.lockFile = (result.lockFile as string | null) ?? join(tmpdir(), defaultLock);
   config.workerCommand = workerCommand;
   const portPlaceholder = [...workerCommand, ...Object.values(env)].some((value) => value?.includes('{port}'));
   if (config.driver === 'openai-http' && !portPlaceholder) {

@@ -1,3 +1,5 @@
+import { stderrSink } from './stderr-sink.js';
+
 export type LogFormat = 'text' | 'json';
 export type LogMarker = 'RESTART' | 'RECOVERY' | 'PROACTIVE' | 'OFFLINE' | 'WARN' | 'ERROR' | 'DONE' | 'INFO' | 'STDERR' | 'STDOUT' | 'DEBUG';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -22,8 +24,9 @@ export const levelOf: Record<LogMarker, LogLevel> = {
 };
 
 // One line per event: `[MARKER] message key=value …` for people, or one JSON object per line with
-// `level` (debug, info, warn, error) and `marker` as fields of their own.
-export function createLogger(format: LogFormat = 'text', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+// `level` (debug, info, warn, error) and `marker` as fields of their own. By default to stderr
+// through a sink that never throws and never blocks (stderr-sink.ts).
+export function createLogger(format: LogFormat = 'text', write: (line: string) => void = (l) => stderrSink().write(l)): Logger {
   return {
     log(marker, message, fields = {}) {
       const ts = new Date().toISOString();

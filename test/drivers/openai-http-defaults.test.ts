@@ -42,7 +42,7 @@ describe('--driver openai-http defaults fit a model server', () => {
     const lifeguard = spawnLifeguard(
       ['--driver', 'openai-http', '--port', '0', '--lock-file', tempLockFile(), '--', process.execPath, fixture('fake-openai-server.mjs')],
       {},
-      { PORT: '{port}' },
+      { env: { PORT: '{port}' } },
     );
     started.push(lifeguard);
     const url = await lifeguard.listening;

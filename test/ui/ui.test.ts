@@ -110,7 +110,7 @@ describe.skipIf(!browserAvailable)('/ui in a real browser (Debian chromium via p
     await g.waitForState('healthy');
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     const health = (await (await g.get('/health')).json()) as { workers: Array<Record<string, unknown>> };
-    health.workers[0]!.conversation = { digest: '3f9a1c2b7d4e5f60', turns: 4, idle_s: 12 };
+    health.workers[0]!.conversation = { digest: '3f9a1c2b7d4e', key: null, turns: 4, idle_s: 12 };
     const withPool = { ...health, pool: { workers: 1, standby: 0 } };
     const snapshot = { workers: [{ id: 'w1', value: { healthy: 'busy' }, tags: ['accepting'] }], health: withPool, transitions: [] };
     await page.route('**/admin/events', (route) =>
