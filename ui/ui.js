@@ -166,7 +166,7 @@
     const withConversation = h.workers.filter((w) => 'conversation' in w);
     $('pool').hidden = !h.pool && withConversation.length === 0;
     if ($('pool').hidden) return;
-    $('pool-figures').textContent = h.pool ? Object.entries(h.pool).map(([k, v]) => `${k.replace(/_/g, ' ')}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · ') : '';
+    $('pool-figures').textContent = h.pool ? Object.entries(h.pool).map(([k, v]) => `${k.replace(/_/g, ' ')}: ${v && typeof v === 'object' ? Object.entries(v).map(([a, b]) => `${a} ${b}`).join(', ') : v}`).join(' · ') : '';
     $('conversations').replaceChildren(...h.workers.map((w) => {
       const c = w.conversation;
       const row = el('tr');
