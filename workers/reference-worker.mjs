@@ -12,6 +12,12 @@
 //   [[long-line:KB]] print one line of KB kilobytes     [[slow:MS]] wait MS between deltas
 //   [[error]]   answer with a protocol error             [[fork]] start a grandchild that sleeps
 //   [[tokens:N]] count N extra context tokens           [[wait:MS]] wait MS before the first delta
+//
+// Tool calls (jsonl v1.1): when the request has `tools` and the last user message says [[tool]] (the
+// first tool) or [[tool:NAME]], the answer is a call of that tool, its arguments streamed in two
+// pieces, with finish_reason "tool_calls". Each string property of the tool's parameters gets the
+// message's text without markers (numbers 0, booleans true). When the conversation ends with `tool`
+// results, the answer is "Tool result: <their content>".
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -53,6 +59,33 @@ function lastUserText(body) {
   return '';
 }
 
+function textOf(content) {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map((p) => (typeof p?.text === 'string' ? p.text : '')).join('');
+  return '';
+}
+
+// The tool results that end the conversation (the client answered our tool calls), or null.
+function trailingToolResults(body) {
+  const messages = Array.isArray(body?.messages) ? body.messages : [];
+  const results = [];
+  for (let i = messages.length - 1; i >= 0 && messages[i]?.role === 'tool'; i--) results.unshift(textOf(messages[i].content));
+  return results.length ? results : null;
+}
+
+function requestedTool(body, text) {
+  const tools = Array.isArray(body?.tools) ? body.tools.filter((t) => typeof t?.function?.name === 'string') : [];
+  const match = /\[\[tool(?::([\w.-]+))?\]\]/.exec(text);
+  if (!match || !tools.length) return null;
+  return match[1] ? tools.find((t) => t.function.name === match[1]) ?? null : tools[0];
+}
+
+function argumentsFor(tool, text) {
+  const properties = tool.function.parameters?.properties ?? {};
+  const values = { string: text, number: 0, integer: 0, boolean: true };
+  return JSON.stringify(Object.fromEntries(Object.entries(properties).map(([name, schema]) => [name, values[schema?.type] ?? null])));
+}
+
 function estimateTokens(text) {
   return Math.max(1, Math.ceil(text.length / 4));
 }
@@ -84,7 +117,11 @@ async function answer(id, body) {
 
     const wait = marker(text, 'wait');
     if (wait !== null) await sleep(wait === true ? 1000 : wait);
-    const reply = `Echo: ${text.replace(/\[\[[^\]]*\]\]/g, '').trim() || '(empty)'}`;
+    const plain = text.replace(/\[\[[^\]]*\]\]/g, '').trim();
+    const toolResults = trailingToolResults(body);
+    const tool = toolResults ? null : requestedTool(body, text);
+    if (tool) return callTool(id, body, tool, plain);
+    const reply = toolResults ? `Tool result: ${toolResults.join(' | ')}` : `Echo: ${plain || '(empty)'}`;
     const words = reply.split(/(?<= )/);
     const slow = marker(text, 'slow');
     const crashMid = marker(text, 'crash-mid');
@@ -96,21 +133,33 @@ async function answer(id, body) {
       if (pause > 0) await sleep(pause);
     }
     if (state.cancelled) return send({ type: 'error', id, message: 'cancelled', retryable: false });
-    const promptTokens = estimateTokens(JSON.stringify(body?.messages ?? []));
-    const completionTokens = words.length;
-    const extra = marker(text, 'tokens');
-    context.turns += 1;
-    context.tokens += promptTokens + completionTokens + (typeof extra === 'number' ? extra : 0);
-    send({
-      type: 'done',
-      id,
-      finish_reason: 'stop',
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens },
-      context: { ...context },
-    });
+    finish(id, body, words.length, 'stop', marker(text, 'tokens'));
   } finally {
     active.delete(id);
   }
+}
+
+function finish(id, body, completionTokens, finishReason, extra = null) {
+  const promptTokens = estimateTokens(JSON.stringify(body?.messages ?? []));
+  context.turns += 1;
+  context.tokens += promptTokens + completionTokens + (typeof extra === 'number' ? extra : 0);
+  send({
+    type: 'done',
+    id,
+    finish_reason: finishReason,
+    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens },
+    context: { ...context },
+  });
+}
+
+// A tool call in OpenAI's streamed shape: the name first, the arguments appended in two pieces.
+function callTool(id, body, tool, text) {
+  const args = argumentsFor(tool, text);
+  const half = Math.ceil(args.length / 2);
+  const call = { index: 0, id: `call_${id.replace(/[^\w]/g, '').slice(0, 24)}`, type: 'function' };
+  send({ type: 'delta', id, tool_calls: [{ ...call, function: { name: tool.function.name, arguments: args.slice(0, half) } }] });
+  send({ type: 'delta', id, tool_calls: [{ index: 0, function: { arguments: args.slice(half) } }] });
+  finish(id, body, estimateTokens(args), 'tool_calls');
 }
 
 // Requests beyond max_concurrency wait their turn, as an agent answers turns in order.
