@@ -62,6 +62,8 @@ export interface WorkerContext {
   run: number;
   pid: number | null;
   models: string[];
+  /** An upstream server's own /v1/models entries (openai-http), as it sent them. */
+  modelEntries: Record<string, unknown>[];
   maxConcurrency: number;
   limits: WorkerLimits;
   usage: ContextUsage;
@@ -86,6 +88,7 @@ export type WorkerEvent =
   | {
       type: 'worker.ready';
       models: string[];
+      modelEntries?: Record<string, unknown>[];
       limits?: Partial<WorkerLimits>;
       maxConcurrency?: number;
     }

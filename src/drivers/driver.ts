@@ -51,7 +51,7 @@ export interface PassThrough {
 /** An answer, as every driver streams it and every API surface renders it. */
 export type AnswerEvent =
   | { type: 'delta'; content: string; passThrough?: PassThrough }
-  | { type: 'tool_call'; call: ToolCallDelta }
+  | { type: 'tool_call'; call: ToolCallDelta; passThrough?: PassThrough }
   | { type: 'done'; finishReason: string; usage: Usage; context: ContextReport | null; passThrough?: PassThrough };
 
 export interface ReadyInfo {

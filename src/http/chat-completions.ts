@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Context } from 'hono';
 import type { ChatRequestBody, PassThrough } from '../drivers/driver.js';
 import { parseChatRequest } from './chat-request.js';
 import { chatUsage, type CollectedAnswer } from './collect-answer.js';
 import { toOpenAIError } from './openai-errors.js';
-import { readJsonBody, serveAnswer, type AnswerDeps, type AnswerRenderer } from './serve-answer.js';
-
-export type ChatDeps = AnswerDeps;
+import type { AnswerRenderer, AnswerRequest } from './serve-answer.js';
 
 // OpenAI chat completions, as a renderer of the internal answer: whole (`chat.completion`) or as
 // `chat.completion.chunk` events ending in [DONE]. What an upstream server sent beyond lifeguard's
@@ -53,7 +50,7 @@ export function chatRenderer(body: ChatRequestBody, meta: { model: string }): An
             const delta = { ...role(''), content: event.content };
             return [{ data: JSON.stringify(chunk(delta, null, event.passThrough)) }];
           }
-          if (event.type === 'tool_call') return [{ data: JSON.stringify(chunk({ ...role(null), tool_calls: [event.call] }, null)) }];
+          if (event.type === 'tool_call') return [{ data: JSON.stringify(chunk({ ...role(null), tool_calls: [event.call] }, null, event.passThrough)) }];
           const messages = [{ data: JSON.stringify(chunk(role(''), event.finishReason, event.passThrough)) }];
           if (includeUsage) messages.push({ data: JSON.stringify({ ...chunk({}, null), choices: [], usage: chatUsage(event.usage) }) });
           messages.push({ data: '[DONE]' });
@@ -65,8 +62,8 @@ export function chatRenderer(body: ChatRequestBody, meta: { model: string }): An
   };
 }
 
-export async function handleChatCompletion(c: Context, deps: AnswerDeps): Promise<Response> {
-  const body = parseChatRequest(await readJsonBody(c));
-  const model = body.model ?? deps.defaultModel();
-  return serveAnswer(c, deps, { body, stream: body.stream === true, renderer: chatRenderer(body, { model }) });
+/** POST /v1/chat/completions: the request the answer core serves. */
+export function chatCompletionsApi(raw: unknown, defaultModel: string): AnswerRequest {
+  const body = parseChatRequest(raw);
+  return { body, stream: body.stream === true, renderer: chatRenderer(body, { model: body.model ?? defaultModel }) };
 }

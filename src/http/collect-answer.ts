@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AnswerEvent, PassThrough, Usage } from '../drivers/driver.js';
 
 type Json = Record<string, unknown>;
@@ -40,11 +41,11 @@ export function createAnswerCollector() {
   let done: Extract<AnswerEvent, { type: 'done' }> | null = null;
 
   const add = (event: AnswerEvent) => {
+    mergeInto(passThrough.chunk, event.passThrough?.chunk, false);
+    mergeInto(passThrough.choice, event.passThrough?.choice, false);
+    mergeInto(passThrough.delta, event.passThrough?.delta, true);
     if (event.type === 'delta') {
       content += event.content;
-      mergeInto(passThrough.chunk, event.passThrough?.chunk, false);
-      mergeInto(passThrough.choice, event.passThrough?.choice, false);
-      mergeInto(passThrough.delta, event.passThrough?.delta, true);
     } else if (event.type === 'tool_call') {
       const { index, id, type: _type, function: fn, ...rest } = event.call;
       const call = calls.get(index) ?? { id: '', type: 'function' as const, function: { name: '', arguments: '' } };
@@ -55,16 +56,13 @@ export function createAnswerCollector() {
       calls.set(index, call);
     } else {
       done = event;
-      mergeInto(passThrough.chunk, event.passThrough?.chunk, false);
-      mergeInto(passThrough.choice, event.passThrough?.choice, false);
-      mergeInto(passThrough.delta, event.passThrough?.delta, true);
     }
   };
 
   const result = (): CollectedAnswer | null => {
     const finished = done as Extract<AnswerEvent, { type: 'done' }> | null;
     if (!finished) return null;
-    const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call);
+    const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => ({ ...call, id: call.id || `call_${randomUUID().replaceAll('-', '')}` }));
     return { content, toolCalls, finishReason: finished.finishReason, usage: finished.usage, passThrough };
   };
 
