@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
+import { InvalidRequestError, RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
 import { AsyncQueue } from '../../util/async-queue.js';
 import type { AnswerEvent, ChatRequestBody, Driver, SessionHooks, WorkerSession } from '../driver.js';
@@ -169,6 +169,18 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
       });
     },
     answer(requestId: string, body: ChatRequestBody, signal: AbortSignal) {
+      if (Array.isArray(body.tools) && body.tools.length > 0) {
+        // Never drop a client's tools silently (SPEC §4): the CLI runs its own tools, and an MCP bridge
+        // that serves the request's tools to it is not built yet.
+        const refused = new AsyncQueue<AnswerEvent>();
+        refused.fail(
+          new InvalidRequestError(
+            'tools',
+            "Invalid value for 'tools': the claude-code driver cannot call a client's tools yet (Claude Code runs its own tools; serving yours to it over MCP is planned). Send the request without 'tools', or use a jsonl or openai-http worker.",
+          ),
+        );
+        return refused;
+      }
       const turn: Turn = { requestId, text: foldMessages(body.messages), queue: new AsyncQueue(), started: false, cancelled: false, sent: false };
       if (closed) {
         turn.queue.fail(new WorkerCrashedError(workerId, false, closed));
