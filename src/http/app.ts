@@ -16,7 +16,7 @@ import { chatCompletionsApi } from './chat-completions.js';
 import { toAnthropicError } from './messages/anthropic-errors.js';
 import { messagesApi } from './messages/messages-request.js';
 import { respondWithError } from './openai-errors.js';
-import { responsesApi } from './responses/responses-request.js';
+import { createResponsesApi } from './responses/responses-request.js';
 import { readJsonBody, serveAnswer, type AnswerDeps, type AnswerRequest } from './serve-answer.js';
 
 export interface AppDeps {
@@ -101,7 +101,7 @@ export function createApp(deps: AppDeps): Hono {
   // Three APIs, one answer core: each path is a parser (raw body → AnswerRequest) over serveAnswer.
   const apis: Record<(typeof ANSWER_PATHS)[number], (raw: unknown, defaultModel: string) => AnswerRequest> = {
     '/v1/chat/completions': chatCompletionsApi,
-    '/v1/responses': responsesApi,
+    '/v1/responses': createResponsesApi(),
     '/v1/messages': messagesApi,
   };
   for (const path of ANSWER_PATHS) {

@@ -81,6 +81,8 @@ describe('POST /v1/responses (official openai SDK)', () => {
     const chained = await g.post('/v1/responses', { input: 'x', previous_response_id: 'resp_1' });
     expect(chained.status).toBe(400);
     expect(await chained.json()).toMatchObject({ error: { param: 'previous_response_id' } });
+    const unknown = await g.post('/v1/responses', { input: [{ type: 'item_reference', id: 'msg_never' }] });
+    expect(await unknown.json()).toMatchObject({ error: { param: 'input[0]', message: expect.stringContaining('msg_never') } });
     const bad = await g.post('/v1/responses', { input: [{ type: 'web_search_call' }] });
     expect(await bad.json()).toMatchObject({ error: { param: 'input[0].type' } });
   });

@@ -47,7 +47,7 @@ const callItem = (id: string, call: { callId: string; name: string; arguments: s
 
 // OpenAI's Responses API as a renderer of the internal answer: a `response` object, or its stream of
 // events (response.created … response.output_text.delta … response.completed), each numbered.
-export function responsesRenderer(echo: Json, meta: { model: string }): AnswerRenderer {
+export function responsesRenderer(echo: Json, meta: { model: string }, remember: (output: Json[]) => void = () => undefined): AnswerRenderer {
   const id = `resp_${shortId()}`;
   const createdAt = Math.floor(Date.now() / 1000);
   const response = (status: string, output: Json[], extra: Json = {}) => ({
@@ -85,6 +85,7 @@ export function responsesRenderer(echo: Json, meta: { model: string }): AnswerRe
         output.push(callItem(`fc_${shortId()}`, { callId: call.id, name: call.function.name, arguments: call.function.arguments }, 'completed'));
       }
       const { status, incomplete_details } = statusOf(answer.finishReason);
+      remember(output);
       return response(status, output, { incomplete_details, usage: usageOf(answer.usage) });
     },
     stream: () => {
@@ -154,6 +155,7 @@ export function responsesRenderer(echo: Json, meta: { model: string }): AnswerRe
           const messages = output.length || current ? close() : text('').concat(close());
           const { status, incomplete_details } = statusOf(event.finishReason);
           const final = response(status, output, { incomplete_details, usage: usageOf(event.usage) });
+          remember(output);
           messages.push(emit(status === 'completed' ? 'response.completed' : 'response.incomplete', { response: final }));
           return messages;
         },

@@ -2,6 +2,7 @@ import type { ChatMessage, ChatRequestBody } from '../../drivers/driver.js';
 import { InvalidRequestError } from '../../errors.js';
 import { fail, parseChatRequest } from '../chat-request.js';
 import type { AnswerRequest } from '../serve-answer.js';
+import { createRecentItems, type RecentItems } from './recent-items.js';
 import { responsesRenderer } from './responses-render.js';
 
 type Json = Record<string, unknown>;
@@ -52,13 +53,14 @@ const outputText = (output: unknown, field: string): string => {
 
 // `input` items → chat messages: messages map one to one; consecutive function_call items become one
 // assistant message with tool_calls; a function_call_output becomes a `tool` message.
-function inputMessages(input: unknown): ChatMessage[] {
+function inputMessages(input: unknown, recent: RecentItems): ChatMessage[] {
   if (typeof input === 'string') return [{ role: 'user', content: input }];
   if (!Array.isArray(input)) fail('input', 'a string or an array of input items', input);
   const messages: ChatMessage[] = [];
-  input.forEach((item: unknown, i: number) => {
+  input.forEach((given: unknown, i: number) => {
     const field = `input[${i}]`;
-    if (!isObject(item)) fail(field, 'an input item object', item);
+    if (!isObject(given)) fail(field, 'an input item object', given);
+    const item = given.type === 'item_reference' && typeof given.id === 'string' ? (recent.find(given.id) ?? given) : given;
     const type = item.type ?? 'message';
     if (type === 'message') {
       const roles = ['user', 'assistant', 'system', 'developer'];
@@ -80,7 +82,7 @@ function inputMessages(input: unknown): ChatMessage[] {
     } else if (type === 'item_reference') {
       throw new InvalidRequestError(
         field,
-        `Invalid value for '${field}': lifeguard's Responses API is stateless and keeps no items; send the item itself instead of a reference (with the Vercel AI SDK: providerOptions.openai.store = false)`,
+        `Invalid value for '${field}': lifeguard's Responses API is stateless and remembers only its recent output items, not ${JSON.stringify(item.id)}; send the item itself instead of a reference (with the Vercel AI SDK: providerOptions.openai.store = false)`,
       );
     } else {
       fail(`${field}.type`, 'one of message, function_call, function_call_output, reasoning', type);
@@ -116,7 +118,7 @@ function responseFormat(text: unknown): unknown {
 
 // Checks a Responses API request and reduces it to a chat completion body; throws InvalidRequestError
 // naming the first bad field. Stateless: stored responses and previous_response_id are refused.
-export function parseResponsesRequest(raw: unknown): ResponsesRequest {
+export function parseResponsesRequest(raw: unknown, recent: RecentItems = createRecentItems(0)): ResponsesRequest {
   if (!isObject(raw)) fail('body', 'a JSON object', raw);
   if (raw.store === true) {
     throw new InvalidRequestError('store', "Invalid value for 'store': lifeguard's Responses API is stateless; send store: false (or leave it out) and the whole conversation in 'input'");
@@ -130,7 +132,7 @@ export function parseResponsesRequest(raw: unknown): ResponsesRequest {
   if (raw.input === undefined) fail('input', 'a string or an array of input items', raw.input);
   if (raw.instructions !== undefined && raw.instructions !== null && typeof raw.instructions !== 'string') fail('instructions', 'a string', raw.instructions);
   if (raw.stream !== undefined && raw.stream !== null && typeof raw.stream !== 'boolean') fail('stream', 'a boolean', raw.stream);
-  const messages = [...(typeof raw.instructions === 'string' ? [{ role: 'system', content: raw.instructions }] : []), ...inputMessages(raw.input)];
+  const messages = [...(typeof raw.instructions === 'string' ? [{ role: 'system', content: raw.instructions }] : []), ...inputMessages(raw.input, recent)];
   if (messages.length === 0) fail('input', 'at least one input item', raw.input);
   const chat: Json = {
     ...(raw.model !== undefined ? { model: raw.model } : {}),
@@ -156,9 +158,12 @@ export function parseResponsesRequest(raw: unknown): ResponsesRequest {
   }
 }
 
-/** POST /v1/responses: the request the answer core serves. */
-export function responsesApi(raw: unknown, defaultModel: string): AnswerRequest {
-  const request = parseResponsesRequest(raw);
-  const model = request.chat.model ?? defaultModel;
-  return { body: request.chat, stream: request.stream, renderer: responsesRenderer(request.echo, { model }) };
+/** POST /v1/responses: the request the answer core serves. Output items are remembered (boundedly)
+ * so that a later `item_reference` to them resolves. */
+export function createResponsesApi(recent: RecentItems = createRecentItems(4096)) {
+  return (raw: unknown, defaultModel: string): AnswerRequest => {
+    const request = parseResponsesRequest(raw, recent);
+    const model = request.chat.model ?? defaultModel;
+    return { body: request.chat, stream: request.stream, renderer: responsesRenderer(request.echo, { model }, recent.remember) };
+  };
 }
