@@ -1,8 +1,7 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { workerMachine } from '../../machines/worker-machine.js';
-import { BodyTooLargeError, NotFoundError, ShuttingDownError, UnauthorizedError, type LifeguardError } from '../errors.js';
+import { NotFoundError, UnauthorizedError, type LifeguardError } from '../errors.js';
 import { healthView } from '../observability/health-view.js';
 import type { Logger } from '../observability/logger.js';
 import type { Supervisor, WorkerCommand } from '../supervisor/supervisor.js';
@@ -11,13 +10,8 @@ import { machineToMermaid } from '../viz/machine-to-mermaid.js';
 import { statechartSvg } from '../viz/statechart-svg.js';
 import { streamAdminEvents } from './admin-events.js';
 import { uiPage } from './ui-page.js';
-import { bearerMatches, isLoopback } from './auth.js';
-import { chatCompletionsApi } from './chat-completions.js';
-import { toAnthropicError } from './messages/anthropic-errors.js';
-import { messagesApi } from './messages/messages-request.js';
-import { respondWithError } from './openai-errors.js';
-import { createResponsesApi } from './responses/responses-request.js';
-import { readJsonBody, serveAnswer, type AnswerDeps, type AnswerRequest } from './serve-answer.js';
+import { isAnthropicPath, registerAnswerRoutes, respondInShape } from './answer-routes.js';
+import { bearerMatches, clientKeyMatches, isLoopback } from './auth.js';
 
 export interface AppDeps {
   supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'stats' | 'command' | 'subscribe'>;
@@ -50,25 +44,6 @@ function modelList(deps: AppDeps) {
   return models(deps).map((id) => ({ id, object: 'model', created: 0, owned_by: 'lifeguard', ...entries.get(id) }));
 }
 
-// The paths whose errors take Anthropic's shape (the Messages API); every other path answers OpenAI's.
-const isAnthropicPath = (path: string) => path === '/v1/messages' || path.startsWith('/v1/messages/');
-
-// The client key: a bearer token, or on the Messages API also Anthropic's `x-api-key` header.
-function presentsKey(c: Context, key: string): boolean {
-  if (bearerMatches(c.req.header('authorization'), key)) return true;
-  const apiKey = c.req.header('x-api-key');
-  return isAnthropicPath(c.req.path) && apiKey !== undefined && bearerMatches(`Bearer ${apiKey}`, key);
-}
-
-// An error in the shape of the API the client called.
-function respondInShape(c: Context, error: unknown): Response {
-  if (!isAnthropicPath(c.req.path)) return respondWithError(c, error);
-  const { status, body, headers } = toAnthropicError(error);
-  return c.json(body, status, headers);
-}
-
-const ANSWER_PATHS = ['/v1/chat/completions', '/v1/responses', '/v1/messages'] as const;
-
 // The gateway (SPEC §4). It never listens: main.ts serves it, tests call app.request().
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
@@ -82,7 +57,7 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => respondInShape(c, new NotFoundError(`No route for ${c.req.method} ${c.req.path}`)));
 
   app.use('/v1/*', async (c, next) => {
-    if (deps.apiKey && !presentsKey(c, deps.apiKey)) {
+    if (deps.apiKey && !clientKeyMatches(c, deps.apiKey, isAnthropicPath(c.req.path))) {
       throw new UnauthorizedError(
         isAnthropicPath(c.req.path) ? 'Missing or invalid API key: send x-api-key: <key> or Authorization: Bearer <key>' : 'Missing or invalid API key: send Authorization: Bearer <key>',
       );
@@ -90,45 +65,18 @@ export function createApp(deps: AppDeps): Hono {
     await next();
   });
 
-  const answerDeps: AnswerDeps = {
-    dispatch: (body, signal, avoid) => deps.supervisor.dispatch(body, signal, avoid),
-    defaultModel: () => models(deps)[0] ?? 'lifeguard',
-    requestTimeoutMs: deps.requestTimeoutMs,
-    idleTimeoutMs: deps.idleTimeoutMs,
-    isShuttingDown: deps.isShuttingDown,
-    logger: deps.logger,
-  };
-  // Three APIs, one answer core: each path is a parser (raw body → AnswerRequest) over serveAnswer.
-  const apis: Record<(typeof ANSWER_PATHS)[number], (raw: unknown, defaultModel: string) => AnswerRequest> = {
-    '/v1/chat/completions': chatCompletionsApi,
-    '/v1/responses': createResponsesApi(),
-    '/v1/messages': messagesApi,
-  };
-  for (const path of ANSWER_PATHS) {
-    app.use(path, async (c, next) => {
-      const started = performance.now();
-      const observe = () => deps.metrics?.observeRequest(c.res.status, (performance.now() - started) / 1000);
-      await next();
-      const body = c.res.body;
-      if (!deps.metrics) return;
-      if (!body || !c.res.headers.get('content-type')?.includes('text/event-stream')) return observe();
-      // A stream's duration runs to its last byte.
-      c.res = new Response(body.pipeThrough(new TransformStream({ flush: observe })), c.res);
-    });
-    app.post(
-      path,
-      bodyLimit({
-        maxSize: deps.bodyLimitBytes,
-        onError: () => {
-          throw new BodyTooLargeError(deps.bodyLimitBytes);
-        },
-      }),
-      async (c) => {
-        if (deps.isShuttingDown()) throw new ShuttingDownError();
-        return serveAnswer(c, answerDeps, apis[path](await readJsonBody(c), answerDeps.defaultModel()));
-      },
-    );
-  }
+  registerAnswerRoutes(app, {
+    answer: {
+      dispatch: (body, signal, avoid) => deps.supervisor.dispatch(body, signal, avoid),
+      defaultModel: () => models(deps)[0] ?? 'lifeguard',
+      requestTimeoutMs: deps.requestTimeoutMs,
+      idleTimeoutMs: deps.idleTimeoutMs,
+      isShuttingDown: deps.isShuttingDown,
+      logger: deps.logger,
+    },
+    bodyLimitBytes: deps.bodyLimitBytes,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+  });
 
   app.get('/v1/models', (c) => c.json({ object: 'list', data: modelList(deps) }));
 
