@@ -119,6 +119,7 @@ export const workerSetup = setup({
         models: event.models,
         modelEntries: event.modelEntries ?? [],
         maxConcurrency: event.maxConcurrency ?? 1,
+        stateful: event.stateful ?? false,
         limits: {
           tokenLimit: event.limits?.tokenLimit ?? context.policy.tokenLimit,
           turnLimit: event.limits?.turnLimit ?? context.policy.turnLimit,

@@ -12,6 +12,12 @@
 //   [[long-line:KB]] print one line of KB kilobytes     [[slow:MS]] wait MS between deltas
 //   [[error]]   answer with a protocol error             [[fork]] start a grandchild that sleeps
 //   [[tokens:N]] count N extra context tokens           [[wait:MS]] wait MS before the first delta
+//   [[recall]]  answer with what it holds of the conversation (its first user message, how many
+//               messages it holds and how many this request brought)
+//
+// REF_WORKER_STATEFUL=1 makes it a stateful worker (jsonl v1.1): its ready says "stateful":true, it
+// keeps the conversation's history itself, a request with "continues":true brings only the new
+// messages, and one without starts a new conversation (it warns on stderr if it held another).
 //
 // Tool calls (jsonl v1.1): when the request has `tools` and the last user message says [[tool]] (the
 // first tool) or [[tool:NAME]], the answer is a call of that tool, its arguments streamed in two
@@ -28,8 +34,11 @@ const readyDelayMs = Number(env.REF_WORKER_READY_DELAY_MS ?? 0);
 const deltaDelayMs = Number(env.REF_WORKER_DELTA_DELAY_MS ?? 0);
 const heartbeatMs = Number(env.REF_WORKER_HEARTBEAT_MS ?? 0);
 const concurrency = Number(env.REF_WORKER_CONCURRENCY ?? 1);
+const stateful = env.REF_WORKER_STATEFUL === '1';
 
 const context = { tokens: 0, turns: 0 };
+// The conversation this worker holds (stateful mode): every message so far, its answers included.
+let history = [];
 const leaks = [];
 const active = new Map();
 
@@ -48,26 +57,31 @@ if (faults.has('ignore-sigterm')) process.on('SIGTERM', () => process.stderr.wri
 if (faults.has('fork')) startGrandchild();
 if (heartbeatMs > 0) setInterval(() => send({ type: 'heartbeat' }), heartbeatMs).unref();
 
-function lastUserText(body) {
-  const messages = Array.isArray(body?.messages) ? body.messages : [];
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i];
-    if (m?.role !== 'user') continue;
-    if (typeof m.content === 'string') return m.content;
-    if (Array.isArray(m.content)) return m.content.map((p) => (typeof p?.text === 'string' ? p.text : '')).join('');
-  }
-  return '';
-}
-
 function textOf(content) {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) return content.map((p) => (typeof p?.text === 'string' ? p.text : '')).join('');
   return '';
 }
 
-// The tool results that end the conversation (the client answered our tool calls), or null.
-function trailingToolResults(body) {
+function lastUserText(body) {
   const messages = Array.isArray(body?.messages) ? body.messages : [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]?.role === 'user') return textOf(messages[i].content);
+  }
+  return '';
+}
+
+// The conversation as this worker sees it once the request is read.
+function conversationOf(message) {
+  const messages = Array.isArray(message.body?.messages) ? message.body.messages : [];
+  if (!stateful) return messages;
+  if (!message.continues && history.length > 0) process.stderr.write(`[WARN] a new conversation replaces one of ${history.length} messages\n`);
+  history = message.continues ? [...history, ...messages] : [...messages];
+  return history;
+}
+
+// The tool results that end the conversation (the client answered our tool calls), or null.
+function trailingToolResults(messages) {
   const results = [];
   for (let i = messages.length - 1; i >= 0 && messages[i]?.role === 'tool'; i--) results.unshift(textOf(messages[i].content));
   return results.length ? results : null;
@@ -96,7 +110,9 @@ function marker(text, name) {
   return match[1] === undefined ? true : Number(match[1]);
 }
 
-async function answer(id, body) {
+async function answer(id, message) {
+  const body = message.body;
+  const conversation = conversationOf(message);
   const text = lastUserText(body);
   const state = { cancelled: false };
   active.set(id, state);
@@ -118,10 +134,15 @@ async function answer(id, body) {
     const wait = marker(text, 'wait');
     if (wait !== null) await sleep(wait === true ? 1000 : wait);
     const plain = text.replace(/\[\[[^\]]*\]\]/g, '').trim();
-    const toolResults = trailingToolResults(body);
+    const toolResults = trailingToolResults(conversation);
     const tool = toolResults ? null : requestedTool(body, text);
-    if (tool) return callTool(id, body, tool, plain);
-    const reply = toolResults ? `Tool result: ${toolResults.join(' | ')}` : `Echo: ${plain || '(empty)'}`;
+    if (tool) return callTool(id, conversation, tool, plain);
+    const firstUser = conversation.find((m) => m?.role === 'user');
+    const reply = toolResults
+      ? `Tool result: ${toolResults.join(' | ')}`
+      : marker(text, 'recall')
+        ? `Recall: ${textOf(firstUser?.content).replace(/\[\[[^\]]*\]\]/g, '').trim()} | held ${conversation.length} | received ${body?.messages?.length ?? 0}`
+        : `Echo: ${plain || '(empty)'}`;
     const words = reply.split(/(?<= )/);
     const slow = marker(text, 'slow');
     const crashMid = marker(text, 'crash-mid');
@@ -133,14 +154,16 @@ async function answer(id, body) {
       if (pause > 0) await sleep(pause);
     }
     if (state.cancelled) return send({ type: 'error', id, message: 'cancelled', retryable: false });
-    finish(id, body, words.length, 'stop', marker(text, 'tokens'));
+    finish(id, conversation, { role: 'assistant', content: reply }, words.length, 'stop', marker(text, 'tokens'));
   } finally {
     active.delete(id);
   }
 }
 
-function finish(id, body, completionTokens, finishReason, extra = null) {
-  const promptTokens = estimateTokens(JSON.stringify(body?.messages ?? []));
+// Ends an answer: counts context, keeps the answer in the history (stateful mode), sends `done`.
+function finish(id, conversation, answered, completionTokens, finishReason, extra = null) {
+  const promptTokens = estimateTokens(JSON.stringify(conversation));
+  if (stateful) history.push(answered);
   context.turns += 1;
   context.tokens += promptTokens + completionTokens + (typeof extra === 'number' ? extra : 0);
   send({
@@ -153,26 +176,27 @@ function finish(id, body, completionTokens, finishReason, extra = null) {
 }
 
 // A tool call in OpenAI's streamed shape: the name first, the arguments appended in two pieces.
-function callTool(id, body, tool, text) {
+function callTool(id, conversation, tool, text) {
   const args = argumentsFor(tool, text);
   const half = Math.ceil(args.length / 2);
   const call = { index: 0, id: `call_${id.replace(/[^\w]/g, '').slice(0, 24)}`, type: 'function' };
   send({ type: 'delta', id, tool_calls: [{ ...call, function: { name: tool.function.name, arguments: args.slice(0, half) } }] });
   send({ type: 'delta', id, tool_calls: [{ index: 0, function: { arguments: args.slice(half) } }] });
-  finish(id, body, estimateTokens(args), 'tool_calls');
+  const answered = { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: { name: tool.function.name, arguments: args } }] };
+  finish(id, conversation, answered, estimateTokens(args), 'tool_calls');
 }
 
 // Requests beyond max_concurrency wait their turn, as an agent answers turns in order.
 const waiting = [];
-function schedule(id, body) {
-  waiting.push({ id, body });
+function schedule(id, message) {
+  waiting.push({ id, message });
   pump();
 }
 function pump() {
   while (active.size < concurrency && waiting.length) {
     const next = waiting.shift();
     active.set(next.id, { cancelled: false });
-    answer(next.id, next.body).finally(pump);
+    answer(next.id, next.message).finally(pump);
   }
 }
 
@@ -182,7 +206,7 @@ function handle(message) {
       if (!faults.has('fail-probe')) send({ type: 'pong', id: message.id });
       return;
     case 'request':
-      return schedule(message.id, message.body);
+      return schedule(message.id, message);
     case 'cancel': {
       const queued = waiting.findIndex((w) => w.id === message.id);
       if (queued >= 0) {
@@ -230,6 +254,7 @@ if (!faults.has('no-ready')) {
           }
         : {}),
       max_concurrency: concurrency,
+      ...(stateful ? { stateful: true } : {}),
     });
   }, readyDelayMs);
 }

@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps): Hono {
 
   registerAnswerRoutes(app, {
     answer: {
-      dispatch: (body, signal, avoid) => deps.supervisor.dispatch(body, signal, avoid),
+      dispatch: (body, signal, avoid, options) => deps.supervisor.dispatch(body, signal, avoid, options),
       defaultModel: () => models(deps)[0] ?? 'lifeguard',
       requestTimeoutMs: deps.requestTimeoutMs,
       idleTimeoutMs: deps.idleTimeoutMs,

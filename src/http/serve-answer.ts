@@ -4,12 +4,12 @@ import { streamSSE } from 'hono/streaming';
 import type { AnswerEvent, ChatRequestBody } from '../drivers/driver.js';
 import { InvalidRequestError, RequestTimeoutError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { Dispatch } from '../supervisor/supervisor.js';
+import type { Dispatch, DispatchOptions } from '../supervisor/supervisor.js';
 import { createAnswerCollector, type CollectedAnswer } from './collect-answer.js';
 import { onClientGone } from './client-gone.js';
 
 export interface AnswerDeps {
-  dispatch(body: ChatRequestBody, signal: AbortSignal, avoid?: { workerId: string; run: number }): Promise<Dispatch>;
+  dispatch(body: ChatRequestBody, signal: AbortSignal, avoid?: { workerId: string; run: number }, options?: DispatchOptions): Promise<Dispatch>;
   defaultModel(): string;
   requestTimeoutMs: number;
   /** Longest silence between two answer events once a worker holds the request. */
@@ -164,8 +164,10 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
   let idleTimer: NodeJS.Timeout | undefined;
   const watched: AnswerDeps = {
     ...deps,
+    // X-Session-Id names the conversation (SPEC §6), whichever API the request came through;
+    // prompt_cache_key in the body does too.
     dispatch: async (requestBody, signal, avoid) => {
-      const dispatch = await deps.dispatch(requestBody, signal, avoid);
+      const dispatch = await deps.dispatch(requestBody, signal, avoid, { sessionKey: c.req.header('x-session-id') ?? null });
       const touch = () => {
         clearTimeout(idleTimer);
         idleTimer = setTimeout(() => {

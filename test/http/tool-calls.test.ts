@@ -55,3 +55,27 @@ describe('tool calls from a jsonl worker (jsonl v1.1) through the official opena
     expect(completion.choices[0]).toMatchObject({ finish_reason: 'stop', message: { content: 'Echo: Paris' } });
   });
 });
+
+describe('tool calls in a conversation on a stateful worker', () => {
+  it('the tool result continues the conversation on the process that made the call, whichever API carries it', async () => {
+    const g = await start({ flags: ['--workers', '1', '--standby', '1'], workerEnv: { REF_WORKER_STATEFUL: '1' } });
+    await Promise.all([g.waitFor((s) => s.hasTag('accepting'), 'w1'), g.waitFor((s) => s.hasTag('accepting'), 'w2')]);
+    const routes: string[] = [];
+    g.supervisor.subscribe((event) => {
+      if (event.type === 'routed') routes.push(`${event.result}:${event.workerId}`);
+    });
+    const anthropicTools = [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
+    const ask = async (messages: unknown[]) => (await g.post('/v1/messages', { max_tokens: 100, tools: anthropicTools, messages })).json();
+    const history: unknown[] = [{ role: 'user', content: '[[tool]] Paris' }];
+    const first = await ask(history);
+    expect(first).toMatchObject({ stop_reason: 'tool_use', content: [{ type: 'tool_use', input: { city: 'Paris' } }] });
+    history.push({ role: 'assistant', content: first.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: first.content[0].id, content: 'sunny' }] });
+    const second = await ask(history);
+    expect(second.content).toEqual([{ type: 'text', text: 'Tool result: sunny' }]);
+    history.push({ role: 'assistant', content: second.content }, { role: 'user', content: '[[recall]] and now?' });
+    const third = await ask(history);
+    expect(third.content).toEqual([{ type: 'text', text: 'Recall: Paris | held 5 | received 1' }]);
+    expect(routes.map((r) => r.split(':')[0])).toEqual(['new', 'continued', 'continued']);
+    expect(new Set(routes.map((r) => r.split(':')[1])).size).toBe(1);
+  });
+});
