@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import type { AnswerEvent, ChatRequestBody } from '../drivers/driver.js';
-import { InvalidRequestError, RequestTimeoutError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
+import { ClientTooSlowError, InvalidRequestError, LifeguardError, RequestTimeoutError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Dispatch, DispatchOptions } from '../supervisor/supervisor.js';
+import { streamBoundedSSE } from './bounded-sse.js';
 import { createAnswerCollector, type CollectedAnswer } from './collect-answer.js';
+import { assertJsonDepth } from './json-depth.js';
 import { onClientGone } from './client-gone.js';
 
 export interface AnswerDeps {
@@ -14,6 +15,10 @@ export interface AnswerDeps {
   requestTimeoutMs: number;
   /** Longest silence between two answer events once a worker holds the request. */
   idleTimeoutMs: number;
+  /** Most bytes of a stream that may wait for a slow client (stream_buffer_bytes). */
+  streamBufferBytes: number;
+  /** Tells the gateway about a request in progress; the returned function says it ended. */
+  track?(controller: AbortController): () => void;
   isShuttingDown(): boolean;
   logger: Logger;
 }
@@ -53,9 +58,10 @@ interface OpenedAnswer {
 
 const isRedispatchable = (error: unknown) => error instanceof WorkerCrashedError && !error.answerStarted;
 
-// A timeout aborts the worker's request; the error the client sees says it was a timeout.
+// A timeout (or a shutdown, or a slow client) aborts the worker's request; the error the client
+// sees says why.
 function failureOf(error: unknown, signal: AbortSignal): unknown {
-  return signal.aborted && signal.reason instanceof RequestTimeoutError ? signal.reason : error;
+  return signal.aborted && signal.reason instanceof LifeguardError ? signal.reason : error;
 }
 
 // Dispatches and waits for the first event. A worker that dies before answering anything gets the
@@ -120,6 +126,7 @@ async function bodyText(c: Context): Promise<string> {
 /** The request body as JSON; a body that is not JSON is a 400 naming `body`. */
 export async function readJsonBody(c: Context): Promise<unknown> {
   const text = await bodyText(c);
+  assertJsonDepth(text);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -152,6 +159,7 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
   if (deps.isShuttingDown()) throw new ShuttingDownError();
   const { body, renderer } = request;
   const controller = new AbortController();
+  const untrack = deps.track?.(controller);
   const stopWatching = onClientGone(c, () => controller.abort(new Error('client disconnected')));
   const timer = setTimeout(
     () => controller.abort(new RequestTimeoutError(`The request took longer than ${deps.requestTimeoutMs} ms`)),
@@ -183,6 +191,7 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
     clearTimeout(timer);
     clearTimeout(idleTimer);
     stopWatching();
+    untrack?.();
   };
 
   if (!request.stream) {
@@ -203,7 +212,7 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
     throw failureOf(error, controller.signal);
   }
 
-  return streamSSE(c, async (stream) => {
+  return streamBoundedSSE(c, { limitBytes: deps.streamBufferBytes, flushTimeoutMs: deps.requestTimeoutMs }, async (stream) => {
     stream.onAbort(() => controller.abort(new Error('client disconnected')));
     const view = renderer.stream();
     const write = async (messages: SseMessage[]) => {
@@ -218,10 +227,12 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
       throw new WorkerCrashedError(opened.dispatch.workerId, true, 'ended the answer without "done"');
     } catch (error) {
       if (stream.aborted || stream.closed) return;
+      // Too far behind: the worker stops answering it (cancel) and the client is told why.
+      if (error instanceof ClientTooSlowError) controller.abort(error);
       const failure = failureOf(error, controller.signal);
       deps.logger.log('ERROR', `stream ended with an error: ${(failure as Error).message}`, { worker: opened.dispatch.workerId });
       // The headers are gone: the error travels as the stream's last event, in the API's shape.
-      await write(view.fail(failure));
+      for (const message of view.fail(failure)) await stream.writeLast(message);
     } finally {
       finish();
       await opened.iterator.return?.();

@@ -65,11 +65,11 @@ describe('tool calls in a conversation on a stateful worker', () => {
       if (event.type === 'routed') routes.push(`${event.result}:${event.workerId}`);
     });
     const anthropicTools = [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
-    const ask = async (messages: unknown[]) => (await g.post('/v1/messages', { max_tokens: 100, tools: anthropicTools, messages })).json();
+    const ask = async (messages: unknown[]) => (await (await g.post('/v1/messages', { max_tokens: 100, tools: anthropicTools, messages })).json()) as { content: Array<{ id: string }> };
     const history: unknown[] = [{ role: 'user', content: '[[tool]] Paris' }];
     const first = await ask(history);
     expect(first).toMatchObject({ stop_reason: 'tool_use', content: [{ type: 'tool_use', input: { city: 'Paris' } }] });
-    history.push({ role: 'assistant', content: first.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: first.content[0].id, content: 'sunny' }] });
+    history.push({ role: 'assistant', content: first.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: first.content[0]!.id, content: 'sunny' }] });
     const second = await ask(history);
     expect(second.content).toEqual([{ type: 'text', text: 'Tool result: sunny' }]);
     history.push({ role: 'assistant', content: second.content }, { role: 'user', content: '[[recall]] and now?' });
