@@ -10,6 +10,7 @@ import { attachLifecycleLog } from '../observability/lifecycle-log.js';
 import { startSkyInspector } from '../observability/inspector.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { startTracing } from '../observability/tracing/start-tracing.js';
 import { createSupervisor } from '../supervisor/supervisor.js';
 import { acquireLock } from './lock-file.js';
 
@@ -33,6 +34,7 @@ export interface RunningLifeguard {
 // Config → lock → supervisor → app → listening server. Rejects (after cleaning up) if any step fails.
 export async function startLifeguard(config: LifeguardConfig, logger: Logger = createLogger(config.logFormat)): Promise<RunningLifeguard> {
   const inspect = config.inspect ? await startSkyInspector(logger) : null;
+  const tracing = await startTracing(config.otelEndpoint, logger);
   const lock = acquireLock(config.lockFile);
   const supervisor = createSupervisor({
     workers: config.workers,
@@ -46,6 +48,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
   attachLifecycleLog(supervisor, logger);
   const audit = config.auditFile ? attachAuditTrail(supervisor, config.auditFile, logger) : null;
   const metrics = createMetrics(supervisor);
+  tracing?.attach(supervisor);
   let shuttingDown = false;
   const app = createApp({
     supervisor,
@@ -56,6 +59,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     requestTimeoutMs: config.requestTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
     logger,
+    ...(tracing ? { tracing: tracing.requests(() => supervisor.stats().queueDepth) } : {}),
     isShuttingDown: () => shuttingDown,
     clientAddress: (c) => {
       try {
@@ -108,6 +112,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
       await audit?.close();
+      await tracing?.shutdown();
       lock.release();
       logger.log('INFO', 'lifeguard stopped: every worker process has ended');
     })());

@@ -28,6 +28,7 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   bodyLimitBytes: number;
   maxLineBytes: number;
   lockFile: string;
+  otelEndpoint: string | null;
   /** The worker command after `--`; empty = the bundled reference worker. */
   workerCommand: string[];
 }
@@ -162,6 +163,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const config = result as unknown as LifeguardConfig;
   if (config.backoffMaxMs < config.backoffBaseMs) {
     throw new ConfigError([`backoff_max_ms: ${config.backoffMaxMs} is smaller than backoff_base_ms ${config.backoffBaseMs}`]);
+  }
+  if (config.otelEndpoint !== null && !(/^https?:\/\//.test(config.otelEndpoint) && URL.canParse(config.otelEndpoint))) {
+    throw new ConfigError([`otel_endpoint: ${JSON.stringify(config.otelEndpoint)} is not an http(s) URL (expected e.g. http://127.0.0.1:4318)`]);
   }
   config.lockFile = (result.lockFile as string | null) ?? join(tmpdir(), `lifeguard-${config.port}.lock`);
   config.workerCommand = workerCommand;

@@ -7,6 +7,7 @@ import { healthView } from '../observability/health-view.js';
 import type { Logger } from '../observability/logger.js';
 import type { Supervisor, WorkerCommand } from '../supervisor/supervisor.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { RequestTracing } from '../observability/tracing/request-spans.js';
 import { machineToMermaid } from '../viz/machine-to-mermaid.js';
 import { statechartSvg } from '../viz/statechart-svg.js';
 import { streamAdminEvents } from './admin-events.js';
@@ -29,6 +30,8 @@ export interface AppDeps {
   /** The client's address, for admin calls without a token (loopback only). */
   clientAddress: (c: Context) => string | undefined;
   gatewayRssBytes?: () => number;
+  /** OpenTelemetry request spans; absent (tracing off) → no middleware, dispatch untouched. */
+  tracing?: RequestTracing;
 }
 
 const COMMANDS: readonly WorkerCommand[] = ['restart', 'drain', 'recover'];
@@ -43,6 +46,8 @@ export function createApp(deps: AppDeps): Hono {
   const mermaid = machineToMermaid(workerMachine);
 
   app.use(requestId());
+  if (deps.tracing) app.use('/v1/chat/completions', deps.tracing.middleware('chat.completions'));
+  const dispatch: Supervisor['dispatch'] = (body, signal, avoid) => deps.supervisor.dispatch(body, signal, avoid);
   app.onError((error, c) => {
     if (!(error as Partial<LifeguardError>).kind) deps.logger.log('ERROR', `unexpected error: ${error.stack ?? String(error)}`);
     return respondWithError(c, error);
@@ -77,7 +82,7 @@ export function createApp(deps: AppDeps): Hono {
     }),
     (c) =>
       handleChatCompletion(c, {
-        dispatch: (body, signal, avoid) => deps.supervisor.dispatch(body, signal, avoid),
+        dispatch: deps.tracing?.dispatch(dispatch) ?? dispatch,
         defaultModel: () => models(deps)[0] ?? 'lifeguard',
         requestTimeoutMs: deps.requestTimeoutMs,
         idleTimeoutMs: deps.idleTimeoutMs,
