@@ -17,12 +17,12 @@ export interface SpawnedLifeguard {
 
 export const tempLockFile = () => join(mkdtempSync(join(tmpdir(), 'lifeguard-cli-')), 'lock');
 
-// The real lifeguard command (src/main.ts under tsx) as a child process.
-export function spawnLifeguard(flags: string[], workerEnv: Record<string, string> = {}): SpawnedLifeguard {
+// The real lifeguard command (src/main.ts under tsx) as a child process; `env` is lifeguard's own.
+export function spawnLifeguard(flags: string[], workerEnv: Record<string, string> = {}, env: Record<string, string> = {}): SpawnedLifeguard {
   const envArgs = Object.entries({ ...TEST_MARKER, ...workerEnv }).map(([k, v]) => `${k}=${v}`);
   const hasCommand = flags.includes('--');
   const args = ['--import', 'tsx', MAIN, ...flags, ...(hasCommand ? [] : ['--', 'env', ...envArgs, process.execPath, REFERENCE_WORKER])];
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...TEST_MARKER }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...TEST_MARKER, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   const listening = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
