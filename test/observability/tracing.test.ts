@@ -8,10 +8,11 @@ import { spawnLifeguard, tempLockFile, type SpawnedLifeguard } from '../support/
 
 const started: SpawnedLifeguard[] = [];
 const receivers: OtlpReceiver[] = [];
+// SIGTERM: lifeguard stops its worker tree (a model server does not end with its stdin, as a jsonl worker does).
 afterEach(async () => {
   for (const lifeguard of started.splice(0)) {
     if (lifeguard.child.exitCode === null && lifeguard.child.signalCode === null) {
-      lifeguard.child.kill('SIGKILL');
+      lifeguard.child.kill('SIGTERM');
       await lifeguard.exited;
     }
   }
@@ -103,5 +104,103 @@ describe('tracing (OpenTelemetry over OTLP/HTTP)', () => {
     expect(gone.parentSpanId).toBe('');
     expect(gone.attributes['lifeguard.request.stream']).toBe(true);
     expect(eventNames(gone).slice(0, 3)).toEqual(['dispatched', 'first_byte', 'client.gone']);
+  });
+
+  it('a failed request shows its crash, its re-dispatch and the error it ended with', async () => {
+    const otlp = await receiver();
+    const lifeguard = run(['--otel-endpoint', otlp.url, '--backoff-base-ms', '50']);
+    const url = await lifeguard.listening;
+    await healthUntil(url, (h) => h.status === 'healthy', 'a healthy worker');
+    const answer = await chat(url, '[[crash:3]] a poison request');
+    expect(answer.status).toBe(502);
+
+    const failed = await otlp.waitFor((spans) => spans.find((s) => s.name === 'chat.completions'));
+    expect(failed.status.code).toBe(2); // STATUS_CODE_ERROR
+    expect(failed.attributes).toMatchObject({ 'http.response.status_code': 502, 'error.type': 'worker_crashed', 'worker.name': 'w1', 'worker.run': 2 });
+    // The re-dispatch waits (queued) for the worker's next run.
+    expect(eventNames(failed)).toEqual(['dispatched', 'exception', 're-dispatched', 'queued', 'dispatched', 'exception', 'exception']);
+    expect(failed.events[2]!.attributes).toEqual({ 'worker.name': 'w1', 'worker.run': 1 });
+  });
+
+  it('a crash → backoff → healthy recovery is one worker.recovery span with its steps as children, in order', async () => {
+    const otlp = await receiver();
+    const lifeguard = run(['--otel-endpoint', otlp.url, '--backoff-base-ms', '100']);
+    const url = await lifeguard.listening;
+    const health = await healthUntil(url, (h) => h.status === 'healthy' && h.workers[0].pid, 'a healthy worker');
+    process.kill(health.workers[0].pid, 'SIGKILL');
+    await healthUntil(url, (h) => h.status === 'healthy' && h.workers[0].pid !== health.workers[0].pid, 'the worker recovered');
+
+    const recovery = await otlp.waitFor((spans) => spans.find((s) => s.name === 'worker.recovery'));
+    expect(recovery.parentSpanId).toBe('');
+    expect(recovery.status.code).toBe(0);
+    expect(recovery.attributes).toMatchObject({
+      'worker.name': 'w1',
+      'recovery.type': 'crash',
+      'worker.restart.reason': 'crash',
+      'worker.outcome': 'healthy',
+      'worker.attempts': 1,
+      'worker.run': 1,
+    });
+    expect(recovery.attributes['worker.recovery.backoff_ms']).toBeGreaterThanOrEqual(100);
+    expect(recovery.attributes['worker.restart.cold_start_ms']).toBeGreaterThan(0);
+    const exited = recovery.events.find((e) => e.name === 'worker.exited');
+    expect(exited?.attributes).toMatchObject({ 'worker.exit.class': 'crash', 'worker.exit.signal': 'SIGKILL' });
+
+    const children = await otlp.waitFor((spans) => {
+      const found = spans.filter((s) => s.parentSpanId === recovery.spanId);
+      return found.length === 3 ? found.sort(byStart) : undefined;
+    });
+    expect(children.map((s) => s.name)).toEqual(['worker.stop', 'worker.backoff', 'worker.attempt']);
+    for (const child of children) expect(child.traceId).toBe(recovery.traceId);
+    for (const [index, child] of children.entries()) {
+      expect(child.startNs).toBeGreaterThanOrEqual(recovery.startNs);
+      expect(child.endNs).toBeLessThanOrEqual(recovery.endNs);
+      if (index > 0) expect(child.startNs).toBeGreaterThanOrEqual(children[index - 1]!.endNs);
+    }
+    const [, backoff, attempt] = children;
+    expect(backoff!.attributes).toMatchObject({ 'worker.consecutive_failures': 1 });
+    expect(backoff!.attributes['worker.backoff_ms']).toBeGreaterThanOrEqual(100);
+    expect(attempt!.attributes).toMatchObject({ 'worker.attempt': 1, 'worker.run': 2, 'worker.attempt.outcome': 'healthy' });
+    expect(eventNames(attempt!)).toEqual(['spawned', 'ready']);
+  });
+
+  it("passes the request's trace on to an openai-http model server as traceparent", async () => {
+    const otlp = await receiver();
+    const lifeguard = run(['--otel-endpoint', otlp.url, '--driver', 'openai-http', '--', process.execPath, fixture('fake-openai-server.mjs'), '--port', '{port}']);
+    const url = await lifeguard.listening;
+    await healthUntil(url, (h) => h.status === 'healthy', 'a healthy model server');
+    const answer = await chat(url, '[[traceparent]]', { stream: true, headers: { traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01` } });
+    const text = await answer.text();
+    const span = await otlp.waitFor((spans) => spans.find((s) => s.name === 'chat.completions'));
+    expect(span.traceId).toBe(CLIENT_TRACE);
+    expect(span.attributes['lifeguard.request.stream']).toBe(true);
+    // The upstream call's parent is lifeguard's request span, in the client's trace.
+    const upstream = text.match(/traceparent=([^"\s]*)/g)?.join('') ?? '';
+    expect(upstream).toContain(`00-${CLIENT_TRACE}-${span.spanId}-01`);
+  });
+
+  it('when tracing is off no SDK module is loaded; when on, the SDK and the exporter are', async () => {
+    const modules = async (env: Record<string, string>, flags: string[] = []) => {
+      const log = join(mkdtempSync(join(tmpdir(), 'lifeguard-imports-')), 'imports.log');
+      const lifeguard = run(flags, {}, { ...env, NODE_OPTIONS: `--import=${fixture('import-spy.mjs')}`, IMPORT_SPY_LOG: log });
+      const url = await lifeguard.listening;
+      await healthUntil(url, (h) => h.status === 'healthy', 'a healthy worker');
+      expect((await chat(url, 'hello')).status).toBe(200);
+      lifeguard.child.kill('SIGTERM');
+      await lifeguard.exited;
+      return readFileSync(log, 'utf8');
+    };
+    const sdkModule = /@opentelemetry\/(sdk-|exporter-|otlp-|resources|core|context-async-hooks)/;
+    const off = await modules({});
+    expect(off).toMatch(/node_modules\/hono\//); // the spy sees lifeguard's imports
+    expect(off).not.toMatch(sdkModule);
+    const disabled = await modules({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SDK_DISABLED: 'true' });
+    expect(disabled).not.toMatch(sdkModule);
+    const otlp = await receiver();
+    const on = await modules({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url });
+    expect(on).toMatch(/@opentelemetry\/sdk-trace-base\//);
+    expect(on).toMatch(/@opentelemetry\/exporter-trace-otlp-http\//);
+    // Shutdown flushes what is still buffered.
+    expect(otlp.spans.some((s) => s.name === 'chat.completions')).toBe(true);
   });
 });

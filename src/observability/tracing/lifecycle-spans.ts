@@ -54,8 +54,10 @@ const whyLeft = (snapshot: WorkerSnapshot) => snapshot.context.restartReason ?? 
 // one `worker.attempt` per start (spawned and ready as events, then verification).
 export function attachLifecycleSpans(supervisor: Pick<Supervisor, 'subscribe'>, tracer: Tracer, now: () => number = Date.now): () => void {
   const episodes = new Map<string, Episode>();
-  // An exit is announced just before the transition it causes: held until the episode opens.
+  // An exit is announced just before the transition it causes, a spawn just before the transition
+  // into `starting`: each is held until the span it belongs to opens.
   const pendingExits = new Map<string, WorkerExit>();
+  const pendingSpawns = new Map<string, { pid: number; run: number; at: number }>();
 
   const endStep = (episode: Episode, snapshot: WorkerSnapshot, to: string) => {
     const step = episode.step;
@@ -127,6 +129,9 @@ export function attachLifecycleSpans(supervisor: Pick<Supervisor, 'subscribe'>, 
     }
     const span = tracer.startSpan(name, { attributes }, trace.setSpan(ROOT_CONTEXT, episode.span));
     episode.step = { state: to, span, startedAt: now(), readyAt: null };
+    const spawn = pendingSpawns.get(workerId);
+    pendingSpawns.delete(workerId);
+    if (to === 'starting' && spawn?.run === snapshot.context.run) span.addEvent('spawned', { 'process.pid': spawn.pid, 'worker.run': spawn.run }, spawn.at);
   };
 
   return supervisor.subscribe((event) => {
@@ -141,9 +146,12 @@ export function attachLifecycleSpans(supervisor: Pick<Supervisor, 'subscribe'>, 
         (episode.step?.span ?? episode.span).addEvent('worker.exited', exitAttributes(exit), exit.at);
         return;
       }
-      case 'spawned':
-        episodes.get(event.workerId)?.step?.span.addEvent('spawned', { 'process.pid': event.pid, 'worker.run': event.run });
+      case 'spawned': {
+        const step = episodes.get(event.workerId)?.step;
+        if (step?.state === 'starting') step.span.addEvent('spawned', { 'process.pid': event.pid, 'worker.run': event.run });
+        else pendingSpawns.set(event.workerId, { pid: event.pid, run: event.run, at: now() });
         return;
+      }
       case 'ready': {
         const step = episodes.get(event.workerId)?.step;
         if (step?.state !== 'starting') return;
