@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../fixtures/otlp-receiver.js';
-import { fixture } from '../support/drivers.js';
-import { spawnLifeguard, tempLockFile, type SpawnedLifeguard } from '../support/spawn-lifeguard.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../fixtures/otlp-receiver.js';
+import { fixture } from '../../support/drivers.js';
+import { spawnLifeguard, tempLockFile, type SpawnedLifeguard } from '../../support/spawn-lifeguard.js';
 
 const started: SpawnedLifeguard[] = [];
 const receivers: OtlpReceiver[] = [];
