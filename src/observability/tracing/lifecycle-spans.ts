@@ -49,8 +49,8 @@ const TIMING_ATTRIBUTES: Record<string, string> = {
 const whyLeft = (snapshot: WorkerSnapshot) => snapshot.context.restartReason ?? snapshot.context.reason;
 
 // One span per lifecycle episode of a worker, driven by the transitions the supervisor publishes (the
-// statechart's own timing, no timers here): a worker leaving service opens `worker.restart`; entering `recovering` makes it a `worker.recovery`; back to healthy, offline or
-// stopped ends it. Each state visited on the way is a child span, in order: drain, stop, backoff, and
+// statechart's own timing, no timers here): a worker leaving service opens `worker.restart`; entering
+// `recovering` makes it a `worker.recovery`; back to healthy, offline or stopped ends it. Each state visited on the way is a child span, in order: drain, stop, backoff, and
 // one `worker.attempt` per start (spawned and ready as events, then verification).
 export function attachLifecycleSpans(supervisor: Pick<Supervisor, 'subscribe'>, tracer: Tracer, now: () => number = Date.now): () => void {
   const episodes = new Map<string, Episode>();
