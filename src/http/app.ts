@@ -7,7 +7,7 @@ import { healthView } from '../observability/health-view.js';
 import type { Logger } from '../observability/logger.js';
 import type { Supervisor, WorkerCommand } from '../supervisor/supervisor.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { RequestTracing } from '../observability/tracing/request-spans.js';
+import type { DispatchFn, RequestTracing } from '../observability/tracing/request-spans.js';
 import { machineToMermaid } from '../viz/machine-to-mermaid.js';
 import { statechartSvg } from '../viz/statechart-svg.js';
 import { streamAdminEvents } from './admin-events.js';
@@ -47,7 +47,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.use(requestId());
   if (deps.tracing) app.use('/v1/chat/completions', deps.tracing.middleware('chat.completions'));
-  const dispatch: Supervisor['dispatch'] = (body, signal, avoid) => deps.supervisor.dispatch(body, signal, avoid);
+  const traced = deps.tracing?.dispatch ?? ((dispatch: DispatchFn) => dispatch);
   app.onError((error, c) => {
     if (!(error as Partial<LifeguardError>).kind) deps.logger.log('ERROR', `unexpected error: ${error.stack ?? String(error)}`);
     return respondWithError(c, error);
@@ -82,7 +82,8 @@ export function createApp(deps: AppDeps): Hono {
     }),
     (c) =>
       handleChatCompletion(c, {
-        dispatch: deps.tracing?.dispatch(dispatch) ?? dispatch,
+        // X-Session-Id names the conversation (SPEC §6); prompt_cache_key in the body does too.
+        dispatch: traced((body, signal, avoid) => deps.supervisor.dispatch(body, signal, avoid, { sessionKey: c.req.header('x-session-id') ?? null })),
         defaultModel: () => models(deps)[0] ?? 'lifeguard',
         requestTimeoutMs: deps.requestTimeoutMs,
         idleTimeoutMs: deps.idleTimeoutMs,

@@ -52,12 +52,16 @@ const whyLeft = (snapshot: WorkerSnapshot) => snapshot.context.restartReason ?? 
 // statechart's own timing, no timers here): a worker leaving service opens `worker.restart`; entering
 // `recovering` makes it a `worker.recovery`; back to healthy, offline or stopped ends it. Each state visited on the way is a child span, in order: drain, stop, backoff, and
 // one `worker.attempt` per start (spawned and ready as events, then verification).
-export function attachLifecycleSpans(supervisor: Pick<Supervisor, 'subscribe'>, tracer: Tracer, now: () => number = Date.now): () => void {
+// Every start and end is read from one clock (`now`, ms since the epoch), so a step never seems to
+// outlast its episode.
+export function attachLifecycleSpans(supervisor: Pick<Supervisor, 'subscribe'>, tracer: Tracer, now: () => number = () => performance.timeOrigin + performance.now()): () => void {
   const episodes = new Map<string, Episode>();
   // An exit is announced just before the transition it causes, a spawn just before the transition
   // into `starting`: each is held until the span it belongs to opens.
   const pendingExits = new Map<string, WorkerExit>();
   const pendingSpawns = new Map<string, { pid: number; run: number; at: number }>();
+  // The pool says why it recycles a process (idle, lru) just before the worker starts draining.
+  const pendingRecycles = new Map<string, string>();
 
   const endStep = (episode: Episode, snapshot: WorkerSnapshot, to: string) => {
     const step = episode.step;
@@ -73,13 +77,16 @@ export function attachLifecycleSpans(supervisor: Pick<Supervisor, 'subscribe'>, 
     } else {
       add(step.state, at - step.startedAt);
     }
-    step.span.end();
+    step.span.end(at);
   };
 
   const open = (workerId: string, snapshot: WorkerSnapshot, from: string | null): Episode => {
     const attributes = { 'worker.name': workerId, 'worker.restart.reason': whyLeft(snapshot), 'worker.run': snapshot.context.run, 'worker.from_state': from ?? 'none' };
-    const span = tracer.startSpan('worker.restart', { attributes }, ROOT_CONTEXT);
+    const span = tracer.startSpan('worker.restart', { attributes, startTime: now() }, ROOT_CONTEXT);
     const episode: Episode = { span, step: null, attempts: 0, recovery: false, timings: {} };
+    const recycle = pendingRecycles.get(workerId);
+    if (recycle) span.setAttribute('worker.recycle.reason', recycle);
+    pendingRecycles.delete(workerId);
     const exit = pendingExits.get(workerId);
     if (exit) span.addEvent('worker.exited', exitAttributes(exit), exit.at);
     pendingExits.delete(workerId);
@@ -97,7 +104,7 @@ export function attachLifecycleSpans(supervisor: Pick<Supervisor, 'subscribe'>, 
       ...Object.fromEntries(Object.entries(episode.timings).map(([key, ms]) => [TIMING_ATTRIBUTES[key]!, ms])),
     });
     if (outcome === 'offline') episode.span.setStatus({ code: SpanStatusCode.ERROR, message: `offline: ${context.offlineReason ?? 'unknown'}` });
-    episode.span.end();
+    episode.span.end(now());
     episodes.delete(workerId);
   };
 
@@ -107,6 +114,7 @@ export function attachLifecycleSpans(supervisor: Pick<Supervisor, 'subscribe'>, 
     // The first start is not an episode; leaving service, or a recover from offline, opens one.
     if (!episode && (to === 'draining' || to === 'restarting' || (from === 'offline' && to === 'starting'))) episode = open(workerId, snapshot, from);
     pendingExits.delete(workerId);
+    pendingRecycles.delete(workerId);
     if (!episode) return;
     endStep(episode, snapshot, to);
     if (to === 'recovering' && !episode.recovery) {
@@ -127,8 +135,9 @@ export function attachLifecycleSpans(supervisor: Pick<Supervisor, 'subscribe'>, 
     } else {
       attributes['worker.restart.reason'] = whyLeft(snapshot);
     }
-    const span = tracer.startSpan(name, { attributes }, trace.setSpan(ROOT_CONTEXT, episode.span));
-    episode.step = { state: to, span, startedAt: now(), readyAt: null };
+    const startedAt = now();
+    const span = tracer.startSpan(name, { attributes, startTime: startedAt }, trace.setSpan(ROOT_CONTEXT, episode.span));
+    episode.step = { state: to, span, startedAt, readyAt: null };
     const spawn = pendingSpawns.get(workerId);
     pendingSpawns.delete(workerId);
     if (to === 'starting' && spawn?.run === snapshot.context.run) span.addEvent('spawned', { 'process.pid': spawn.pid, 'worker.run': spawn.run }, spawn.at);
@@ -146,9 +155,15 @@ export function attachLifecycleSpans(supervisor: Pick<Supervisor, 'subscribe'>, 
         (episode.step?.span ?? episode.span).addEvent('worker.exited', exitAttributes(exit), exit.at);
         return;
       }
+      case 'recycled': {
+        const episode = episodes.get(event.workerId);
+        if (episode) episode.span.setAttribute('worker.recycle.reason', event.reason);
+        else pendingRecycles.set(event.workerId, event.reason);
+        return;
+      }
       case 'spawned': {
         const step = episodes.get(event.workerId)?.step;
-        if (step?.state === 'starting') step.span.addEvent('spawned', { 'process.pid': event.pid, 'worker.run': event.run });
+        if (step?.state === 'starting') step.span.addEvent('spawned', { 'process.pid': event.pid, 'worker.run': event.run }, now());
         else pendingSpawns.set(event.workerId, { pid: event.pid, run: event.run, at: now() });
         return;
       }
@@ -156,7 +171,7 @@ export function attachLifecycleSpans(supervisor: Pick<Supervisor, 'subscribe'>, 
         const step = episodes.get(event.workerId)?.step;
         if (step?.state !== 'starting') return;
         step.readyAt = now();
-        step.span.addEvent('ready', { 'worker.run': event.run });
+        step.span.addEvent('ready', { 'worker.run': event.run }, step.readyAt);
         return;
       }
       default:

@@ -1,11 +1,12 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AnswerEvent } from '../../drivers/driver.js';
+import type { AnswerEvent, ChatRequestBody } from '../../drivers/driver.js';
 import { RequestTimeoutError } from '../../errors.js';
 import { onClientGone } from '../../http/client-gone.js';
 import type { Dispatch, Supervisor } from '../../supervisor/supervisor.js';
 
-export type DispatchFn = Supervisor['dispatch'];
+/** The gateway's dispatch: the supervisor's, with the request's routing options bound. */
+export type DispatchFn = (body: ChatRequestBody, signal: AbortSignal, avoid?: { workerId: string; run: number }) => Promise<Dispatch>;
 
 /** Request spans: the middleware opens one per request, the dispatch wrapper adds its steps. */
 export interface RequestTracing {
@@ -69,7 +70,15 @@ function observed(events: AsyncIterable<AnswerEvent>, span: Span, state: Request
   };
 }
 
-export function createRequestTracing(tracer: Tracer, queueDepth: () => number): RequestTracing {
+// `supervisor`: its queue depth tells a queued request from one dispatched at once; its `routed` event,
+// published inside the request's dispatch (so in its context), says how the conversation was routed.
+export function createRequestTracing(tracer: Tracer, supervisor: Pick<Supervisor, 'stats' | 'subscribe'>): RequestTracing {
+  const queueDepth = () => supervisor.stats().queueDepth;
+  supervisor.subscribe((event) => {
+    if (event.type !== 'routed') return;
+    const span = trace.getActiveSpan();
+    if (span && states.has(span)) span.setAttributes({ 'lifeguard.conversation.route': event.result, 'lifeguard.queue.wait_ms': event.waitedMs });
+  });
   return {
     middleware: (spanName) => async (c, next) => {
       const parent = clientContext(c);

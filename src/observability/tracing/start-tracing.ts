@@ -4,8 +4,8 @@ import type { RequestTracing } from './request-spans.js';
 import { tracingSettings } from './tracing-settings.js';
 
 export interface Tracing {
-  /** Request spans for the gateway; `queueDepth` tells a queued request from a dispatched one. */
-  requests(queueDepth: () => number): RequestTracing;
+  /** Request spans for the gateway's requests to this supervisor. */
+  requests(supervisor: Pick<Supervisor, 'stats' | 'subscribe'>): RequestTracing;
   /** Lifecycle spans from the supervisor's events; returns the unsubscribe. */
   attach(supervisor: Pick<Supervisor, 'subscribe'>): () => void;
   /** Exports the spans still buffered, then stops. Never rejects. */
@@ -26,7 +26,7 @@ export async function startTracing(otelEndpoint: string | null, logger: Logger, 
     logger.log('WARN', `OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported: lifeguard exports http/json (every OTLP/HTTP collector accepts it)`);
   }
   return {
-    requests: (queueDepth) => sdk.createRequestTracing(tracer, queueDepth),
+    requests: (supervisor) => sdk.createRequestTracing(tracer, supervisor),
     attach: (supervisor) => sdk.attachLifecycleSpans(supervisor, tracer),
     shutdown: () =>
       shutdown().catch((error: unknown) => logger.log('WARN', `tracing: the last spans could not be exported (${String(error)})`)),

@@ -99,4 +99,17 @@ describe('lifecycle spans', () => {
     expect(span.name).toBe('worker.restart');
     expect(span.attributes).toMatchObject({ 'worker.restart.reason': 'recover', 'worker.from_state': 'offline', 'worker.outcome': 'healthy' });
   });
+
+  it('a recycle by the pool is a worker.restart that says why the pool recycled', () => {
+    const h = harness();
+    h.to('starting');
+    h.to('healthy');
+    h.send({ type: 'recycled', workerId: 'w1', reason: 'idle' });
+    h.to('draining', { restartReason: 'recycle' });
+    h.to('restarting', { reason: 'drained' });
+    h.to('starting', { run: 2 });
+    h.to('healthy');
+    const span = h.spans().find((s) => s.name === 'worker.restart')!;
+    expect(span.attributes).toMatchObject({ 'worker.restart.reason': 'recycle', 'worker.recycle.reason': 'idle', 'worker.outcome': 'healthy' });
+  });
 });

@@ -92,7 +92,9 @@ describe('tracing (OpenTelemetry over OTLP/HTTP)', () => {
       'worker.run': 1,
       'lifeguard.request.stream': false,
       'http.response.status_code': 200,
+      'lifeguard.conversation.route': 'new',
     });
+    expect(traced.attributes['lifeguard.queue.wait_ms']).toBeGreaterThan(0);
     expect(traced.status.code).toBe(0);
     expect(eventNames(traced)).toEqual(['queued', 'dispatched', 'first_byte']);
     const times = traced.events.map((e) => e.timeNs);
