@@ -9,7 +9,7 @@ function harness() {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   let listener: (event: SupervisorEvent) => void = () => {};
-  let clock = 1000;
+  let clock = Date.now();
   attachLifecycleSpans({ subscribe: (l) => ((listener = l), () => {}) }, provider.getTracer('test'), () => clock);
   let state: string | null = null;
   const context: Partial<WorkerContext> = { run: 1, reason: 'verified', restartReason: null, backoffMs: 0, consecutiveFailures: 0, crashCount: 0, offlineReason: null };
