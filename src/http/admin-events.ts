@@ -3,12 +3,13 @@ import { streamSSE } from 'hono/streaming';
 import { healthView } from '../observability/health-view.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
-type Source = Pick<Supervisor, 'snapshots' | 'stats' | 'subscribe'>;
+type Source = Pick<Supervisor, 'snapshots' | 'stats' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>>;
 
 const HEALTH_EVERY_MS = 250;
 
 function health(source: Source) {
-  return healthView({ workers: source.snapshots(), stats: source.stats(), gatewayRssBytes: process.memoryUsage().rss, now: Date.now() }).body;
+  const pool = source.pool ? { pool: source.pool().context } : {};
+  return healthView({ workers: source.snapshots(), stats: source.stats(), gatewayRssBytes: process.memoryUsage().rss, now: Date.now(), ...pool }).body;
 }
 
 function states(source: Source) {

@@ -17,7 +17,7 @@ import { handleChatCompletion } from './chat-completions.js';
 import { respondWithError } from './openai-errors.js';
 
 export interface AppDeps {
-  supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'stats' | 'command' | 'subscribe'>;
+  supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'stats' | 'command' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>>;
   /** Prometheus metrics (GET /metrics); absent → 404. */
   metrics?: Metrics;
   apiKey: string | null;
@@ -99,6 +99,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/health', (c) => {
     const view = healthView({
       workers: deps.supervisor.snapshots(),
+      ...(deps.supervisor.pool ? { pool: deps.supervisor.pool().context } : {}),
       stats: deps.supervisor.stats(),
       gatewayRssBytes: deps.gatewayRssBytes?.() ?? process.memoryUsage().rss,
       now: Date.now(),
