@@ -8,6 +8,8 @@ export interface KeySpec {
   default: number | string | boolean | null;
   /** Smallest accepted integer. */
   min?: number;
+  /** Largest accepted integer. */
+  max?: number;
   choices?: readonly string[];
   description: string;
 }
@@ -18,8 +20,8 @@ export const configKeys = [
   { key: 'driver', type: 'choice', default: 'jsonl', choices: ['jsonl', 'claude-code', 'openai-http'], description: 'how lifeguard talks to the worker (SPEC §5)' },
   { key: 'model', type: 'string', default: null, description: 'claude-code: the --model passed to the CLI (also listed first by /v1/models)' },
   { key: 'worker_cwd', type: 'string', default: null, description: "the worker's working directory (default: lifeguard's)" },
-  { key: 'workers', type: 'int', default: 1, min: 1, description: 'number of worker processes that serve (SPEC §6)' },
-  { key: 'standby', type: 'int', default: null, min: 0, description: 'clean spare processes started and verified ahead of need (default: 1 for claude-code, 0 otherwise)' },
+  { key: 'workers', type: 'int', default: 1, min: 1, max: 64, description: 'number of worker processes that serve (SPEC §6)' },
+  { key: 'standby', type: 'int', default: null, min: 0, max: 64, description: 'clean spare processes started and verified ahead of need (default: 1 for claude-code, 0 otherwise)' },
   { key: 'isolation', type: 'choice', default: 'isolated', choices: ['isolated', 'shared'], description: 'stateful workers: one conversation per process (isolated) or any process serves any request (shared)' },
   { key: 'session_idle_ms', type: 'int', default: 600_000, min: 1, description: 'a conversation idle this long has its stateful process recycled' },
   { key: 'api_key', type: 'string', default: null, description: 'bearer key required on /v1/* (unset: no client auth)' },
@@ -48,6 +50,10 @@ export const configKeys = [
   { key: 'idle_timeout_ms', type: 'int', default: 120_000, min: 1, description: 'longest silence between two answer events of a request (→ 504 or an SSE error event)' },
   { key: 'body_limit_bytes', type: 'int', default: 4 * 1024 * 1024, min: 1, description: 'largest request body (→ 413)' },
   { key: 'max_line_bytes', type: 'int', default: 8 * 1024 * 1024, min: 1024, description: 'longest worker stdout line (longer: [WARN], skipped)' },
+  { key: 'stream_buffer_bytes', type: 'int', default: 8 * 1024 * 1024, min: 1024, description: 'most bytes of a stream that may wait for a slow client (more: the request is cancelled, `client_too_slow`)' },
+  { key: 'max_connections', type: 'int', default: 1024, min: 1, description: 'open client connections at most (also kept 64 under the descriptor limit); more get a 503 and are closed' },
+  { key: 'header_timeout_ms', type: 'int', default: 30_000, min: 1, description: "a connection must send a request's headers within this (idle sockets are closed)" },
+  { key: 'keep_alive_timeout_ms', type: 'int', default: 5000, min: 1, description: 'an idle keep-alive connection is closed after this' },
   { key: 'otel_endpoint', type: 'string', default: null, description: 'export OpenTelemetry traces over OTLP/HTTP to this base URL (…/v1/traces is appended); unset: the standard OTEL_EXPORTER_OTLP_* variables decide' },
   { key: 'lock_file', type: 'string', default: null, description: 'PID/lock file (default: <tmpdir>/lifeguard-<port>.lock)' },
 ] as const satisfies readonly KeySpec[];

@@ -14,6 +14,7 @@ import { streamAdminEvents } from './admin-events.js';
 import { uiPage } from './ui-page.js';
 import { bearerMatches, isLoopback } from './auth.js';
 import { handleChatCompletion } from './chat-completions.js';
+import { http10Framing } from './http10.js';
 import { respondWithError } from './openai-errors.js';
 
 export interface AppDeps {
@@ -25,6 +26,10 @@ export interface AppDeps {
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   idleTimeoutMs: number;
+  /** stream_buffer_bytes (default 8 MiB). */
+  streamBufferBytes?: number;
+  /** Sees every chat request's controller while it runs (shutdown ends streams with a reason). */
+  trackRequest?: (controller: AbortController) => () => void;
   logger: Logger;
   isShuttingDown: () => boolean;
   /** The client's address, for admin calls without a token (loopback only). */
@@ -45,6 +50,7 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const mermaid = machineToMermaid(workerMachine);
 
+  app.use(http10Framing);
   app.use(requestId());
   if (deps.tracing) app.use('/v1/chat/completions', deps.tracing.middleware('chat.completions'));
   const traced = deps.tracing?.dispatch ?? ((dispatch: DispatchFn) => dispatch);
@@ -87,6 +93,8 @@ export function createApp(deps: AppDeps): Hono {
         defaultModel: () => models(deps)[0] ?? 'lifeguard',
         requestTimeoutMs: deps.requestTimeoutMs,
         idleTimeoutMs: deps.idleTimeoutMs,
+        streamBufferBytes: deps.streamBufferBytes ?? 8 * 1024 * 1024,
+        ...(deps.trackRequest ? { track: deps.trackRequest } : {}),
         isShuttingDown: deps.isShuttingDown,
         logger: deps.logger,
       }),

@@ -30,7 +30,7 @@ async function receiver() {
 }
 
 function run(flags: string[], workerEnv: Record<string, string> = {}, env: Record<string, string> = {}) {
-  const lifeguard = spawnLifeguard(['--port', '0', '--lock-file', tempLockFile(), ...flags], workerEnv, { ...OTEL_ENV, ...env });
+  const lifeguard = spawnLifeguard(['--port', '0', '--lock-file', tempLockFile(), ...flags], workerEnv, { env: { ...OTEL_ENV, ...env } });
   started.push(lifeguard);
   return lifeguard;
 }
