@@ -6,6 +6,7 @@ import { healthView } from '../observability/health-view.js';
 import type { Logger } from '../observability/logger.js';
 import type { Supervisor, WorkerCommand } from '../supervisor/supervisor.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { DispatchFn, RequestTracing } from '../observability/tracing/request-spans.js';
 import { machineToMermaid } from '../viz/machine-to-mermaid.js';
 import { statechartSvg } from '../viz/statechart-svg.js';
 import { streamAdminEvents } from './admin-events.js';
@@ -32,6 +33,8 @@ export interface AppDeps {
   /** The client's address, for admin calls without a token (loopback only). */
   clientAddress: (c: Context) => string | undefined;
   gatewayRssBytes?: () => number;
+  /** OpenTelemetry request spans; absent (tracing off) → no middleware, dispatch untouched. */
+  tracing?: RequestTracing;
 }
 
 const COMMANDS: readonly WorkerCommand[] = ['restart', 'drain', 'recover'];
@@ -56,6 +59,12 @@ export function createApp(deps: AppDeps): Hono {
 
   app.use(http10Framing);
   app.use(requestId());
+  if (deps.tracing) {
+    app.use('/v1/chat/completions', deps.tracing.middleware('chat.completions'));
+    app.use('/v1/responses', deps.tracing.middleware('responses'));
+    app.use('/v1/messages', deps.tracing.middleware('messages'));
+  }
+  const traced = deps.tracing?.dispatch ?? ((dispatch: DispatchFn) => dispatch);
   app.onError((error, c) => {
     if (!(error as Partial<LifeguardError>).kind) deps.logger.log('ERROR', `unexpected error: ${error.stack ?? String(error)}`);
     return respondInShape(c, error);
@@ -73,7 +82,7 @@ export function createApp(deps: AppDeps): Hono {
 
   registerAnswerRoutes(app, {
     answer: {
-      dispatch: (body, signal, avoid, options) => deps.supervisor.dispatch(body, signal, avoid, options),
+      dispatch: traced((body, signal, avoid, options) => deps.supervisor.dispatch(body, signal, avoid, options)),
       defaultModel: () => models(deps)[0] ?? 'lifeguard',
       requestTimeoutMs: deps.requestTimeoutMs,
       idleTimeoutMs: deps.idleTimeoutMs,

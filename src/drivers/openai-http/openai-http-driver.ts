@@ -1,4 +1,5 @@
 import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
+import { traceHeaders } from '../../observability/tracing/trace-headers.js';
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
 import { AsyncQueue } from '../../util/async-queue.js';
 import type { AnswerEvent, ChatRequestBody, Driver, SessionHooks, WorkerSession } from '../driver.js';
@@ -78,7 +79,8 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
   const run = async (queue: AsyncQueue<AnswerEvent>, body: ChatRequestBody, controller: AbortController, state: { started: boolean }) => {
     const response = await fetch(`${baseUrl}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      // The request's trace goes on upstream (W3C traceparent; nothing when tracing is off).
+      headers: { 'content-type': 'application/json', ...traceHeaders() },
       body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
       signal: controller.signal,
     });
