@@ -9,7 +9,8 @@ export const CLIENT_GONE_STATUS = 499;
 
 export interface RequestLogDeps {
   logger: Logger;
-  supervisor: Pick<Supervisor, 'snapshots'>;
+  /** For the worker's context figures on the [DONE] line. */
+  supervisor?: Pick<Supervisor, 'snapshots'>;
   /** Called once per request at its end (the last byte of a stream, or the client gone). */
   observe?: (status: number, seconds: number) => void;
 }
@@ -55,7 +56,7 @@ function logRequestEnd(c: Context, deps: RequestLogDeps, status: number, duratio
     deps.logger.log('ERROR', `request failed with ${status} after ${seconds(durationMs)}`, fields);
     return;
   }
-  const context = deps.supervisor.snapshots().find((w) => w.id === worker)?.snapshot.context;
+  const context = deps.supervisor?.snapshots().find((w) => w.id === worker)?.snapshot.context;
   const ctx = context ? ` | ctx=${context.usage.tokens}/${context.limits.tokenLimit} turns=${context.usage.turns}/${context.limits.turnLimit}` : '';
   deps.logger.log('DONE', `${seconds(durationMs)}${ctx}`, fields);
 }
