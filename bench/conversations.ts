@@ -229,7 +229,8 @@ async function run(load: 'conversations' | 'batch', flags: string[]): Promise<Ru
 
 const runs: Array<['conversations' | 'batch', string[]]> = [
   ['conversations', ['--isolation', 'isolated', '--workers', '1', '--standby', '1']],
-  ['conversations', ['--isolation', 'isolated', '--workers', String(clients), '--standby', '1']],
+  // One process per concurrent conversation (the same run as the defaults' for a single client).
+  ...(clients > 1 ? [['conversations', ['--isolation', 'isolated', '--workers', String(clients), '--standby', '1']] as ['conversations', string[]]] : []),
   ['conversations', ['--isolation', 'shared', '--workers', '1', '--standby', '0']],
   ['batch', ['--isolation', 'isolated', '--workers', '1', '--standby', '1']],
   ['batch', ['--isolation', 'shared', '--workers', '1', '--standby', '0']],
