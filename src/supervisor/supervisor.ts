@@ -120,6 +120,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
           policy: config.policy,
           seed: Math.floor(Math.random() * 2 ** 31),
           workerCount: ids.length,
+          isolation: config.isolation ?? 'isolated',
         })),
       },
       ...(config.inspect ? { inspect: config.inspect } : {}),
