@@ -13,7 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLifeguard, type RunningLifeguard } from '../src/cli/start-lifeguard.js';
 import { loadConfig } from '../src/config/load-config.js';
-import { silentLogger } from '../src/observability/logger.js';
+import { silentLogger } from '../src/util/logger.js';
 import type { SupervisorEvent } from '../src/supervisor/supervisor.js';
 import { startFakeAnthropic } from '../test/fixtures/fake-anthropic-api.js';
 import { CLAUDE_CLI, claudeEnv } from '../test/support/claude-code.js';
