@@ -29,8 +29,10 @@ export const workerMachine = workerSetup.createMachine({
     run: 0,
     pid: null,
     models: [],
+    modelEntries: [],
     maxConcurrency: 1,
     stateful: false,
+    isolation: input.isolation ?? 'shared',
     limits: {
       tokenLimit: input.policy?.tokenLimit ?? defaultPolicy.tokenLimit,
       turnLimit: input.policy?.turnLimit ?? defaultPolicy.turnLimit,
@@ -114,7 +116,7 @@ export const workerMachine = workerSetup.createMachine({
           actions: { type: 'setRestartReason', params: { reason: 'hard_limit' } },
         },
         {
-          guard: and(['atProactiveThreshold', 'mayDrainProactively']),
+          guard: and(['atProactiveThreshold', 'mayDrainProactively', not('holdsIsolatedConversation')]),
           target: 'draining',
           actions: { type: 'setRestartReason', params: { reason: 'proactive' } },
         },

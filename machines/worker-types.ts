@@ -52,6 +52,8 @@ export interface WorkerMachineInput {
   seed?: number;
   /** How many workers the supervisor runs (proactive drains wait for a peer when > 1). */
   workerCount?: number;
+  /** The pool's isolation: an isolated stateful worker's context is its one conversation. */
+  isolation?: 'isolated' | 'shared';
 }
 
 export interface WorkerContext {
@@ -64,9 +66,12 @@ export interface WorkerContext {
   run: number;
   pid: number | null;
   models: string[];
+  /** An upstream server's own /v1/models entries (openai-http), as it sent them. */
+  modelEntries: Record<string, unknown>[];
   maxConcurrency: number;
   /** Said by the worker's ready: it holds conversations, so the pool gives it one at a time. */
   stateful: boolean;
+  isolation: 'isolated' | 'shared';
   limits: WorkerLimits;
   usage: ContextUsage;
   inFlight: number;
@@ -90,6 +95,7 @@ export type WorkerEvent =
   | {
       type: 'worker.ready';
       models: string[];
+      modelEntries?: Record<string, unknown>[];
       limits?: Partial<WorkerLimits>;
       maxConcurrency?: number;
       /** The worker keeps each conversation's history itself (jsonl v1.1, claude-code). */

@@ -10,7 +10,8 @@ import { attachAuditTrail } from '../observability/audit-trail.js';
 import { attachLifecycleLog } from '../observability/lifecycle-log.js';
 import { startSkyInspector } from '../observability/inspector.js';
 import { createMetrics } from '../observability/metrics.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { startTracing } from '../observability/tracing/start-tracing.js';
 import { ShuttingDownError } from '../errors.js';
 import { guardConnections } from '../http/connection-guard.js';
 import { endOrphanGroups } from '../process/orphan-groups.js';
@@ -59,6 +60,7 @@ const waitUntil = async (check: () => boolean, timeoutMs: number) => {
 // Config → lock → supervisor → app → listening server. Rejects (after cleaning up) if any step fails.
 export async function startLifeguard(config: LifeguardConfig, logger: Logger = createLogger(config.logFormat)): Promise<RunningLifeguard> {
   const inspect = config.inspect ? await startSkyInspector(logger) : null;
+  const tracing = await startTracing(config.otelEndpoint, logger);
   const lock = acquireLock(config.lockFile);
   const releaseAtExit = () => lock.release();
   process.once('exit', releaseAtExit);
@@ -80,6 +82,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
   const requests = new Set<AbortController>();
   const audit = config.auditFile ? attachAuditTrail(supervisor, config.auditFile, logger) : null;
   const metrics = createMetrics(supervisor);
+  tracing?.attach(supervisor);
   let shuttingDown = false;
   const app = createApp({
     supervisor,
@@ -95,6 +98,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
       return () => requests.delete(controller);
     },
     logger,
+    ...(tracing ? { tracing: tracing.requests(supervisor) } : {}),
     isShuttingDown: () => shuttingDown,
     clientAddress: (c) => {
       try {
@@ -171,6 +175,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
       await audit?.close();
+      await tracing?.shutdown();
       lock.release();
       process.off('exit', releaseAtExit);
       logger.log('INFO', 'lifeguard stopped: every worker process has ended');

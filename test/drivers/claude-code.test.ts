@@ -100,6 +100,11 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
 
   it('the CLI killed with SIGKILL mid-request: the request is re-dispatched, the worker recovers, and no claude process is left after stop', async () => {
     const { g, api } = await start([], 150);
+    // Every CLI this lifeguard starts (other test files may run CLIs of their own meanwhile).
+    const spawned = [g.supervisor.pid('w1')!];
+    g.supervisor.subscribe((event) => {
+      if (event.type === 'spawned') spawned.push(event.pid);
+    });
     const firstPid = g.supervisor.pid('w1')!;
     const pending = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'a slow answer to interrupt' }] });
     await g.waitFor((s) => s.context.inFlight === 1);
@@ -111,7 +116,7 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
     expect(completion.choices[0]!.message.content).toBe('Echo: a slow answer to interrupt');
     expect(g.snapshotOf().context).toMatchObject({ crashCount: 1, run: 2 });
     await g.shutdown();
-    expect(claudeProcesses().filter((p) => p.state !== 'Z')).toEqual([]);
+    expect(claudeProcesses().filter((p) => p.state !== 'Z' && spawned.includes(p.pid))).toEqual([]);
   }, 90_000);
 
   it('a client disconnect mid-stream sends interrupt, and the same CLI keeps serving', async () => {
@@ -135,6 +140,22 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
     expect(JSON.stringify(api.requests.at(-1)!.messages)).toContain('[Request interrupted by user]');
     expect(g.supervisor.pid('w1')).toBe(pid);
     expect(g.snapshotOf().context.crashCount).toBe(0);
+  }, 60_000);
+
+  it('a request with client tools gets a 400 naming tools (chat, Responses and Messages alike), and the CLI keeps serving', async () => {
+    const { g, api } = await start();
+    const tool = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } };
+    const chat = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: 'weather?' }], tools: [tool] });
+    expect(chat.status).toBe(400);
+    expect(await chat.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'tools', message: expect.stringContaining('MCP') } });
+    const responses = await g.post('/v1/responses', { input: 'weather?', tools: [{ type: 'function', name: 'get_weather', parameters: {} }], stream: true });
+    expect(responses.status).toBe(400);
+    const messages = await g.post('/v1/messages', { max_tokens: 10, messages: [{ role: 'user', content: 'weather?' }], tools: [{ name: 'get_weather', input_schema: { type: 'object' } }] });
+    expect(messages.status).toBe(400);
+    expect(await messages.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining("'tools'") } });
+    expect(api.requests).toHaveLength(0);
+    const completion = await g.client().chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'no tools' }] });
+    expect(completion.choices[0]!.message.content).toBe('Echo: no tools');
   }, 60_000);
 
   it('an error from the API becomes a clear error for the client', async () => {

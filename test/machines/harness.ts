@@ -17,6 +17,7 @@ export interface HarnessOptions {
   policy?: Partial<LifecyclePolicy>;
   seed?: number;
   workerCount?: number;
+  isolation?: 'isolated' | 'shared';
 }
 
 export const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -72,6 +73,7 @@ export function createHarness(options: HarnessOptions = {}) {
   });
   const input: WorkerMachineInput = { workerId: 'w1', seed: options.seed ?? 7, workerCount: options.workerCount ?? 1 };
   if (options.policy) input.policy = options.policy;
+  if (options.isolation) input.isolation = options.isolation;
   const actor = createActor(machine, { input, clock });
   actor.on('*', (event) => emitted.push(event));
   actor.start();

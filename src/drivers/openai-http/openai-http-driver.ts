@@ -1,7 +1,9 @@
 import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
+import { traceHeaders } from '../../observability/tracing/trace-headers.js';
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
 import { AsyncQueue } from '../../util/async-queue.js';
 import type { AnswerEvent, ChatRequestBody, Driver, SessionHooks, WorkerSession } from '../driver.js';
+import { splitChunk } from './split-chunk.js';
 import { attachOutputLog } from '../output-log.js';
 import { freePort } from './free-port.js';
 import { sseData } from './sse-lines.js';
@@ -9,26 +11,36 @@ import { sseData } from './sse-lines.js';
 export interface OpenAIHttpDriverOptions {
   /** The server command; `{port}` in any argument is replaced by the port lifeguard picked. */
   command: string[];
+  /** The server's environment over lifeguard's own; `{port}` in any value is replaced too. */
   env?: Record<string, string>;
+  /** lifeguard's environment, which the server inherits (default: process.env). */
+  inheritedEnv?: NodeJS.ProcessEnv;
   cwd?: string;
   /** How often readiness is polled while the server starts. */
   readyPollMs?: number;
 }
 
 type Json = Record<string, any>;
+type PassThrough = NonNullable<Extract<AnswerEvent, { type: 'delta' }>['passThrough']>;
 
 // --driver openai-http: a command that starts an OpenAI-compatible server (llama-server, vLLM,
 // Ollama, …) on a port lifeguard chooses; requests are forwarded to it over loopback HTTP.
 export function createOpenAIHttpDriver(options: OpenAIHttpDriverOptions): Driver {
-  if (!options.command.some((arg) => arg.includes('{port}'))) {
-    throw new Error('the openai-http driver needs {port} in the worker command, e.g. -- llama-server --port {port}');
+  const env = { ...(options.inheritedEnv ?? process.env), ...options.env };
+  if (![...options.command, ...Object.values(env)].some((value) => value?.includes('{port}'))) {
+    throw new Error('the openai-http driver needs {port} in the worker command or an environment value, e.g. -- llama-server --port {port}');
   }
   return {
     name: 'openai-http',
     async spawnSpec(): Promise<SpawnSpec> {
       const port = await freePort();
-      const [command, ...args] = options.command.map((arg) => arg.replaceAll('{port}', String(port)));
-      return { command: command!, args, port, ...(options.env ? { env: options.env } : {}), ...(options.cwd ? { cwd: options.cwd } : {}) };
+      const withPort = (value: string) => value.replaceAll('{port}', String(port));
+      const [command, ...args] = options.command.map(withPort);
+      // A server configured by its environment (PORT={port}, OLLAMA_HOST=127.0.0.1:{port}).
+      const serverEnv = Object.fromEntries(
+        Object.entries(env).flatMap(([key, value]) => (value !== undefined && (value.includes('{port}') || options.env?.[key] !== undefined) ? [[key, withPort(value)]] : [])),
+      );
+      return { command: command!, args, port, ...(Object.keys(serverEnv).length ? { env: serverEnv } : {}), ...(options.cwd ? { cwd: options.cwd } : {}) };
     },
     attach(worker, hooks, spec) {
       return attachHttpSession(worker, hooks, `http://127.0.0.1:${spec.port}`, options.readyPollMs ?? 100);
@@ -43,11 +55,11 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
   let tokens = 0;
   const inFlight = new Set<AbortController>();
 
-  const models = async (signal?: AbortSignal): Promise<string[]> => {
+  const models = async (signal?: AbortSignal): Promise<Json[]> => {
     const response = await fetch(`${baseUrl}/v1/models`, signal ? { signal } : {});
     if (!response.ok) throw new Error(`GET /v1/models answered ${response.status}`);
     const body = (await response.json()) as Json;
-    return Array.isArray(body.data) ? (body.data as Json[]).map((m) => String(m.id)) : [];
+    return Array.isArray(body.data) ? (body.data as unknown[]).filter((m): m is Json => typeof m === 'object' && m !== null && 'id' in m) : [];
   };
 
   // Readiness: poll /health, then /v1/models, until the server answers (the machine's startup
@@ -59,7 +71,8 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
         if (health && health.status !== 404 && !health.ok) throw new Error(`health ${health.status}`);
         const offered = await models();
         hooks.activity();
-        hooks.ready({ models: offered.length ? offered : ['openai-http'], maxConcurrency: 1 });
+        const ids = offered.map((m) => String(m.id));
+        hooks.ready({ models: ids.length ? ids : ['openai-http'], modelEntries: offered, maxConcurrency: 1 });
         return;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, pollMs));
@@ -75,7 +88,8 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
   const run = async (queue: AsyncQueue<AnswerEvent>, body: ChatRequestBody, controller: AbortController, state: { started: boolean }) => {
     const response = await fetch(`${baseUrl}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      // The request's trace goes on upstream (W3C traceparent; nothing when tracing is off).
+      headers: { 'content-type': 'application/json', ...traceHeaders() },
       body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
       signal: controller.signal,
     });
@@ -85,27 +99,43 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
     }
     let finishReason = 'stop';
     let usage: Json | null = null;
+    let answered = 0;
+    // Chunk-level fields (system_fingerprint, timings) of chunks that carried nothing else: they go
+    // with the next event, so an empty chunk never counts as the answer having started.
+    let carried: PassThrough['chunk'];
     for await (const data of sseData(response.body)) {
       hooks.activity();
       if (data === '[DONE]') break;
       const chunk = JSON.parse(data) as Json;
       if (chunk.error) throw new WorkerRequestError(`The model server failed the request: ${chunk.error.message ?? 'error'}`, false);
-      const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as Json | undefined) : undefined;
-      const content = choice?.delta?.content;
-      if (typeof content === 'string' && content.length) {
-        state.started = true;
-        queue.push({ type: 'delta', content });
-      }
-      if (choice?.finish_reason) finishReason = String(choice.finish_reason);
       if (chunk.usage) usage = chunk.usage as Json;
+      const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as Json | undefined) : undefined;
+      if (choice?.finish_reason) finishReason = String(choice.finish_reason);
+      const { content, toolCalls, passThrough = {} } = splitChunk(chunk, choice ?? {});
+      if (carried || passThrough.chunk) passThrough.chunk = { ...carried, ...passThrough.chunk };
+      const withPassThrough = passThrough.chunk || passThrough.delta || passThrough.choice ? { passThrough } : {};
+      if (content) answered += content.length;
+      if (content || passThrough.delta || passThrough.choice) {
+        queue.push({ type: 'delta', content, ...withPassThrough });
+      } else if (toolCalls.length) {
+        queue.push({ type: 'tool_call', call: toolCalls.shift()!, ...withPassThrough });
+      } else {
+        carried = passThrough.chunk;
+        continue;
+      }
+      carried = undefined;
+      state.started = true;
+      for (const call of toolCalls) queue.push({ type: 'tool_call', call });
     }
     served += 1;
-    const promptTokens = Number(usage?.prompt_tokens ?? 0);
-    const completionTokens = Number(usage?.completion_tokens ?? 0);
+    // A server that reports no usage is estimated at 4 characters a token, so limits still act.
+    const promptTokens = Number(usage?.prompt_tokens ?? Math.ceil(JSON.stringify(body.messages ?? []).length / 4));
+    const completionTokens = Number(usage?.completion_tokens ?? Math.ceil(answered / 4));
     // A model server is stateless per request: its "context" is what this process has served.
     tokens += promptTokens + completionTokens;
     hooks.context({ tokens, turns: served });
-    queue.push({ type: 'done', finishReason, usage: { promptTokens, completionTokens }, context: { tokens, turns: served } });
+    const done: AnswerEvent = { type: 'done', finishReason, usage: { promptTokens, completionTokens, ...(usage ? { raw: usage } : {}) }, context: { tokens, turns: served } };
+    queue.push(carried ? { ...done, passThrough: { chunk: carried } } : done);
     queue.end();
   };
 
