@@ -11,7 +11,8 @@ export type ErrorKind =
   | 'worker_error'
   | 'request_timeout'
   | 'cancelled'
-  | 'shutting_down';
+  | 'shutting_down'
+  | 'invalid_structured_output';
 
 export abstract class LifeguardError extends Error {
   abstract readonly kind: ErrorKind;
@@ -92,4 +93,10 @@ export class ShuttingDownError extends LifeguardError {
   constructor() {
     super('lifeguard is shutting down');
   }
+}
+
+/** The answer broke the request's `response_format`, even after one corrective turn. */
+export class StructuredOutputError extends LifeguardError {
+  readonly kind = 'invalid_structured_output' as const;
+  readonly field = 'response_format';
 }

@@ -10,6 +10,7 @@ import { attachLifecycleLog } from '../observability/lifecycle-log.js';
 import { startSkyInspector } from '../observability/inspector.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { structuredOutputFor } from '../structured/structured-dispatch.js';
 import { createSupervisor } from '../supervisor/supervisor.js';
 import { acquireLock } from './lock-file.js';
 
@@ -55,6 +56,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
+    structuredOutput: structuredOutputFor(config.driver, config.structuredOutput),
     logger,
     isShuttingDown: () => shuttingDown,
     clientAddress: (c) => {

@@ -17,6 +17,7 @@ export const configKeys = [
   { key: 'host', type: 'string', default: '127.0.0.1', description: 'address to bind' },
   { key: 'driver', type: 'choice', default: 'jsonl', choices: ['jsonl', 'claude-code', 'openai-http'], description: 'how lifeguard talks to the worker (SPEC §5)' },
   { key: 'model', type: 'string', default: null, description: 'claude-code: the --model passed to the CLI (also listed first by /v1/models)' },
+  { key: 'structured_output', type: 'choice', default: 'auto', choices: ['auto', 'validate', 'pass-through'], description: 'who checks answers against response_format: auto = lifeguard for claude-code, the worker for the others; validate = lifeguard for every driver; pass-through = the worker alone' },
   { key: 'worker_cwd', type: 'string', default: null, description: "the worker's working directory (default: lifeguard's)" },
   { key: 'workers', type: 'int', default: 1, min: 1, description: 'number of supervised workers (SPEC §6)' },
   { key: 'api_key', type: 'string', default: null, description: 'bearer key required on /v1/* (unset: no client auth)' },

@@ -14,6 +14,7 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   host: string;
   driver: 'jsonl' | 'claude-code' | 'openai-http';
   model: string | null;
+  structuredOutput: 'auto' | 'validate' | 'pass-through';
   workerCwd: string | null;
   workers: number;
   apiKey: string | null;

@@ -12,7 +12,7 @@ import { statechartSvg } from '../viz/statechart-svg.js';
 import { streamAdminEvents } from './admin-events.js';
 import { uiPage } from './ui-page.js';
 import { bearerMatches, isLoopback } from './auth.js';
-import { handleChatCompletion } from './chat-completions.js';
+import { handleChatCompletion, type ChatDeps } from './chat-completions.js';
 import { respondWithError } from './openai-errors.js';
 
 export interface AppDeps {
@@ -29,6 +29,8 @@ export interface AppDeps {
   /** The client's address, for admin calls without a token (loopback only). */
   clientAddress: (c: Context) => string | undefined;
   gatewayRssBytes?: () => number;
+  /** Answers validated against `response_format` (see structuredOutputFor); absent → passed as they are. */
+  structuredOutput?: ChatDeps['structuredOutput'];
 }
 
 const COMMANDS: readonly WorkerCommand[] = ['restart', 'drain', 'recover'];
@@ -83,6 +85,7 @@ export function createApp(deps: AppDeps): Hono {
         idleTimeoutMs: deps.idleTimeoutMs,
         isShuttingDown: deps.isShuttingDown,
         logger: deps.logger,
+        structuredOutput: deps.structuredOutput ?? null,
       }),
   );
 

@@ -5,6 +5,7 @@ import { streamSSE } from 'hono/streaming';
 import type { AnswerEvent, ChatRequestBody, Usage } from '../drivers/driver.js';
 import { InvalidRequestError, RequestTimeoutError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { withStructuredOutput, type StructuredOutputOptions } from '../structured/structured-dispatch.js';
 import type { Dispatch } from '../supervisor/supervisor.js';
 import { parseChatRequest } from './chat-request.js';
 import { onClientGone } from './client-gone.js';
@@ -18,6 +19,8 @@ export interface ChatDeps {
   idleTimeoutMs: number;
   isShuttingDown(): boolean;
   logger: Logger;
+  /** Validate answers against `response_format` (src/structured/); absent → the worker's answer as it is. */
+  structuredOutput?: Omit<StructuredOutputOptions, 'logger'> | null;
 }
 
 interface OpenedAnswer {
@@ -167,6 +170,10 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
       return { ...dispatch, events: touching(dispatch.events, touch) };
     },
   };
+  // Outside the idle watch, so each turn of a structured answer is watched on its own.
+  const served: ChatDeps = deps.structuredOutput
+    ? { ...watched, dispatch: withStructuredOutput(watched.dispatch, { ...deps.structuredOutput, logger: deps.logger }) }
+    : watched;
   const finish = () => {
     clearTimeout(timer);
     clearTimeout(idleTimer);
@@ -178,7 +185,7 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
 
   if (!body.stream) {
     try {
-      return c.json(await completeOnce(watched, body, controller.signal, { id, created, model }));
+      return c.json(await completeOnce(served, body, controller.signal, { id, created, model }));
     } catch (error) {
       rethrow(error, controller.signal);
     } finally {
@@ -188,7 +195,7 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
 
   let opened: OpenedAnswer;
   try {
-    opened = await openAnswer(watched, body, controller.signal);
+    opened = await openAnswer(served, body, controller.signal);
   } catch (error) {
     finish();
     rethrow(error, controller.signal);
