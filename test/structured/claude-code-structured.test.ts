@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -110,5 +111,18 @@ describe('structured outputs through the claude-code driver (real CLI, fake Anth
     const completion = await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Give me JSON.' }], response_format: { type: 'json_object' } });
     expect(JSON.parse(completion.choices[0]!.message.content!)).toEqual({ ok: true, items: [1, 2] });
     expect(JSON.stringify(api.requests.at(-1)!.messages)).toContain('Answer with one valid JSON object');
+  }, 60_000);
+
+  it("the README's Graphiti-style curl example gets the answer the README shows", async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Extraction pipelines'));
+    const body = JSON.parse(/-d @- <<'EOF'\n([\s\S]*?)\nEOF\n/.exec(section)![1]!) as Record<string, unknown>;
+    const shown = /^`(\{"extracted_entities".*\})`\.$/m.exec(section)![1]!;
+    api.reply(`Here are the entities:\n\n\`\`\`json\n${JSON.stringify(JSON.parse(shown), null, 2)}\n\`\`\``);
+    const response = await g.post('/v1/chat/completions', body);
+    expect(response.status).toBe(200);
+    const completion = (await response.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(completion.choices[0]!.message.content).toBe(shown);
+    expect(JSON.stringify(api.requests.at(-1)!.messages)).toContain('ExtractedEntities');
   }, 60_000);
 });
