@@ -1,5 +1,5 @@
 import type { AnswerEvent, ChatRequestBody, Usage } from '../drivers/driver.js';
-import { StructuredOutputError } from '../errors.js';
+import { StructuredOutputError, WorkerCrashedError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Dispatch } from '../supervisor/supervisor.js';
 import { correctiveFollowUp, withInstruction } from './instruction.js';
@@ -16,17 +16,24 @@ export interface StructuredOutputOptions {
 
 interface Collected {
   text: string;
+  events: AnswerEvent[];
+  /** The answer holds more than text (a tool call): a format applies to text answers only. */
+  beyondText: boolean;
   done: Extract<AnswerEvent, { type: 'done' }>;
 }
 
 async function collect(dispatch: Dispatch): Promise<Collected> {
   let text = '';
+  let beyondText = false;
+  const events: AnswerEvent[] = [];
   for await (const event of dispatch.events) {
+    events.push(event);
+    if (event.type === 'done') return { text, events, beyondText, done: event };
     if (event.type === 'delta') text += event.content;
-    else return { text, done: event };
+    else beyondText = true;
   }
-  // The driver's contract ends every answer with `done` or an error; the gateway reports the rest.
-  throw new Error(`worker ${dispatch.workerId} ended the answer without "done"`);
+  // Nothing of it reached the client: the gateway may re-dispatch the request.
+  throw new WorkerCrashedError(dispatch.workerId, false, 'ended the answer without "done"');
 }
 
 const addUsage = (a: Usage, b: Usage): Usage => ({ promptTokens: a.promptTokens + b.promptTokens, completionTokens: a.completionTokens + b.completionTokens });
@@ -39,6 +46,7 @@ const preview = (text: string) => JSON.stringify(text.length > 200 ? `${text.sli
 // turn (the conversation so far + the answer + what failed); still wrong → StructuredOutputError (502).
 async function* validatedAnswer(dispatch: DispatchFn, first: Dispatch, asked: ChatRequestBody, format: StructuredFormat, check: (answer: string) => Verdict, signal: AbortSignal, options: StructuredOutputOptions): AsyncGenerator<AnswerEvent> {
   const answer = await collect(first);
+  if (answer.beyondText) return yield* answer.events;
   let verdict = check(answer.text);
   let done = answer.done;
   if (!verdict.ok) {
