@@ -53,6 +53,7 @@ async function* validatedAnswer(dispatch: DispatchFn, first: Dispatch, asked: Ch
     options.logger.log('WARN', `the answer does not conform to ${describe(format)} (${verdict.failure}): asking once for a correction`, { worker: first.workerId });
     const followUp = await dispatch(correctiveFollowUp(asked, answer.text, verdict.failure), signal);
     const corrected = await collect(followUp);
+    if (corrected.beyondText) return yield* corrected.events;
     verdict = check(corrected.text);
     done = { ...corrected.done, usage: addUsage(answer.done.usage, corrected.done.usage) };
     if (!verdict.ok) {
@@ -65,6 +66,23 @@ async function* validatedAnswer(dispatch: DispatchFn, first: Dispatch, asked: Ch
   yield done;
 }
 
+// The generator's events; a return() before the first read still gives the first dispatch's lease back.
+function releasing(generator: AsyncGenerator<AnswerEvent>, first: Dispatch): AsyncIterable<AnswerEvent> {
+  let started = false;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        started = true;
+        return generator.next();
+      },
+      return: async () => {
+        if (!started) await first.events[Symbol.asyncIterator]().return?.();
+        return generator.return(undefined);
+      },
+    }),
+  };
+}
+
 // Wraps the gateway's dispatch: requests with a JSON `response_format` get validated answers (above);
 // the rest pass as they are.
 export function withStructuredOutput(dispatch: DispatchFn, options: StructuredOutputOptions): DispatchFn {
@@ -74,7 +92,7 @@ export function withStructuredOutput(dispatch: DispatchFn, options: StructuredOu
     const check = schemaCheck(format);
     const asked = options.instruct ? withInstruction(body, format) : body;
     const first = await dispatch(asked, signal, avoid);
-    return { ...first, events: validatedAnswer(dispatch, first, asked, format, check, signal, options) };
+    return { ...first, events: releasing(validatedAnswer(dispatch, first, asked, format, check, signal, options), first) };
   };
 }
 
