@@ -30,6 +30,7 @@ export const workerMachine = workerSetup.createMachine({
     pid: null,
     models: [],
     maxConcurrency: 1,
+    stateful: false,
     limits: {
       tokenLimit: input.policy?.tokenLimit ?? defaultPolicy.tokenLimit,
       turnLimit: input.policy?.turnLimit ?? defaultPolicy.turnLimit,
@@ -137,6 +138,7 @@ export const workerMachine = workerSetup.createMachine({
         'memory.sampled': { actions: 'recordMemory' },
         restart: { target: 'draining', actions: { type: 'setRestartReason', params: { reason: 'admin_restart' } } },
         drain: { target: 'draining', actions: { type: 'setRestartReason', params: { reason: 'admin_drain' } } },
+        recycle: { target: 'draining', actions: { type: 'setRestartReason', params: { reason: 'recycle' } } },
       },
       initial: 'idle',
       states: {

@@ -118,6 +118,7 @@ export const workerSetup = setup({
       return {
         models: event.models,
         maxConcurrency: event.maxConcurrency ?? 1,
+        stateful: event.stateful ?? false,
         limits: {
           tokenLimit: event.limits?.tokenLimit ?? context.policy.tokenLimit,
           turnLimit: event.limits?.turnLimit ?? context.policy.turnLimit,

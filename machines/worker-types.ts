@@ -35,6 +35,8 @@ export type LifecycleReason =
   | 'wedge'
   | 'admin_restart'
   | 'admin_drain'
+  /** The pool recycles a process whose conversation idled out or was least recently used (SPEC §6). */
+  | 'recycle'
   | 'drained'
   | 'drain_timeout'
   | 'backoff_elapsed'
@@ -63,6 +65,8 @@ export interface WorkerContext {
   pid: number | null;
   models: string[];
   maxConcurrency: number;
+  /** Said by the worker's ready: it holds conversations, so the pool gives it one at a time. */
+  stateful: boolean;
   limits: WorkerLimits;
   usage: ContextUsage;
   inFlight: number;
@@ -88,6 +92,8 @@ export type WorkerEvent =
       models: string[];
       limits?: Partial<WorkerLimits>;
       maxConcurrency?: number;
+      /** The worker keeps each conversation's history itself (jsonl v1.1, claude-code). */
+      stateful?: boolean;
     }
   | ({ type: 'worker.exited' } & WorkerExit)
   | { type: 'worker.output' }
@@ -100,6 +106,7 @@ export type WorkerEvent =
   | { type: 'peers.updated'; accepting: number }
   | { type: 'restart' }
   | { type: 'drain' }
+  | { type: 'recycle' }
   | { type: 'recover' }
   | { type: 'stop' };
 

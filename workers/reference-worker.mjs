@@ -13,6 +13,12 @@
 //   [[error]]   answer with a protocol error             [[fork]] start a grandchild that sleeps
 //   [[tokens:N]] count N extra context tokens           [[wait:MS]] wait MS before the first delta
 //   [[no-json]] answer "Echo: …" even when response_format asks for JSON
+//   [[recall]]  answer with what it holds of the conversation (its first user message, how many
+//               messages it holds and how many this request brought)
+//
+// REF_WORKER_STATEFUL=1 makes it a stateful worker (jsonl v1.1): its ready says "stateful":true, it
+// keeps the conversation's history itself, a request with "continues":true brings only the new
+// messages, and one without starts a new conversation (it warns on stderr if it held another).
 //
 // Structured outputs: a request whose response_format is json_schema gets the schema's minimal valid
 // instance as its answer (json_object gets {}), so clients that parse JSON see what to expect.
@@ -26,8 +32,11 @@ const readyDelayMs = Number(env.REF_WORKER_READY_DELAY_MS ?? 0);
 const deltaDelayMs = Number(env.REF_WORKER_DELTA_DELAY_MS ?? 0);
 const heartbeatMs = Number(env.REF_WORKER_HEARTBEAT_MS ?? 0);
 const concurrency = Number(env.REF_WORKER_CONCURRENCY ?? 1);
+const stateful = env.REF_WORKER_STATEFUL === '1';
 
 const context = { tokens: 0, turns: 0 };
+// The conversation this worker holds (stateful mode): every message so far, its answers included.
+let history = [];
 const leaks = [];
 const active = new Map();
 
@@ -46,15 +55,27 @@ if (faults.has('ignore-sigterm')) process.on('SIGTERM', () => process.stderr.wri
 if (faults.has('fork')) startGrandchild();
 if (heartbeatMs > 0) setInterval(() => send({ type: 'heartbeat' }), heartbeatMs).unref();
 
+function textOf(content) {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map((p) => (typeof p?.text === 'string' ? p.text : '')).join('');
+  return '';
+}
+
 function lastUserText(body) {
   const messages = Array.isArray(body?.messages) ? body.messages : [];
   for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i];
-    if (m?.role !== 'user') continue;
-    if (typeof m.content === 'string') return m.content;
-    if (Array.isArray(m.content)) return m.content.map((p) => (typeof p?.text === 'string' ? p.text : '')).join('');
+    if (messages[i]?.role === 'user') return textOf(messages[i].content);
   }
   return '';
+}
+
+// The conversation as this worker sees it once the request is read.
+function conversationOf(message) {
+  const messages = Array.isArray(message.body?.messages) ? message.body.messages : [];
+  if (!stateful) return messages;
+  if (!message.continues && history.length > 0) process.stderr.write(`[WARN] a new conversation replaces one of ${history.length} messages\n`);
+  history = message.continues ? [...history, ...messages] : [...messages];
+  return history;
 }
 
 function estimateTokens(text) {
@@ -126,7 +147,9 @@ function structuredReply(body) {
   return JSON.stringify(schema ? minimalInstance(schema, schema) : {});
 }
 
-async function answer(id, body) {
+async function answer(id, message) {
+  const body = message.body;
+  const conversation = conversationOf(message);
   const text = lastUserText(body);
   const state = { cancelled: false };
   active.set(id, state);
@@ -147,8 +170,11 @@ async function answer(id, body) {
 
     const wait = marker(text, 'wait');
     if (wait !== null) await sleep(wait === true ? 1000 : wait);
+    const firstUser = conversation.find((m) => m?.role === 'user');
     const structured = marker(text, 'no-json') || faults.has('no-json') ? null : structuredReply(body);
-    const reply = structured ?? `Echo: ${text.replace(/\[\[[^\]]*\]\]/g, '').trim() || '(empty)'}`;
+    const reply = marker(text, 'recall')
+      ? `Recall: ${textOf(firstUser?.content).replace(/\[\[[^\]]*\]\]/g, '').trim()} | held ${conversation.length} | received ${body?.messages?.length ?? 0}`
+      : (structured ?? `Echo: ${text.replace(/\[\[[^\]]*\]\]/g, '').trim() || '(empty)'}`);
     const words = reply.split(/(?<= )/);
     const slow = marker(text, 'slow');
     const crashMid = marker(text, 'crash-mid');
@@ -160,7 +186,8 @@ async function answer(id, body) {
       if (pause > 0) await sleep(pause);
     }
     if (state.cancelled) return send({ type: 'error', id, message: 'cancelled', retryable: false });
-    const promptTokens = estimateTokens(JSON.stringify(body?.messages ?? []));
+    const promptTokens = estimateTokens(JSON.stringify(conversation));
+    if (stateful) history.push({ role: 'assistant', content: reply });
     const completionTokens = words.length;
     const extra = marker(text, 'tokens');
     context.turns += 1;
@@ -179,15 +206,15 @@ async function answer(id, body) {
 
 // Requests beyond max_concurrency wait their turn, as an agent answers turns in order.
 const waiting = [];
-function schedule(id, body) {
-  waiting.push({ id, body });
+function schedule(id, message) {
+  waiting.push({ id, message });
   pump();
 }
 function pump() {
   while (active.size < concurrency && waiting.length) {
     const next = waiting.shift();
     active.set(next.id, { cancelled: false });
-    answer(next.id, next.body).finally(pump);
+    answer(next.id, next.message).finally(pump);
   }
 }
 
@@ -197,7 +224,7 @@ function handle(message) {
       if (!faults.has('fail-probe')) send({ type: 'pong', id: message.id });
       return;
     case 'request':
-      return schedule(message.id, message.body);
+      return schedule(message.id, message);
     case 'cancel': {
       const queued = waiting.findIndex((w) => w.id === message.id);
       if (queued >= 0) {
@@ -245,6 +272,7 @@ if (!faults.has('no-ready')) {
           }
         : {}),
       max_concurrency: concurrency,
+      ...(stateful ? { stateful: true } : {}),
     });
   }, readyDelayMs);
 }

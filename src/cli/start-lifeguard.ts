@@ -37,6 +37,9 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
   const lock = acquireLock(config.lockFile);
   const supervisor = createSupervisor({
     workers: config.workers,
+    standby: config.standby ?? (config.driver === 'claude-code' ? 1 : 0),
+    isolation: config.isolation,
+    sessionIdleMs: config.sessionIdleMs,
     driver: createDriver(config),
     policy: policyFrom(config),
     queueSize: config.queueSize,

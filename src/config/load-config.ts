@@ -17,6 +17,10 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   structuredOutput: 'auto' | 'validate' | 'pass-through';
   workerCwd: string | null;
   workers: number;
+  /** null: the driver's default (1 for claude-code, 0 otherwise). */
+  standby: number | null;
+  isolation: 'isolated' | 'shared';
+  sessionIdleMs: number;
   apiKey: string | null;
   adminToken: string | null;
   logFormat: 'text' | 'json';

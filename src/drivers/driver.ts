@@ -35,6 +35,17 @@ export interface ReadyInfo {
   models: string[];
   limits?: { tokenLimit?: number; turnLimit?: number };
   maxConcurrency?: number;
+  /** The worker keeps each conversation's history itself (SPEC §5 v1.1, §6). */
+  stateful?: boolean;
+}
+
+/**
+ * How a request reaches a stateful worker (SPEC §6): `continues` when the worker holds the
+ * conversation already, and then `messages` are only the ones new since its last answer.
+ */
+export interface ConversationTurn {
+  continues: boolean;
+  messages: ChatMessage[];
 }
 
 /** What a session tells the runtime about its worker, as it happens. */
@@ -51,7 +62,7 @@ export interface SessionHooks {
 export interface WorkerSession {
   probe(timeoutMs: number): Promise<void>;
   /** Streams one answer: deltas, then exactly one `done`; throws a typed error otherwise. */
-  answer(requestId: string, body: ChatRequestBody, signal: AbortSignal): AsyncIterable<AnswerEvent>;
+  answer(requestId: string, body: ChatRequestBody, signal: AbortSignal, turn?: ConversationTurn): AsyncIterable<AnswerEvent>;
   /** Polite request to exit (the process is signalled anyway). */
   shutdown(): void;
   /** The process is gone (`detail` says how): every pending answer fails with worker_crashed. */

@@ -79,7 +79,8 @@ export function createApp(deps: AppDeps): Hono {
     }),
     (c) =>
       handleChatCompletion(c, {
-        dispatch: (body, signal, avoid) => deps.supervisor.dispatch(body, signal, avoid),
+        // X-Session-Id names the conversation (SPEC §6); prompt_cache_key in the body does too.
+        dispatch: (body, signal, avoid) => deps.supervisor.dispatch(body, signal, avoid, { sessionKey: c.req.header('x-session-id') ?? null }),
         defaultModel: () => models(deps)[0] ?? 'lifeguard',
         requestTimeoutMs: deps.requestTimeoutMs,
         idleTimeoutMs: deps.idleTimeoutMs,

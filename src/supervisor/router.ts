@@ -1,69 +1,54 @@
 import { QueueFullError, QueueTimeoutError, ShuttingDownError, WorkerOfflineError } from '../errors.js';
 
-export interface RoutableWorker {
-  id: string;
-  accepting(): boolean;
-  unavailable(): boolean;
-  inFlight(): number;
-  maxConcurrency(): number;
-}
-
 export interface RouterOptions {
   queueSize: number;
   queueWaitMs: number;
+  /** Every process is unavailable: requests fail at once instead of waiting. */
+  allUnavailable(): boolean;
+  /** Told how long each request waited for a process (0 when it found one at once). */
+  onWaited?(ms: number): void;
 }
 
-interface Waiter<W> {
-  eligible: (worker: W) => boolean;
-  resolve: (worker: W) => void;
+/**
+ * Picks a process for one request, or says why none fits yet (null: wait). It is called again
+ * whenever something changed, so it sees the pool as it is at that moment.
+ */
+export type Chooser<T> = () => T | null;
+
+interface Waiter<T> {
+  choose: Chooser<T>;
+  resolve: (choice: T) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
   cleanup: () => void;
 }
 
-// Picks the accepting worker with the fewest in-flight requests and a free slot; requests that find
-// none wait in a bounded FIFO until one frees up, the wait expires, or every worker is unavailable.
-export function createRouter<W extends RoutableWorker>(workers: readonly W[], options: RouterOptions) {
-  const queue: Waiter<W>[] = [];
+// A bounded FIFO of requests waiting for a process. `choose` runs synchronously and claims what it
+// picks before anyone else can, so two requests never take the same slot; requests that find
+// nothing wait until a change lets them in, the wait expires, or every process is unavailable.
+export function createRouter(options: RouterOptions) {
+  const queue: Waiter<unknown>[] = [];
   let closed = false;
-
-  // Ties go round-robin, so equally loaded workers share the traffic (and age at the same pace).
-  let turn = 0;
-  const pick = (eligible: (worker: W) => boolean = () => true): W | null => {
-    let best: W | null = null;
-    turn = (turn + 1) % Math.max(1, workers.length);
-    for (let i = 0; i < workers.length; i++) {
-      const worker = workers[(turn + i) % workers.length]!;
-      if (!worker.accepting() || worker.inFlight() >= worker.maxConcurrency() || !eligible(worker)) continue;
-      if (!best || worker.inFlight() < best.inFlight()) best = worker;
-    }
-    return best;
-  };
-  const allUnavailable = () => workers.every((worker) => worker.unavailable());
   const retryAfterS = () => Math.max(1, Math.ceil(options.queueWaitMs / 1000 / 4));
 
   return {
-    /**
-     * Resolves with a worker that has a free slot; `claim` runs synchronously on the chosen worker
-     * before anyone else can pick it, so two requests never take the same slot.
-     */
-    acquire(claim: (worker: W) => void, signal?: AbortSignal, eligible: (worker: W) => boolean = () => true): Promise<W> {
+    acquire<T>(choose: Chooser<T>, signal?: AbortSignal): Promise<T> {
       if (closed) return Promise.reject(new ShuttingDownError());
-      if (allUnavailable()) return Promise.reject(new WorkerOfflineError());
-      const ready = queue.length === 0 ? pick(eligible) : null;
-      if (ready) {
-        claim(ready);
+      if (options.allUnavailable()) return Promise.reject(new WorkerOfflineError());
+      const ready = queue.length === 0 ? choose() : null;
+      if (ready !== null) {
+        options.onWaited?.(0);
         return Promise.resolve(ready);
       }
       if (queue.length >= options.queueSize) return Promise.reject(new QueueFullError(queue.length, retryAfterS()));
-      return new Promise<W>((resolve, reject) => {
+      return new Promise<T>((resolve, reject) => {
         const started = Date.now();
-        const waiter: Waiter<W> = {
-          eligible,
-          resolve: (worker) => {
+        const waiter: Waiter<T> = {
+          choose,
+          resolve: (choice) => {
             waiter.cleanup();
-            claim(worker);
-            resolve(worker);
+            options.onWaited?.(Date.now() - started);
+            resolve(choice);
           },
           reject: (error) => {
             waiter.cleanup();
@@ -73,26 +58,26 @@ export function createRouter<W extends RoutableWorker>(workers: readonly W[], op
           cleanup: () => {
             clearTimeout(waiter.timer);
             signal?.removeEventListener('abort', onAbort);
-            const index = queue.indexOf(waiter);
+            const index = queue.indexOf(waiter as Waiter<unknown>);
             if (index >= 0) queue.splice(index, 1);
           },
         };
         const onAbort = () => waiter.reject(new Error('the client went away while queued'));
         signal?.addEventListener('abort', onAbort, { once: true });
-        queue.push(waiter);
+        queue.push(waiter as Waiter<unknown>);
       });
     },
-    /** Call whenever a worker's state or load changed. */
+    /** Call whenever a process's state or load changed. */
     pump(): void {
-      if (queue.length > 0 && allUnavailable()) {
+      if (queue.length > 0 && options.allUnavailable()) {
         for (const waiter of [...queue]) waiter.reject(new WorkerOfflineError());
         return;
       }
-      // FIFO, except that a waiter no worker may take yet (a re-dispatch avoiding the run that just
-      // failed) lets the ones behind it go first.
+      // FIFO, except that a waiter nothing fits yet (its conversation's process is busy, or it
+      // avoids the run that just failed it) lets the ones behind it go first.
       for (const waiter of [...queue]) {
-        const worker = pick(waiter.eligible);
-        if (worker) waiter.resolve(worker);
+        const choice = waiter.choose();
+        if (choice !== null) waiter.resolve(choice);
       }
     },
     depth: () => queue.length,

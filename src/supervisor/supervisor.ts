@@ -1,16 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { createActor, type Actor, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
+import { createActor, type ActorRefFrom, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
 import type { LifecyclePolicy } from '../../machines/policy/policy.js';
+import { poolMachine } from '../../machines/pool-machine.js';
+import type { PoolPolicy } from '../../machines/pool-types.js';
 import { workerMachine, type WorkerMachine } from '../../machines/worker-machine.js';
 import type { WorkerEmitted } from '../../machines/worker-types.js';
 import type { AnswerEvent, ChatRequestBody, Driver } from '../drivers/driver.js';
-import { NotFoundError, WorkerCrashedError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
+import { createConversationRouting, type RoutedRequest } from './conversation-routing.js';
 import { createRouter } from './router.js';
+import { workerActors } from './worker-actors.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
+import { streamAnswer } from './stream-answer.js';
 
 export interface SupervisorConfig {
+  /** Processes that serve (--workers). */
   workers: number;
+  /** Clean spares kept ahead of need (--standby); default 0. */
+  standby?: number;
+  isolation?: PoolPolicy['isolation'];
+  sessionIdleMs?: number;
   driver: Driver;
   policy: LifecyclePolicy;
   queueSize: number;
@@ -18,7 +28,7 @@ export interface SupervisorConfig {
   memoryPollMs?: number;
   activityThrottleMs?: number;
   logger?: Logger;
-  /** An XState inspector (--inspect): sees every actor event of every worker. */
+  /** An XState inspector (--inspect): sees every actor event of the pool and its workers. */
   inspect?: InspectionObserver;
 }
 
@@ -31,7 +41,10 @@ export type SupervisorEvent =
   | { type: 'lifecycle'; workerId: string; event: WorkerEmitted }
   | { type: 'spawned'; workerId: string; pid: number; run: number }
   | { type: 'ready'; workerId: string; pid: number | null; run: number; models: string[] }
-  | { type: 'request.done'; workerId: string; durationMs: number; ok: boolean; snapshot: WorkerSnapshot };
+  | { type: 'request.done'; workerId: string; durationMs: number; ok: boolean; snapshot: WorkerSnapshot }
+  /** `queued`: the request waited for a process (none could take it when it arrived). */
+  | { type: 'routed'; workerId: string; result: 'continued' | 'new' | 'lost'; queued: boolean; waitedMs: number }
+  | { type: 'recycled'; workerId: string; reason: 'idle' | 'lru' };
 
 export interface Dispatch {
   workerId: string;
@@ -43,20 +56,21 @@ export interface Dispatch {
   stalled(): void;
 }
 
+export interface DispatchOptions {
+  /** The conversation's name from the client (X-Session-Id); prompt_cache_key in the body also names it. */
+  sessionKey?: string | null;
+}
+
 export type WorkerCommand = 'restart' | 'drain' | 'recover';
 
-interface SupervisedWorker {
+export interface SupervisedWorker {
   id: string;
-  actor: Actor<WorkerMachine>;
+  actor: ActorRefFrom<WorkerMachine>;
   runtime: WorkerRuntime;
   state: string | null;
   /** Requests this supervisor has handed to the worker and not yet seen end. Counted here, not
    * read from the machine: the router may claim slots while the actor is still processing. */
   leases: number;
-  accepting(): boolean;
-  unavailable(): boolean;
-  inFlight(): number;
-  maxConcurrency(): number;
 }
 
 export function topLevelState(snapshot: WorkerSnapshot): string {
@@ -64,54 +78,73 @@ export function topLevelState(snapshot: WorkerSnapshot): string {
   return typeof value === 'string' ? value : Object.keys(value)[0]!;
 }
 
-// The one owner of the worker actors: start, stop, snapshot, subscribe, and dispatch — the
-// gateway's only door to a worker.
+const summaryOf = (worker: SupervisedWorker) => {
+  const snapshot = worker.actor.getSnapshot();
+  const tag = snapshot.hasTag('accepting') ? 'accepting' : snapshot.hasTag('unavailable') ? 'unavailable' : 'waiting';
+  return { tag, run: snapshot.context.run, stateful: snapshot.context.stateful, inFlight: snapshot.context.inFlight } as const;
+};
+
+// The one owner of the actors: the pool machine and, as its children, one worker machine per
+// process. start, stop, snapshot, subscribe, and dispatch — the gateway's only door to a worker.
 export function createSupervisor(config: SupervisorConfig, machine: WorkerMachine = workerMachine) {
   const logger = config.logger ?? silentLogger;
   const listeners = new Set<(event: SupervisorEvent) => void>();
   const publish = (event: SupervisorEvent) => {
     for (const listener of listeners) listener(event);
   };
+  const standby = config.standby ?? 0;
+  const ids = Array.from({ length: config.workers + standby }, (_, index) => `w${index + 1}`);
 
-  const workers: SupervisedWorker[] = Array.from({ length: config.workers }, (_, index) => {
-    const id = `w${index + 1}`;
-    const runtime = createWorkerRuntime({
-      workerId: id,
-      driver: config.driver,
-      logger,
-      stopGraceMs: config.policy.stopGraceMs,
-      memoryPollMs: config.memoryPollMs ?? 1000,
-      activityThrottleMs: config.activityThrottleMs ?? Math.min(1000, Math.max(10, config.policy.wedgeTimeoutMs / 10)),
-      onSpawned: (pid, run) => publish({ type: 'spawned', workerId: id, pid, run }),
-      onReady: (info, pid, run) => publish({ type: 'ready', workerId: id, pid, run, models: info.models }),
-    });
-    const actor = createActor(machine.provide({ actors: runtime.actors }), {
-      input: {
+  const runtimes = new Map(
+    ids.map((id) => [
+      id,
+      createWorkerRuntime({
         workerId: id,
-        policy: config.policy,
-        seed: Math.floor(Math.random() * 2 ** 31),
-        workerCount: config.workers,
+        driver: config.driver,
+        logger,
+        stopGraceMs: config.policy.stopGraceMs,
+        memoryPollMs: config.memoryPollMs ?? 1000,
+        activityThrottleMs: config.activityThrottleMs ?? Math.min(1000, Math.max(10, config.policy.wedgeTimeoutMs / 10)),
+        onSpawned: (pid, run) => publish({ type: 'spawned', workerId: id, pid, run }),
+        onReady: (info, pid, run) => publish({ type: 'ready', workerId: id, pid, run, models: info.models }),
+      }),
+    ]),
+  );
+  const pool = createActor(
+    poolMachine.provide({ actors: { worker: machine.provide({ actors: workerActors((id) => runtimes.get(id)!) }) } }),
+    {
+      input: {
+        policy: { workers: config.workers, standby, isolation: config.isolation ?? 'isolated', sessionIdleMs: config.sessionIdleMs ?? 600_000 },
+        workers: ids.map((workerId) => ({
+          workerId,
+          policy: config.policy,
+          seed: Math.floor(Math.random() * 2 ** 31),
+          workerCount: ids.length,
+        })),
       },
       ...(config.inspect ? { inspect: config.inspect } : {}),
-    });
-    const snap = () => actor.getSnapshot();
-    const worker: SupervisedWorker = {
-      id,
-      actor,
-      runtime,
-      state: null,
-      leases: 0,
-      accepting: () => snap().hasTag('accepting'),
-      unavailable: () => snap().hasTag('unavailable'),
-      inFlight: () => worker.leases,
-      maxConcurrency: () => snap().context.maxConcurrency,
-    };
-    return worker;
+    },
+  );
+
+  let workers: SupervisedWorker[] = [];
+  const stats = { totalRequests: 0, totalErrors: 0, startedAt: Date.now() };
+  const router = createRouter({
+    queueSize: config.queueSize,
+    queueWaitMs: config.queueWaitMs,
+    allUnavailable: () => workers.length > 0 && workers.every((w) => w.actor.getSnapshot().hasTag('unavailable')),
+  });
+  const routing = createConversationRouting({
+    pool,
+    workers: () => workers,
+    claim: ({ worker, request }) => {
+      worker.leases += 1;
+      worker.actor.send({ type: 'request.started', requestId: request.requestId });
+    },
+    onCleanWanted: (count) => pool.send({ type: 'clean.wanted', count, at: Date.now() }),
   });
 
-  const router = createRouter(workers, { queueSize: config.queueSize, queueWaitMs: config.queueWaitMs });
-  const stats = { totalRequests: 0, totalErrors: 0, startedAt: Date.now() };
   let peersAccepting = new Map<string, number>();
+  const summaries = new Map<string, string>();
 
   const onChange = (worker: SupervisedWorker) => {
     const snapshot = worker.actor.getSnapshot();
@@ -122,8 +155,15 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       publish({ type: 'transition', workerId: worker.id, from, to: state, snapshot });
     }
     publish({ type: 'snapshot', workerId: worker.id, snapshot });
-    // Each worker learns how many of its peers accept, for rolling proactive restarts (SPEC §6).
-    const next = new Map(workers.map((w) => [w.id, workers.filter((p) => p !== w && p.accepting()).length]));
+    const summary = summaryOf(worker);
+    const key = `${summary.tag}/${summary.run}/${summary.stateful}/${summary.inFlight}`;
+    if (summaries.get(worker.id) !== key) {
+      summaries.set(worker.id, key);
+      pool.send({ type: 'worker.changed', slotId: worker.id, ...summary });
+    }
+    // Each worker learns how many of its peers accept, for handovers before a proactive restart.
+    const accepting = (w: SupervisedWorker) => w.actor.getSnapshot().hasTag('accepting');
+    const next = new Map(workers.map((w) => [w.id, workers.filter((p) => p !== w && accepting(p)).length]));
     for (const w of workers) {
       if (peersAccepting.get(w.id) !== next.get(w.id) && w.actor.getSnapshot().status === 'active') {
         peersAccepting.set(w.id, next.get(w.id)!);
@@ -134,14 +174,9 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     router.pump();
   };
 
-  for (const worker of workers) {
-    worker.actor.subscribe({ next: () => onChange(worker), error: (error) => logger.log('ERROR', `worker ${worker.id} machine failed: ${String(error)}`) });
-    worker.actor.on('*', (event) => publish({ type: 'lifecycle', workerId: worker.id, event }));
-  }
-
   const find = (id: string) => {
     const worker = workers.find((w) => w.id === id);
-    if (!worker) throw new NotFoundError(`No worker with id "${id}" (workers: ${workers.map((w) => w.id).join(', ')})`);
+    if (!worker) throw new NotFoundError(`No worker with id "${id}" (workers: ${ids.join(', ')})`);
     return worker;
   };
 
@@ -161,60 +196,65 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     };
   };
 
-  async function* stream(worker: SupervisedWorker, run: number, requestId: string, body: ChatRequestBody, signal: AbortSignal, finish: (ok: boolean) => void): AsyncGenerator<AnswerEvent> {
-    try {
-      const session = worker.runtime.session(run);
-      if (!session) throw new WorkerCrashedError(worker.id, false, 'exited');
-      for await (const event of session.answer(requestId, body, signal)) {
-        // A consumer may stop iterating right after `done`: the slot is free from here.
-        if (event.type === 'done') finish(true);
-        yield event;
-      }
-    } finally {
-      finish(false);
-    }
-  }
-
-  // The answer as an iterable whose return() gives the lease back even if iteration never began
-  // (a generator's `finally` runs only once it has started).
-  const answerOf = (generator: AsyncGenerator<AnswerEvent>, finish: (ok: boolean) => void): AsyncIterable<AnswerEvent> => ({
-    [Symbol.asyncIterator]: () => ({
-      next: () => generator.next(),
-      return: async () => {
-        finish(false);
-        return generator.return(undefined);
-      },
-    }),
-  });
-
   return {
-    workers: workers.map((w) => w.id),
+    workers: ids,
     start(): void {
-      for (const worker of workers) worker.actor.start();
+      pool.on('slot.recycled', (event) => publish({ type: 'recycled', workerId: event.slotId, reason: event.reason }));
+      pool.start();
+      workers = ids.map((id) => ({
+        id,
+        actor: pool.system.get(id) as ActorRefFrom<WorkerMachine>,
+        runtime: runtimes.get(id)!,
+        state: null,
+        leases: 0,
+      }));
+      for (const worker of workers) {
+        worker.actor.subscribe({ next: () => onChange(worker), error: (error) => logger.log('ERROR', `worker ${worker.id} machine failed: ${String(error)}`) });
+        worker.actor.on('*', (event) => publish({ type: 'lifecycle', workerId: worker.id, event }));
+      }
+      for (const worker of workers) onChange(worker);
     },
     /** Waits for a worker (queue), then streams its answer; the stream ends with one `done`. */
     /** `avoid`: a worker run that just failed this request; a re-dispatch waits for another. */
-    async dispatch(body: ChatRequestBody, signal: AbortSignal, avoid?: { workerId: string; run: number }): Promise<Dispatch> {
+    async dispatch(body: ChatRequestBody, signal: AbortSignal, avoid?: { workerId: string; run: number }, options: DispatchOptions = {}): Promise<Dispatch> {
       stats.totalRequests += 1;
       const requestId = randomUUID();
-      let run = 0;
-      let worker: SupervisedWorker;
+      const request = routing.prepare(requestId, body, options.sessionKey ?? null);
+      const started = Date.now();
+      let routed: RoutedRequest;
+      let arriving = true;
+      let queued = true;
       try {
-        worker = await router.acquire((chosen) => {
-          chosen.leases += 1;
-          run = chosen.actor.getSnapshot().context.run;
-          chosen.actor.send({ type: 'request.started', requestId });
-        }, signal, avoid ? (w) => !(w.id === avoid.workerId && w.actor.getSnapshot().context.run === avoid.run) : undefined);
+        const acquired = router.acquire(() => {
+          const choice = routing.choose(request, avoid);
+          if (choice && arriving) queued = false;
+          return choice;
+        }, signal);
+        arriving = false;
+        routed = await acquired;
       } catch (error) {
+        routing.forget(request);
         stats.totalErrors += 1;
         throw error;
       }
+      const { worker, run } = routed;
+      publish({ type: 'routed', workerId: worker.id, result: routed.result, queued, waitedMs: Date.now() - started });
       const finish = leaseOf(worker, run, requestId);
       const stalled = () => {
         const snapshot = worker.actor.getSnapshot();
         if (snapshot.context.run === run && snapshot.status === 'active') worker.actor.send({ type: 'request.stalled', requestId });
       };
-      return { workerId: worker.id, run, requestId, events: answerOf(stream(worker, run, requestId, body, signal, finish), finish), stalled };
+      const events = streamAnswer({
+        session: () => worker.runtime.session(run),
+        workerId: worker.id,
+        requestId,
+        body,
+        signal,
+        turn: routed.turn,
+        finish,
+        answered: (answer) => routing.answered(routed, answer),
+      });
+      return { workerId: worker.id, run, requestId, events, stalled };
     },
     command(workerId: string, command: WorkerCommand): WorkerSnapshot {
       const worker = find(workerId);
@@ -223,6 +263,10 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     },
     snapshots(): Array<{ id: string; snapshot: WorkerSnapshot }> {
       return workers.map((w) => ({ id: w.id, snapshot: w.actor.getSnapshot() }));
+    },
+    /** The pool's own snapshot: its policy, the conversation table and the route counts. */
+    pool() {
+      return pool.getSnapshot();
     },
     pid(workerId: string): number | null {
       return find(workerId).runtime.currentPid();
@@ -239,8 +283,8 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     /** Ends every worker and resolves when no process of theirs is left. */
     async stop(): Promise<void> {
       router.close();
-      for (const worker of workers) worker.actor.send({ type: 'stop' });
-      await Promise.all(workers.map((w) => w.runtime.settled()));
+      pool.send({ type: 'stop' });
+      await Promise.all([...runtimes.values()].map((runtime) => runtime.settled()));
     },
   };
 }

@@ -1,5 +1,3 @@
-import { fromCallback, fromPromise } from 'xstate';
-import type { AnyEventObject } from 'xstate';
 import type { ProbeActorInput, ProcessActorInput, StopperActorInput, WorkerEvent } from '../../machines/worker-types.js';
 import type { Driver, ReadyInfo, WorkerSession } from '../drivers/driver.js';
 import type { Logger } from '../observability/logger.js';
@@ -46,7 +44,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
     stopping.add(tracked);
   };
 
-  const workerProcess = fromCallback<AnyEventObject, ProcessActorInput>(({ input, sendBack }) => {
+  const workerProcess = ({ input, sendBack }: { input: ProcessActorInput; sendBack: (event: WorkerEvent) => void }) => {
     let disposed = false;
     let dispose: (() => void) | null = null;
     const send = (event: WorkerEvent) => {
@@ -119,15 +117,15 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
       disposed = true;
       dispose?.();
     };
-  });
+  };
 
-  const verificationProbe = fromPromise<void, ProbeActorInput>(async ({ input }) => {
+  const verificationProbe = async ({ input }: { input: ProbeActorInput }): Promise<void> => {
     const running = live();
     if (!running || running.run !== input.run) throw new WorkerNotRunningError(`worker ${workerId} has no live process to probe`);
     await running.session.probe(input.timeoutMs);
-  });
+  };
 
-  const processStopper = fromPromise<void, StopperActorInput>(async ({ input }) => {
+  const processStopper = async ({ input }: { input: StopperActorInput }): Promise<void> => {
     const run = latest;
     if (!run || run.run !== input.run) return;
     run.process.markRequested();
@@ -135,10 +133,11 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
     const work = stopProcessTree(run.process, input.graceMs);
     track(work);
     await work;
-  });
+  };
 
   return {
-    actors: { workerProcess, verificationProbe, processStopper },
+    /** What the machine's actors do for this worker (worker-actors.ts makes them actors). */
+    logic: { workerProcess, verificationProbe, processStopper },
     /** The session of the given run, when that run's process is still alive. */
     session(run: number): WorkerSession | null {
       const running = live();

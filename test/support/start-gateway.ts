@@ -7,7 +7,7 @@ import { startLifeguard, type RunningLifeguard } from '../../src/cli/start-lifeg
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { topLevelState, type WorkerSnapshot } from '../../src/supervisor/supervisor.js';
-import { REFERENCE_WORKER } from './drivers.js';
+import { REFERENCE_WORKER, TEST_MARKER } from './drivers.js';
 
 export interface GatewayOptions {
   flags?: string[];
@@ -22,7 +22,7 @@ const FAST = ['--backoff-base-ms', '20', '--backoff-max-ms', '200', '--stop-grac
 // A real lifeguard on 127.0.0.1:0 over the reference worker, with an OpenAI SDK client for it.
 export async function startGateway(options: GatewayOptions = {}) {
   const lockDir = mkdtempSync(join(tmpdir(), 'lifeguard-test-'));
-  const envArgs = Object.entries({ LIFEGUARD_TEST_PROCESS: '1', ...options.workerEnv }).map(([k, v]) => `${k}=${v}`);
+  const envArgs = Object.entries({ ...TEST_MARKER, ...options.workerEnv }).map(([k, v]) => `${k}=${v}`);
   const command = options.workerCommand ?? [process.execPath, REFERENCE_WORKER];
   const config = loadConfig(
     ['--port', '0', '--lock-file', join(lockDir, 'lock'), ...FAST, ...(options.flags ?? []), '--', 'env', ...envArgs, ...command],

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
 import { AsyncQueue } from '../../util/async-queue.js';
-import type { AnswerEvent, ChatRequestBody, Driver, SessionHooks, WorkerSession } from '../driver.js';
+import type { AnswerEvent, ChatRequestBody, ConversationTurn, Driver, SessionHooks, WorkerSession } from '../driver.js';
 import { createLineSplitter } from '../jsonl/line-splitter.js';
 import { attachOutputLog } from '../output-log.js';
 import { foldMessages } from './fold-messages.js';
@@ -151,7 +151,8 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
     if (response.subtype !== 'success') return warn(`Claude Code refused initialize: ${JSON.stringify(response).slice(0, 200)}`);
     const offered = Array.isArray(response.response?.models) ? (response.response.models as Json[]).map((m) => String(m.value)) : [];
     const models = [...new Set([...(options.model ? [options.model] : []), ...offered])];
-    hooks.ready({ models: models.length ? models : ['claude-code'], maxConcurrency: 1 });
+    // One CLI process holds one context whatever session_id says: the pool gives it one conversation.
+    hooks.ready({ models: models.length ? models : ['claude-code'], maxConcurrency: 1, stateful: true });
   });
 
   return {
@@ -168,8 +169,10 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
         });
       });
     },
-    answer(requestId: string, body: ChatRequestBody, signal: AbortSignal) {
-      const turn: Turn = { requestId, text: foldMessages(body.messages), queue: new AsyncQueue(), started: false, cancelled: false, sent: false };
+    answer(requestId: string, body: ChatRequestBody, signal: AbortSignal, conversation?: ConversationTurn) {
+      // A continuation writes only the new messages: the process holds the rest of the conversation.
+      const text = foldMessages(conversation?.continues ? conversation.messages : body.messages);
+      const turn: Turn = { requestId, text, queue: new AsyncQueue(), started: false, cancelled: false, sent: false };
       if (closed) {
         turn.queue.fail(new WorkerCrashedError(workerId, false, closed));
         return turn.queue;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
 import { AsyncQueue } from '../../util/async-queue.js';
-import type { AnswerEvent, ChatRequestBody, Driver, SessionHooks, WorkerSession } from '../driver.js';
+import type { AnswerEvent, ChatRequestBody, ConversationTurn, Driver, SessionHooks, WorkerSession } from '../driver.js';
 import { attachOutputLog } from '../output-log.js';
 import { createLineSplitter } from './line-splitter.js';
 import { parseWorkerLine } from './jsonl-messages.js';
@@ -53,7 +53,7 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
       case 'ready':
         if (ready) return warn('ignored a second ready message');
         ready = true;
-        return hooks.ready({ models: message.models, limits: message.limits, maxConcurrency: message.maxConcurrency });
+        return hooks.ready(message);
       case 'pong':
         probes.get(message.id)?.();
         return;
@@ -110,7 +110,7 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
         write({ type: 'ping', id });
       });
     },
-    answer(requestId: string, body: ChatRequestBody, signal: AbortSignal) {
+    answer(requestId: string, body: ChatRequestBody, signal: AbortSignal, turn?: ConversationTurn) {
       const pending: PendingAnswer = { queue: new AsyncQueue(), started: false };
       if (closed) {
         pending.queue.fail(new WorkerCrashedError(workerId, false, closed));
@@ -126,7 +126,9 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
       };
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
-      write({ type: 'request', id: requestId, body });
+      // jsonl v1.1: a stateful worker that holds the conversation gets only the new messages.
+      if (turn?.continues) write({ type: 'request', id: requestId, continues: true, body: { ...body, messages: turn.messages } });
+      else write({ type: 'request', id: requestId, body });
       return pending.queue;
     },
     shutdown() {

@@ -47,6 +47,7 @@ export function parseWorkerLine(line: string): WorkerMessage | { invalid: string
       const limits = parseLimits(value.limits);
       if (limits) ready.limits = limits;
       if (isCount(value.max_concurrency) && value.max_concurrency >= 1) ready.maxConcurrency = Math.floor(value.max_concurrency);
+      if (value.stateful === true) ready.stateful = true;
       return ready;
     }
     case 'pong':

@@ -1,0 +1,113 @@
+import type { Actor } from 'xstate';
+import { chooseRoute, type RouteCandidate } from '../../machines/policy/pool-policy.js';
+import type { PoolMachine } from '../../machines/pool-machine.js';
+import type { RouteResult } from '../../machines/pool-types.js';
+import { answeredDigest, prefixDigests, type DigestToolCall } from '../conversations/conversation-digest.js';
+import type { ChatRequestBody, ConversationTurn } from '../drivers/driver.js';
+import type { SupervisedWorker } from './supervisor.js';
+
+/** A request as routing sees it: its conversation's digests and name. */
+export interface PreparedRequest {
+  requestId: string;
+  body: ChatRequestBody;
+  prefixDigests: string[];
+  key: string | null;
+  hasAssistant: boolean;
+}
+
+export interface RoutedRequest {
+  worker: SupervisedWorker;
+  run: number;
+  result: RouteResult;
+  /** For a stateful worker: whether it continues the conversation, and the messages to send. */
+  turn: ConversationTurn | undefined;
+  request: PreparedRequest;
+}
+
+export interface ConversationRoutingOptions {
+  pool: Actor<PoolMachine>;
+  workers(): readonly SupervisedWorker[];
+  /** Takes the chosen worker's slot before anyone else can choose it. */
+  claim(routed: RoutedRequest): void;
+  /** How many requests wait for a clean process (the pool recycles to make them one). */
+  onCleanWanted(count: number): void;
+}
+
+// The facade's half of conversation routing: it prepares each request's digests, asks the pool's
+// pure policy where the request goes, claims that worker and tells the pool what happened.
+export function createConversationRouting(options: ConversationRoutingOptions) {
+  const wantingClean = new Set<PreparedRequest>();
+  let turn = 0;
+  const setWanting = (request: PreparedRequest, wants: boolean) => {
+    const before = wantingClean.size;
+    if (wants) wantingClean.add(request);
+    else wantingClean.delete(request);
+    if (wantingClean.size !== before) options.onCleanWanted(wantingClean.size);
+  };
+
+  return {
+    prepare(requestId: string, body: ChatRequestBody, sessionKey: string | null): PreparedRequest {
+      const named = typeof body.prompt_cache_key === 'string' && body.prompt_cache_key ? body.prompt_cache_key : null;
+      return {
+        requestId,
+        body,
+        prefixDigests: prefixDigests(body.messages),
+        key: sessionKey || named,
+        hasAssistant: body.messages.some((message) => message.role === 'assistant'),
+      };
+    },
+    /** The worker for this request now, claimed; null: it waits. `avoid`: a run that just failed it. */
+    choose(request: PreparedRequest, avoid?: { workerId: string; run: number }): RoutedRequest | null {
+      const context = options.pool.getSnapshot().context;
+      const workers = options.workers();
+      const candidates: RouteCandidate[] = workers.map((worker) => {
+        const snapshot = worker.actor.getSnapshot();
+        const avoided = avoid !== undefined && avoid.workerId === worker.id && avoid.run === snapshot.context.run;
+        return {
+          id: worker.id,
+          accepting: snapshot.hasTag('accepting') && !avoided,
+          free: worker.leases < snapshot.context.maxConcurrency,
+          load: worker.leases,
+        };
+      });
+      turn = (turn + 1) % Math.max(1, workers.length);
+      const decision = chooseRoute(context, candidates, request, turn);
+      if (decision.kind === 'wait') {
+        setWanting(request, decision.clean);
+        return null;
+      }
+      setWanting(request, false);
+      const worker = workers.find((w) => w.id === decision.slotId)!;
+      const snapshot = worker.actor.getSnapshot();
+      const isolated = context.policy.isolation === 'isolated' && snapshot.context.stateful;
+      const continues = decision.result === 'continued';
+      const routed: RoutedRequest = {
+        worker,
+        run: snapshot.context.run,
+        result: decision.result,
+        turn: isolated ? { continues, messages: continues ? request.body.messages.slice(decision.newFrom) : request.body.messages } : undefined,
+        request,
+      };
+      options.claim(routed);
+      options.pool.send({ type: 'request.routed', slotId: worker.id, run: routed.run, result: routed.result, key: request.key, at: Date.now() });
+      return routed;
+    },
+    /** The request gave up waiting (timeout, client gone, shutdown). */
+    forget(request: PreparedRequest): void {
+      setWanting(request, false);
+    },
+    /** The worker answered: the pool remembers the conversation against it. */
+    answered(routed: RoutedRequest, answer: { content: string; toolCalls: DigestToolCall[] }): void {
+      const { request } = routed;
+      options.pool.send({
+        type: 'conversation.answered',
+        slotId: routed.worker.id,
+        run: routed.run,
+        digest: answeredDigest(request.prefixDigests[request.prefixDigests.length - 1]!, answer),
+        key: request.key,
+        messageCount: request.body.messages.length + 1,
+        at: Date.now(),
+      });
+    },
+  };
+}
