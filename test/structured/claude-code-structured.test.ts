@@ -64,6 +64,11 @@ describe('structured outputs through the claude-code driver (real CLI, fake Anth
     expect(turns).toHaveLength(2);
     expect(turns[1]).toContain('does not conform');
     expect(turns[1]).toContain('/age must be integer');
+    // Conversation affinity: the same CLI (which holds the first turn) gets only the corrective message.
+    expect(turns[1]).not.toContain('Assistant:');
+    const history = JSON.stringify(api.requests[before + 1]!.messages);
+    expect(history).toContain('Ada is 36.');
+    expect(history).toContain('thirty-six');
   }, 60_000);
 
   it('a corrected answer is served, and a stream with a schema starts only once the answer validated', async () => {
