@@ -1,20 +1,27 @@
 // bench/chaos (SPEC §9): 32 concurrent clients for 60 s against lifeguard while the worker is
 // SIGKILLed at random; every request must end (success or a clear error), none may hang, no worker
 // process may be left over, and lifeguard's memory must stay flat.
-// Run: npx tsx bench/chaos.ts [seconds=60] [clients=32]
+// Run: npx tsx bench/chaos.ts [seconds=60] [clients=32] [--hostile]
+// --hostile adds clients that misbehave on purpose (hostile-clients.ts): stream clients that do not
+// read, slow readers, idle sockets and clients that hang up, with /livez timed throughout.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listProcesses, workerTree } from '../src/process/process-table.js';
+import { disconnecter, idleHolder, nonReader, slowReader, type Tally } from './hostile-clients.js';
 import { buildLifeguard, startServer } from './start-server.js';
 
-const seconds = Number(process.argv[2] ?? 60);
-const clients = Number(process.argv[3] ?? 32);
+const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const hostile = process.argv.includes('--hostile');
+const seconds = Number(positional[0] ?? 60);
+const clients = Number(positional[1] ?? 32);
+const HOSTILE = { nonReaders: 4, slowReaders: 4, disconnecters: 4, idleSockets: 200 };
 const CLIENT_TIMEOUT_MS = 30_000;
 
 const lockDir = mkdtempSync(join(tmpdir(), 'lifeguard-chaos-'));
 const server = await startServer(
-  [buildLifeguard(), '--port', '0', '--lock-file', join(lockDir, 'lock'), '--backoff-base-ms', '100', '--backoff-max-ms', '1000', '--max-consecutive-failures', '0', '--queue-wait-ms', '20000', '--turn-limit', '0', '--token-limit', '0'],
+  [buildLifeguard(), '--port', '0', '--lock-file', join(lockDir, 'lock'), '--backoff-base-ms', '100', '--backoff-max-ms', '1000', '--max-consecutive-failures', '0', '--queue-wait-ms', '20000', '--turn-limit', '0', '--token-limit', '0',
+    ...(hostile ? ['--stream-buffer-bytes', String(1024 * 1024), '--header-timeout-ms', '5000'] : [])],
   { REF_WORKER_CONCURRENCY: '8', REF_WORKER_DELTA_DELAY_MS: '5' },
 );
 const base = `http://127.0.0.1:${server.port}`;
@@ -74,9 +81,30 @@ async function chaosMonkey() {
   return kills;
 }
 
+const hostileTally: Tally = new Map();
+const livezMs: number[] = [];
+async function livezProbe() {
+  while (Date.now() < deadline) {
+    const began = performance.now();
+    await fetch(`${base}/livez`).then((r) => r.text(), () => undefined);
+    livezMs.push(performance.now() - began);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+const hostileActors = hostile
+  ? [
+      livezProbe(),
+      idleHolder(server.port, HOSTILE.idleSockets, deadline, hostileTally),
+      ...Array.from({ length: HOSTILE.nonReaders }, () => nonReader(server.port, deadline, hostileTally)),
+      ...Array.from({ length: HOSTILE.slowReaders }, () => slowReader(server.port, deadline, hostileTally)),
+      ...Array.from({ length: HOSTILE.disconnecters }, () => disconnecter(server.port, deadline, hostileTally)),
+    ]
+  : [];
+
 const sampler = setInterval(() => rssSamples.push(rssOf(server.child.pid!)), 1000);
-const [kills] = await Promise.all([chaosMonkey(), ...Array.from({ length: clients }, (_, i) => client(i))]);
+const [kills] = await Promise.all([chaosMonkey(), ...Array.from({ length: clients }, (_, i) => client(i)), ...hostileActors]);
 clearInterval(sampler);
+const lifeguardAlive = server.child.exitCode === null;
 const finalHealth = await health();
 const lastPid = finalHealth.workers[0]?.pid;
 await server.stop();
@@ -94,7 +122,17 @@ console.log(`requests: ${total}, worker kills: ${kills}`);
 for (const [outcome, n] of [...outcomes].sort((a, b) => b[1] - a[1])) console.log(`  ${outcome}: ${n}`);
 console.log(`hung (no answer within ${CLIENT_TIMEOUT_MS / 1000} s): ${hung}`);
 console.log(`worker processes left after stop: ${leftovers.length}; zombies: ${zombies.length}`);
+if (hostile) {
+  console.log(
+    `hostile clients alongside: ${HOSTILE.nonReaders} non-readers (3 s pause, ~12 MB answers, stream_buffer_bytes 1 MiB), ` +
+      `${HOSTILE.slowReaders} slow readers (~500 KB answers), ${HOSTILE.disconnecters} clients hanging up after 0–50 ms, ${HOSTILE.idleSockets} idle sockets (header_timeout_ms 5000)`,
+  );
+  for (const [outcome, n] of [...hostileTally].sort()) console.log(`  ${outcome}: ${n}`);
+  const sorted = [...livezMs].sort((a, b) => a - b);
+  console.log(`/livez: ${livezMs.length} probes, median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms; lifeguard alive at the end: ${lifeguardAlive}`);
+}
 console.log(`lifeguard RSS: first third ${avg(early).toFixed(1)} MB, last third ${avg(late).toFixed(1)} MB, max ${Math.max(...rssSamples).toFixed(1)} MB`);
-const ok = hung === 0 && leftovers.length === 0 && zombies.length === 0 && !outcomes.has('200 stream cut without an error event');
+const hostileOk = !hostile || (lifeguardAlive && Math.max(...livezMs) < 1000 && ![...hostileTally.keys()].some((k) => k.includes('cut without')));
+const ok = hostileOk && hung === 0 && leftovers.length === 0 && zombies.length === 0 && !outcomes.has('200 stream cut without an error event');
 console.log(ok ? 'PASS: every request ended, none hung, nothing left behind' : 'FAIL');
 process.exit(ok ? 0 : 1);

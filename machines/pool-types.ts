@@ -54,7 +54,7 @@ export interface PoolContext {
   idleCheckAt: number;
   routes: Record<RouteResult, number>;
   /** Conversations whose process went (crash, restart, recycle), newest last: a turn that
-   * continues one of them is counted `lost` and served whole by a clean process. */
+   * continues one of them is counted `lost` and served whole by a clean one. */
   lost: Array<{ digest: string; key: string | null }>;
 }
 

@@ -11,6 +11,7 @@ export type ErrorKind =
   | 'worker_error'
   | 'request_timeout'
   | 'cancelled'
+  | 'client_too_slow'
   | 'shutting_down'
   | 'invalid_structured_output';
 
@@ -92,6 +93,14 @@ export class ShuttingDownError extends LifeguardError {
   readonly kind = 'shutting_down' as const;
   constructor() {
     super('lifeguard is shutting down');
+  }
+}
+
+/** A stream client fell more than stream_buffer_bytes behind the worker: its request is cancelled. */
+export class ClientTooSlowError extends LifeguardError {
+  readonly kind = 'client_too_slow' as const;
+  constructor(readonly limitBytes: number) {
+    super(`The client read the stream too slowly: more than ${limitBytes} bytes (stream_buffer_bytes) were waiting for it; the request was cancelled`);
   }
 }
 

@@ -1,6 +1,14 @@
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { startLifeguard } from './cli/start-lifeguard.js';
 import { createLogger } from './observability/logger.js';
+import { stderrSink } from './observability/stderr-sink.js';
+
+/** The log lines still queued get this long to reach stderr before the process exits. */
+const LOG_FLUSH_MS = 1000;
+
+// Exits once the queued log lines are written (bounded: a stalled stderr never holds the exit). The
+// lock file goes in the 'exit' handler start-lifeguard set.
+const exit = (code: number) => void stderrSink().drained(LOG_FLUSH_MS).then(() => process.exit(code));
 
 // The lifeguard command: configuration → supervisor → HTTP server; SIGTERM/SIGINT shut it down
 // gracefully and exit 0.
@@ -28,15 +36,15 @@ async function main(): Promise<void> {
     signals += 1;
     if (signals > 1) {
       logger.log('WARN', `${signal} again: stopping workers now without waiting for requests`);
-      void running.supervisor.stop().finally(() => process.exit(1));
+      void running.supervisor.stop().finally(() => exit(1));
       return;
     }
     logger.log('INFO', `${signal} received: draining and stopping`);
     running.shutdown().then(
-      () => process.exit(0),
+      () => exit(0),
       (error: unknown) => {
         logger.log('ERROR', `shutdown failed: ${String(error)}`);
-        process.exit(1);
+        exit(1);
       },
     );
   };

@@ -1,7 +1,10 @@
 import { writeFile } from 'node:fs/promises';
-import { outputs, renderWorkerMachine } from './render.js';
+import { machineNames, outputsOf, renderMachine } from './render.js';
 
-const { mermaid, svg } = await renderWorkerMachine();
-await writeFile(outputs.mermaid, mermaid);
-await writeFile(outputs.svg, svg);
-console.log(`wrote ${outputs.mermaid.pathname} and ${outputs.svg.pathname}`);
+for (const name of machineNames) {
+  const { mermaid, svg } = await renderMachine(name);
+  const outputs = outputsOf(name);
+  await writeFile(outputs.mermaid, mermaid);
+  await writeFile(outputs.svg, svg);
+  console.log(`wrote ${outputs.mermaid.pathname} and ${outputs.svg.pathname}`);
+}

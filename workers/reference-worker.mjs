@@ -13,6 +13,7 @@
 //   [[error]]   answer with a protocol error             [[fork]] start a grandchild that sleeps
 //   [[tokens:N]] count N extra context tokens           [[wait:MS]] wait MS before the first delta
 //   [[no-json]] answer "Echo: …" even when response_format asks for JSON
+//   [[repeat:N]] say the answer N times over (a long answer from a short request)
 //   [[recall]]  answer with what it holds of the conversation (its first user message, how many
 //               messages it holds and how many this request brought)
 //
@@ -175,7 +176,9 @@ async function answer(id, message) {
     const reply = marker(text, 'recall')
       ? `Recall: ${textOf(firstUser?.content).replace(/\[\[[^\]]*\]\]/g, '').trim()} | held ${conversation.length} | received ${body?.messages?.length ?? 0}`
       : (structured ?? `Echo: ${text.replace(/\[\[[^\]]*\]\]/g, '').trim() || '(empty)'}`);
-    const words = reply.split(/(?<= )/);
+    const repeat = marker(text, 'repeat');
+    const once = reply.split(/(?<= )/);
+    const words = typeof repeat === 'number' && repeat > 1 ? Array.from({ length: repeat }, () => once).flat() : once;
     const slow = marker(text, 'slow');
     const crashMid = marker(text, 'crash-mid');
     for (const [index, word] of words.entries()) {

@@ -27,7 +27,7 @@ export function recycleVictim(context: PoolContext): PoolSlot | null {
   return victim;
 }
 
-/** Fewer spares than the standby count plus the requests waiting for a clean process. */
+/** Fewer spares than the standby count plus the requests that wait for a clean one. */
 export const needsSpare = (context: PoolContext): boolean =>
   spareCount(context) < context.policy.standby + context.cleanWanted && recycleVictim(context) !== null;
 

@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -11,8 +12,12 @@ import { startSkyInspector } from '../observability/inspector.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { structuredOutputFor } from '../structured/structured-dispatch.js';
+import { ShuttingDownError } from '../errors.js';
+import { guardConnections } from '../http/connection-guard.js';
+import { endOrphanGroups } from '../process/orphan-groups.js';
 import { createSupervisor } from '../supervisor/supervisor.js';
-import { acquireLock } from './lock-file.js';
+import { recordWorkerGroups } from './group-record.js';
+import { acquireLock, type Lock } from './lock-file.js';
 
 // The configured policy values over the fixed defaults: config and policy share their names.
 function policyFrom(config: LifeguardConfig): LifecyclePolicy {
@@ -31,10 +36,34 @@ export interface RunningLifeguard {
   shutdown(): Promise<void>;
 }
 
+/** How long streams cut by the end of the drain get to say `shutting_down` before workers stop. */
+const SHUTDOWN_NOTICE_MS = 2000;
+
+// A dead lifeguard's record in the lock file: end the process groups it started and left behind.
+async function endInheritedGroups(lock: Lock, logger: Logger): Promise<void> {
+  const record = lock.inherited;
+  if (!record) return;
+  const ended = await endOrphanGroups(record.groups.map((g) => ({ pgid: g.pgid, startTime: g.start_time })));
+  if (ended.length > 0) {
+    logger.log('WARN', `ended ${ended.length} process(es) left by a lifeguard that died (pid ${record.pid}): ${ended.join(', ')}`);
+  }
+}
+
+/** How long a client may take to send its whole request (Node's requestTimeout). */
+const REQUEST_RECEIVE_TIMEOUT_MS = 60_000;
+
+const waitUntil = async (check: () => boolean, timeoutMs: number) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+};
+
 // Config → lock → supervisor → app → listening server. Rejects (after cleaning up) if any step fails.
 export async function startLifeguard(config: LifeguardConfig, logger: Logger = createLogger(config.logFormat)): Promise<RunningLifeguard> {
   const inspect = config.inspect ? await startSkyInspector(logger) : null;
   const lock = acquireLock(config.lockFile);
+  const releaseAtExit = () => lock.release();
+  process.once('exit', releaseAtExit);
+  await endInheritedGroups(lock, logger);
   const supervisor = createSupervisor({
     workers: config.workers,
     standby: config.standby ?? (config.driver === 'claude-code' ? 1 : 0),
@@ -48,6 +77,8 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     ...(inspect ? { inspect } : {}),
   });
   attachLifecycleLog(supervisor, logger);
+  recordWorkerGroups(supervisor, lock, logger);
+  const requests = new Set<AbortController>();
   const audit = config.auditFile ? attachAuditTrail(supervisor, config.auditFile, logger) : null;
   const metrics = createMetrics(supervisor);
   let shuttingDown = false;
@@ -60,6 +91,11 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     requestTimeoutMs: config.requestTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
     structuredOutput: structuredOutputFor(config.driver, config.structuredOutput),
+    streamBufferBytes: config.streamBufferBytes,
+    trackRequest: (controller) => {
+      requests.add(controller);
+      return () => requests.delete(controller);
+    },
     logger,
     isShuttingDown: () => shuttingDown,
     clientAddress: (c) => {
@@ -74,13 +110,31 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
   let server: ServerType;
   try {
     server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+      const s = serve(
+        {
+          fetch: app.fetch,
+          port: config.port,
+          hostname: config.host,
+          serverOptions: {
+            headersTimeout: config.headerTimeoutMs,
+            requestTimeout: Math.max(REQUEST_RECEIVE_TIMEOUT_MS, config.headerTimeoutMs),
+            keepAliveTimeout: config.keepAliveTimeoutMs,
+            connectionsCheckingInterval: Math.min(1000, config.headerTimeoutMs),
+          },
+        },
+        () => {
+          s.off('error', reject);
+          resolve(s);
+        },
+      );
       s.once('error', reject);
     });
   } catch (error) {
     lock.release();
+    process.off('exit', releaseAtExit);
     throw error;
   }
+  guardConnections(server as HttpServer, { maxConnections: config.maxConnections, headerTimeoutMs: config.headerTimeoutMs }, logger);
   supervisor.start();
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -107,6 +161,12 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
           }
         });
       }
+      // Requests still running when the drain is over end with a reason the client can read.
+      if (requests.size > 0) {
+        logger.log('WARN', `shutting down: ending ${requests.size} request(s) still in flight (shutting_down)`);
+        for (const controller of requests) controller.abort(new ShuttingDownError());
+        await waitUntil(() => requests.size === 0, SHUTDOWN_NOTICE_MS);
+      }
       await supervisor.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -114,6 +174,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
       });
       await audit?.close();
       lock.release();
+      process.off('exit', releaseAtExit);
       logger.log('INFO', 'lifeguard stopped: every worker process has ended');
     })());
 

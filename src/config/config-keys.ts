@@ -8,6 +8,8 @@ export interface KeySpec {
   default: number | string | boolean | null;
   /** Smallest accepted integer. */
   min?: number;
+  /** Largest accepted integer. */
+  max?: number;
   choices?: readonly string[];
   description: string;
 }
@@ -19,8 +21,8 @@ export const configKeys = [
   { key: 'model', type: 'string', default: null, description: 'claude-code: the --model passed to the CLI (also listed first by /v1/models)' },
   { key: 'structured_output', type: 'choice', default: 'auto', choices: ['auto', 'validate', 'pass-through'], description: 'who checks answers against response_format: auto = lifeguard for claude-code, the worker for the others; validate = lifeguard for every driver; pass-through = the worker alone' },
   { key: 'worker_cwd', type: 'string', default: null, description: "the worker's working directory (default: lifeguard's)" },
-  { key: 'workers', type: 'int', default: 1, min: 1, description: 'number of worker processes that serve (SPEC §6)' },
-  { key: 'standby', type: 'int', default: null, min: 0, description: 'clean spare processes started and verified ahead of need (default: 1 for claude-code, 0 otherwise)' },
+  { key: 'workers', type: 'int', default: 1, min: 1, max: 64, description: 'number of worker processes that serve (SPEC §6)' },
+  { key: 'standby', type: 'int', default: null, min: 0, max: 64, description: 'clean spare processes started and verified ahead of need (default: 1 for claude-code, 0 otherwise)' },
   { key: 'isolation', type: 'choice', default: 'isolated', choices: ['isolated', 'shared'], description: 'stateful workers: one conversation per process (isolated) or any process serves any request (shared)' },
   { key: 'session_idle_ms', type: 'int', default: 600_000, min: 1, description: 'a conversation idle this long has its stateful process recycled' },
   { key: 'api_key', type: 'string', default: null, description: 'bearer key required on /v1/* (unset: no client auth)' },
@@ -49,6 +51,10 @@ export const configKeys = [
   { key: 'idle_timeout_ms', type: 'int', default: 120_000, min: 1, description: 'longest silence between two answer events of a request (→ 504 or an SSE error event)' },
   { key: 'body_limit_bytes', type: 'int', default: 4 * 1024 * 1024, min: 1, description: 'largest request body (→ 413)' },
   { key: 'max_line_bytes', type: 'int', default: 8 * 1024 * 1024, min: 1024, description: 'longest worker stdout line (longer: [WARN], skipped)' },
+  { key: 'stream_buffer_bytes', type: 'int', default: 8 * 1024 * 1024, min: 1024, description: 'most bytes of a stream that may wait for a slow client (more: the request is cancelled, `client_too_slow`)' },
+  { key: 'max_connections', type: 'int', default: 1024, min: 1, description: 'open client connections at most (also kept 64 under the descriptor limit); more get a 503 and are closed' },
+  { key: 'header_timeout_ms', type: 'int', default: 30_000, min: 1, description: "a connection must send a request's headers within this (idle sockets are closed)" },
+  { key: 'keep_alive_timeout_ms', type: 'int', default: 5000, min: 1, description: 'an idle keep-alive connection is closed after this' },
   { key: 'lock_file', type: 'string', default: null, description: 'PID/lock file (default: <tmpdir>/lifeguard-<port>.lock)' },
 ] as const satisfies readonly KeySpec[];
 

@@ -32,6 +32,10 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   idleTimeoutMs: number;
   bodyLimitBytes: number;
   maxLineBytes: number;
+  streamBufferBytes: number;
+  maxConnections: number;
+  headerTimeoutMs: number;
+  keepAliveTimeoutMs: number;
   lockFile: string;
   /** The worker command after `--`; empty = the bundled reference worker. */
   workerCommand: string[];
@@ -55,7 +59,7 @@ function describeExpected(spec: KeySpec): string {
     case 'port':
       return 'an integer port from 0 to 65535';
     case 'int':
-      return `an integer ≥ ${spec.min ?? 0}`;
+      return spec.max === undefined ? `an integer ≥ ${spec.min ?? 0}` : `an integer from ${spec.min ?? 0} to ${spec.max}`;
     case 'choice':
       return `one of ${spec.choices!.join(', ')}`;
     case 'bool':
@@ -77,7 +81,7 @@ function coerce(spec: KeySpec, raw: unknown): { ok: true; value: number | string
     const value = Number(text);
     if (!Number.isSafeInteger(value)) return { ok: false };
     if (spec.type === 'port' && (value < 0 || value > 65535)) return { ok: false };
-    if (spec.type === 'int' && value < (spec.min ?? 0)) return { ok: false };
+    if (spec.type === 'int' && (value < (spec.min ?? 0) || value > (spec.max ?? Infinity))) return { ok: false };
     return { ok: true, value };
   }
   if (typeof raw !== 'string' || raw.length === 0) return { ok: false };
@@ -168,7 +172,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (config.backoffMaxMs < config.backoffBaseMs) {
     throw new ConfigError([`backoff_max_ms: ${config.backoffMaxMs} is smaller than backoff_base_ms ${config.backoffBaseMs}`]);
   }
-  config.lockFile = (result.lockFile as string | null) ?? join(tmpdir(), `lifeguard-${config.port}.lock`);
+  // Port 0 means "any free port": two such lifeguards are not rivals, so each gets its own lock.
+  const defaultLock = config.port === 0 ? `lifeguard-0-${process.pid}.lock` : `lifeguard-${config.port}.lock`;
+  config.lockFile = (result.lockFile as string | null) ?? join(tmpdir(), defaultLock);
   config.workerCommand = workerCommand;
   if (config.driver === 'openai-http' && !workerCommand.some((arg) => arg.includes('{port}'))) {
     throw new ConfigError([

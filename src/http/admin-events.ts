@@ -1,14 +1,18 @@
+import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { healthView } from '../observability/health-view.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
-type Source = Pick<Supervisor, 'snapshots' | 'stats' | 'subscribe'>;
+type Source = Pick<Supervisor, 'snapshots' | 'stats' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>>;
 
 const HEALTH_EVERY_MS = 250;
+/** Events that may wait for a subscriber that does not read; more and it is disconnected. */
+const MAX_QUEUED_EVENTS = 1000;
 
 function health(source: Source) {
-  return healthView({ workers: source.snapshots(), stats: source.stats(), gatewayRssBytes: process.memoryUsage().rss, now: Date.now() }).body;
+  const pool = source.pool ? { pool: source.pool().context } : {};
+  return healthView({ workers: source.snapshots(), stats: source.stats(), gatewayRssBytes: process.memoryUsage().rss, now: Date.now(), ...pool }).body;
 }
 
 function states(source: Source) {
@@ -17,6 +21,7 @@ function states(source: Source) {
 
 // GET /admin/events: the current snapshot of every worker first (a late subscriber is in sync), then
 // every transition as it happens and the health figures at most every 250 ms while anything changes.
+// A subscriber that stops reading is disconnected once MAX_QUEUED_EVENTS wait for it.
 export function streamAdminEvents(c: Context, source: Source): Response {
   return streamSSE(c, async (stream) => {
     let id = 0;
@@ -26,6 +31,11 @@ export function streamAdminEvents(c: Context, source: Source): Response {
     const queue: Array<() => Promise<void>> = [];
     let writing = Promise.resolve();
     const enqueue = (write: () => Promise<void>) => {
+      if (queue.length >= MAX_QUEUED_EVENTS) {
+        stream.abort();
+        (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing?.destroy();
+        return;
+      }
       queue.push(write);
       writing = writing.then(() => queue.shift()?.()).catch(() => undefined);
     };

@@ -13,10 +13,11 @@ import { streamAdminEvents } from './admin-events.js';
 import { uiPage } from './ui-page.js';
 import { bearerMatches, isLoopback } from './auth.js';
 import { handleChatCompletion, type ChatDeps } from './chat-completions.js';
+import { http10Framing } from './http10.js';
 import { respondWithError } from './openai-errors.js';
 
 export interface AppDeps {
-  supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'stats' | 'command' | 'subscribe'>;
+  supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'stats' | 'command' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>>;
   /** Prometheus metrics (GET /metrics); absent → 404. */
   metrics?: Metrics;
   apiKey: string | null;
@@ -24,6 +25,10 @@ export interface AppDeps {
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   idleTimeoutMs: number;
+  /** stream_buffer_bytes (default 8 MiB). */
+  streamBufferBytes?: number;
+  /** Sees every chat request's controller while it runs (shutdown ends streams with a reason). */
+  trackRequest?: (controller: AbortController) => () => void;
   logger: Logger;
   isShuttingDown: () => boolean;
   /** The client's address, for admin calls without a token (loopback only). */
@@ -44,6 +49,7 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const mermaid = machineToMermaid(workerMachine);
 
+  app.use(http10Framing);
   app.use(requestId());
   app.onError((error, c) => {
     if (!(error as Partial<LifeguardError>).kind) deps.logger.log('ERROR', `unexpected error: ${error.stack ?? String(error)}`);
@@ -84,6 +90,8 @@ export function createApp(deps: AppDeps): Hono {
         defaultModel: () => models(deps)[0] ?? 'lifeguard',
         requestTimeoutMs: deps.requestTimeoutMs,
         idleTimeoutMs: deps.idleTimeoutMs,
+        streamBufferBytes: deps.streamBufferBytes ?? 8 * 1024 * 1024,
+        ...(deps.trackRequest ? { track: deps.trackRequest } : {}),
         isShuttingDown: deps.isShuttingDown,
         logger: deps.logger,
         structuredOutput: deps.structuredOutput ?? null,
@@ -97,6 +105,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/health', (c) => {
     const view = healthView({
       workers: deps.supervisor.snapshots(),
+      ...(deps.supervisor.pool ? { pool: deps.supervisor.pool().context } : {}),
       stats: deps.supervisor.stats(),
       gatewayRssBytes: deps.gatewayRssBytes?.() ?? process.memoryUsage().rss,
       now: Date.now(),

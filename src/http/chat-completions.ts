@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import type { AnswerEvent, ChatRequestBody, Usage } from '../drivers/driver.js';
-import { InvalidRequestError, RequestTimeoutError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
+import { ClientTooSlowError, InvalidRequestError, LifeguardError, RequestTimeoutError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { withStructuredOutput, type StructuredOutputOptions } from '../structured/structured-dispatch.js';
 import type { Dispatch } from '../supervisor/supervisor.js';
+import { streamBoundedSSE } from './bounded-sse.js';
 import { parseChatRequest } from './chat-request.js';
+import { assertJsonDepth } from './json-depth.js';
 import { onClientGone } from './client-gone.js';
 import { toOpenAIError } from './openai-errors.js';
 
@@ -17,6 +18,10 @@ export interface ChatDeps {
   requestTimeoutMs: number;
   /** Longest silence between two answer events once a worker holds the request. */
   idleTimeoutMs: number;
+  /** Most bytes of a stream that may wait for a slow client (stream_buffer_bytes). */
+  streamBufferBytes: number;
+  /** Tells the gateway about a request in progress; the returned function says it ended. */
+  track?(controller: AbortController): () => void;
   isShuttingDown(): boolean;
   logger: Logger;
   /** Validate answers against `response_format` (src/structured/); absent → the worker's answer as it is. */
@@ -37,10 +42,12 @@ const usageBody = (usage: Usage) => ({
 
 const isRedispatchable = (error: unknown) => error instanceof WorkerCrashedError && !error.answerStarted;
 
-// A timeout aborts the worker's request; the error the client sees says it was a timeout.
+// A timeout (or a shutdown, or a slow client) aborts the worker's request; the error the client
+// sees says why.
+const failureOf = (error: unknown, signal: AbortSignal) => (signal.aborted && signal.reason instanceof LifeguardError ? signal.reason : error);
+
 function rethrow(error: unknown, signal: AbortSignal): never {
-  if (signal.aborted && signal.reason instanceof RequestTimeoutError) throw signal.reason;
-  throw error;
+  throw failureOf(error, signal);
 }
 
 // Dispatches and waits for the first event. A worker that dies before answering anything gets the
@@ -76,6 +83,7 @@ async function bodyText(c: Context): Promise<string> {
 
 async function readBody(c: Context): Promise<ChatRequestBody> {
   const text = await bodyText(c);
+  assertJsonDepth(text);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -145,6 +153,7 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
   if (deps.isShuttingDown()) throw new ShuttingDownError();
   const body = await readBody(c);
   const controller = new AbortController();
+  const untrack = deps.track?.(controller);
   const stopWatching = onClientGone(c, () => controller.abort(new Error('client disconnected')));
   const timer = setTimeout(
     () => controller.abort(new RequestTimeoutError(`The request took longer than ${deps.requestTimeoutMs} ms`)),
@@ -178,6 +187,7 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
     clearTimeout(timer);
     clearTimeout(idleTimer);
     stopWatching();
+    untrack?.();
   };
   const id = `chatcmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
@@ -209,7 +219,7 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
     choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
   });
 
-  return streamSSE(c, async (stream) => {
+  return streamBoundedSSE(c, { limitBytes: deps.streamBufferBytes, flushTimeoutMs: deps.requestTimeoutMs }, async (stream) => {
     stream.onAbort(() => controller.abort(new Error('client disconnected')));
     let sentRole = false;
     try {
@@ -233,10 +243,12 @@ export async function handleChatCompletion(c: Context, deps: ChatDeps): Promise<
       throw new WorkerCrashedError(opened.dispatch.workerId, true, 'ended the answer without "done"');
     } catch (error) {
       if (stream.aborted || stream.closed) return;
-      const failure = controller.signal.aborted && controller.signal.reason instanceof RequestTimeoutError ? controller.signal.reason : error;
+      // Too far behind: the worker stops answering it (cancel) and the client is told why.
+      if (error instanceof ClientTooSlowError) controller.abort(error);
+      const failure = failureOf(error, controller.signal);
       deps.logger.log('ERROR', `stream ended with an error: ${(failure as Error).message}`, { worker: opened.dispatch.workerId });
       // The headers are gone: the error travels as the stream's last event, in OpenAI's shape.
-      await stream.writeSSE({ data: JSON.stringify(toOpenAIError(failure).body) });
+      await stream.writeLast({ data: JSON.stringify(toOpenAIError(failure).body) });
     } finally {
       finish();
       await opened.iterator.return?.();

@@ -1,4 +1,5 @@
-import { createWriteStream } from 'node:fs';
+import { constants, createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { isDescriptorExhaustion, reportDescriptorExhaustion } from '../util/descriptor-exhaustion.js';
 import type { Supervisor, SupervisorEvent } from '../supervisor/supervisor.js';
 import type { Logger } from './logger.js';
 
@@ -49,27 +50,47 @@ export function auditRecordOf(event: SupervisorEvent, now: Date = new Date()): A
   }
 }
 
+const CLOSE_WAIT_MS = 2000;
+
 // Appends one JSON line per lifecycle event. Each line is one write to an O_APPEND stream, so lines
-// never interleave; a write error is logged once and supervision goes on without the trail.
+// never interleave; a write error is logged once and supervision goes on without the trail. The file
+// is opened non-blocking, so a FIFO nobody reads fails at once (ENXIO) instead of hanging lifeguard.
 export function attachAuditTrail(supervisor: Pick<Supervisor, 'subscribe'>, path: string, logger: Logger): { close(): Promise<void> } {
-  const stream = createWriteStream(path, { flags: 'a' });
   let broken = false;
-  stream.on('error', (error) => {
+  const fail = (error: Error) => {
     if (broken) return;
     broken = true;
+    if (isDescriptorExhaustion(error)) reportDescriptorExhaustion(logger, `the audit trail ${path}`, error);
     logger.log('ERROR', `audit trail ${path} cannot be written (${error.message}); supervision continues without it`);
-  });
+    stream?.destroy();
+  };
+  let stream: WriteStream | null = null;
+  try {
+    const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o644);
+    stream = createWriteStream('', { fd });
+    stream.on('error', fail);
+  } catch (error) {
+    fail(error as Error);
+  }
   const unsubscribe = supervisor.subscribe((event) => {
     if (broken) return;
     const record = auditRecordOf(event);
-    if (record) stream.write(`${JSON.stringify(record)}\n`);
+    if (record) stream?.write(`${JSON.stringify(record)}\n`);
   });
   return {
     close: () =>
       new Promise<void>((resolve) => {
         unsubscribe();
-        if (broken || stream.destroyed) return resolve();
-        stream.end(() => resolve());
+        if (broken || !stream || stream.destroyed) return resolve();
+        const open = stream;
+        const timer = setTimeout(() => {
+          open.destroy();
+          resolve();
+        }, CLOSE_WAIT_MS);
+        open.end(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       }),
   };
 }

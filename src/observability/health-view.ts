@@ -1,4 +1,6 @@
 import { contextPct } from '../../machines/policy/context-usage.js';
+import { isClean, spareCount } from '../../machines/policy/pool-policy.js';
+import type { PoolContext } from '../../machines/pool-types.js';
 import { topLevelState, type WorkerSnapshot } from '../supervisor/supervisor.js';
 
 export interface HealthInputs {
@@ -6,6 +8,32 @@ export interface HealthInputs {
   stats: { totalRequests: number; totalErrors: number; queueDepth: number; startedAt: number };
   gatewayRssBytes: number;
   now: number;
+  /** The pool's context: its policy and the conversation table (SPEC §6). */
+  pool?: PoolContext;
+}
+
+// What a process holds: its conversation (digest prefix, turns, idle seconds), or "clean" when it
+// has served nothing since it started; null when it served requests but holds no conversation.
+function conversationOf(pool: PoolContext | undefined, id: string, now: number) {
+  const slot = pool?.slots.find((s) => s.id === id);
+  if (!slot) return null;
+  if (slot.conversation) {
+    const { digest, key, turns, lastUsedAt } = slot.conversation;
+    return { digest: digest.slice(0, 12) || null, key, turns, idle_s: Math.max(0, Math.round((now - lastUsedAt) / 1000)) };
+  }
+  return isClean(slot) ? 'clean' : null;
+}
+
+function poolFigures(pool: PoolContext) {
+  return {
+    workers: pool.policy.workers,
+    standby: pool.policy.standby,
+    isolation: pool.policy.isolation,
+    session_idle_ms: pool.policy.sessionIdleMs,
+    spares: spareCount(pool),
+    conversations: pool.slots.filter((slot) => slot.conversation !== null).length,
+    routes: pool.routes,
+  };
 }
 
 // Best first: with several workers, /health's status is the best worker's state.
@@ -91,7 +119,9 @@ export function healthView(inputs: HealthInputs): { status: 200 | 503; body: Rec
       offline_reason: snapshot.context.offlineReason,
       context_usage: contextUsage(snapshot),
       last_exit: lastExit(snapshot),
+      conversation: conversationOf(inputs.pool, id, inputs.now),
     })),
+    ...(inputs.pool ? { pool: poolFigures(inputs.pool) } : {}),
   };
   return { status: allUnavailable ? 503 : 200, body };
 }

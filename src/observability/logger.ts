@@ -1,3 +1,5 @@
+import { stderrSink } from './stderr-sink.js';
+
 export type LogFormat = 'text' | 'json';
 export type LogMarker = 'RESTART' | 'RECOVERY' | 'PROACTIVE' | 'OFFLINE' | 'WARN' | 'ERROR' | 'DONE' | 'INFO' | 'STDERR' | 'STDOUT';
 
@@ -6,7 +8,8 @@ export interface Logger {
 }
 
 // One line per event: `[MARKER] message key=value …` for people, or one JSON object per line.
-export function createLogger(format: LogFormat = 'text', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+// By default to stderr through a sink that never throws and never blocks (stderr-sink.ts).
+export function createLogger(format: LogFormat = 'text', write: (line: string) => void = (l) => stderrSink().write(l)): Logger {
   return {
     log(marker, message, fields = {}) {
       const ts = new Date().toISOString();

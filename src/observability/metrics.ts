@@ -1,12 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { workerMachine } from '../../machines/worker-machine.js';
+import { isClean } from '../../machines/policy/pool-policy.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { topLevelState } from '../supervisor/supervisor.js';
 
 /** The machine's top-level states, read from its definition. */
 export const WORKER_STATES = Object.keys(workerMachine.root.states);
 
-type MetricsSource = Pick<Supervisor, 'snapshots' | 'stats' | 'subscribe'>;
+type MetricsSource = Pick<Supervisor, 'snapshots' | 'stats' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>>;
 
 // The §7 metrics on a registry of their own (so several lifeguards can live in one process, as in
 // tests); gauges read the snapshots at scrape time, counters follow the supervisor's events.
@@ -99,7 +100,49 @@ export function createMetrics(supervisor: MetricsSource) {
     },
   });
 
+  // The pool (SPEC §6): where conversations went, how many spares wait, what a cold start and a
+  // queue wait cost.
+  const routes = new Counter({
+    name: 'lifeguard_conversation_routes_total',
+    help: 'Requests by what became of their conversation: continued on the process holding it, new, or lost (that process was gone)',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  for (const result of ['continued', 'new', 'lost']) routes.inc({ result }, 0);
+  new Gauge({
+    name: 'lifeguard_standby_workers',
+    help: 'Clean processes accepting and ready for a new conversation',
+    registers: [registry],
+    collect() {
+      const slots = supervisor.pool?.().context.slots ?? [];
+      this.set(slots.filter((slot) => slot.tag === 'accepting' && isClean(slot)).length);
+    },
+  });
+  const coldStart = new Histogram({
+    name: 'lifeguard_cold_start_seconds',
+    help: 'From spawning a worker process to its verified, healthy state',
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  const queueWait = new Histogram({
+    name: 'lifeguard_queue_wait_seconds',
+    help: 'How long each request waited for a process (0 when one took it at once)',
+    buckets: [0, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
+    registers: [registry],
+  });
+  const spawnedAt = new Map<string, number>();
+
   supervisor.subscribe((event) => {
+    if (event.type === 'routed') {
+      routes.inc({ result: event.result });
+      queueWait.observe(event.waitedMs / 1000);
+      return;
+    }
+    if (event.type === 'spawned') spawnedAt.set(event.workerId, Date.now());
+    if (event.type === 'transition' && event.to === 'healthy' && spawnedAt.has(event.workerId)) {
+      coldStart.observe((Date.now() - spawnedAt.get(event.workerId)!) / 1000);
+      spawnedAt.delete(event.workerId);
+    }
     if (event.type !== 'lifecycle') return;
     const e = event.event;
     if (e.type === 'run.began' && e.restartCount > 0) restarts.inc({ worker: event.workerId, reason: e.reason });

@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Logger } from '../observability/logger.js';
+import { isDescriptorExhaustion, reportDescriptorExhaustion } from '../util/descriptor-exhaustion.js';
 import { memoryBytes, parseProcStatus } from './proc-status.js';
 
 export interface ProcessEntry {
@@ -7,6 +9,8 @@ export interface ProcessEntry {
   pgrp: number;
   /** R, S, D, Z, … from /proc/<pid>/stat. */
   state: string;
+  /** Clock ticks after boot when the process started: with the pid, it names one process for good. */
+  startTime: number;
 }
 
 function readEntry(pid: number): ProcessEntry | null {
@@ -14,7 +18,7 @@ function readEntry(pid: number): ProcessEntry | null {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name is in parentheses and may itself contain spaces or parentheses.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pid, state: rest[0] ?? '?', ppid: Number(rest[1]), pgrp: Number(rest[2]) };
+    return { pid, state: rest[0] ?? '?', ppid: Number(rest[1]), pgrp: Number(rest[2]), startTime: Number(rest[19]) };
   } catch {
     return null;
   }
@@ -48,6 +52,12 @@ export function workerTree(rootPid: number, table: ProcessEntry[] = listProcesse
   return [...found.values()].filter((entry) => entry.state !== 'Z');
 }
 
+// The start time of a live process (see ProcessEntry.startTime), or null when there is none.
+export function startTimeOf(pid: number): number | null {
+  const entry = readEntry(pid);
+  return entry === null || entry.state === 'Z' ? null : entry.startTime;
+}
+
 export function isAlive(pid: number): boolean {
   const entry = readEntry(pid);
   return entry !== null && entry.state !== 'Z';
@@ -65,4 +75,16 @@ export function treeMemoryBytes(rootPid: number): number | null {
     }
   }
   return total;
+}
+
+// treeMemoryBytes for a timer: a failed scan of /proc (out of descriptors, say) is a missed sample,
+// reported, never an exception thrown from the timer.
+export function sampleTreeMemory(rootPid: number, logger: Logger): number | null {
+  try {
+    return treeMemoryBytes(rootPid);
+  } catch (error) {
+    if (isDescriptorExhaustion(error)) reportDescriptorExhaustion(logger, 'the memory poller (/proc)', error);
+    else logger.log('ERROR', `cannot sample worker memory: ${(error as Error).message}`);
+    return null;
+  }
 }

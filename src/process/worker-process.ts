@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import type { Readable, Writable } from 'node:stream';
+import { workerEnvironment } from './worker-env.js';
 
 export interface SpawnSpec {
   command: string;
@@ -46,8 +47,8 @@ export function spawnWorkerProcess(spec: SpawnSpec): WorkerProcess {
     stdin: 'pipe',
     stdout: 'pipe',
     stderr: 'pipe',
-    extendEnv: true,
-    ...(spec.env ? { env: spec.env } : {}),
+    extendEnv: false,
+    env: workerEnvironment(process.env, spec.env),
     ...(spec.cwd ? { cwd: spec.cwd } : {}),
   });
   let requested = false;

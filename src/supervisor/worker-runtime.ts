@@ -2,7 +2,7 @@ import type { ProbeActorInput, ProcessActorInput, StopperActorInput, WorkerEvent
 import type { Driver, ReadyInfo, WorkerSession } from '../drivers/driver.js';
 import type { Logger } from '../observability/logger.js';
 import { toWorkerExit } from '../process/exit-payload.js';
-import { treeMemoryBytes } from '../process/process-table.js';
+import { sampleTreeMemory } from '../process/process-table.js';
 import { stopProcessTree } from '../process/stop-process-tree.js';
 import { spawnWorkerProcess, type SpawnSpec, type WorkerProcess } from '../process/worker-process.js';
 
@@ -82,7 +82,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
         options.onSpawned?.(pid, input.run);
         send({ type: 'worker.spawned', pid, at: Date.now() });
         memoryTimer = setInterval(() => {
-          const bytes = treeMemoryBytes(pid);
+          const bytes = sampleTreeMemory(pid, logger);
           if (bytes !== null && !process.hasExited()) send({ type: 'memory.sampled', rssBytes: bytes, at: Date.now() });
         }, options.memoryPollMs);
         memoryTimer.unref();

@@ -1,6 +1,8 @@
 // A push-based async iterable: producers push values, end or fail it; one consumer iterates.
+// Taking from the front moves a head (compacted now and then), so a long backlog drains linearly.
 export class AsyncQueue<T> implements AsyncIterable<T> {
-  private readonly values: T[] = [];
+  private values: Array<T | undefined> = [];
+  private head = 0;
   private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | null = null;
   private ended = false;
   private failure: { error: unknown } | null = null;
@@ -34,10 +36,21 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     return this.ended || this.failure !== null;
   }
 
+  private take(): T | undefined {
+    if (this.head >= this.values.length) return undefined;
+    const value = this.values[this.head];
+    this.values[this.head++] = undefined;
+    if (this.head >= 1024 && this.head * 2 >= this.values.length) {
+      this.values = this.values.slice(this.head);
+      this.head = 0;
+    }
+    return value;
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return {
       next: () => {
-        const value = this.values.shift();
+        const value = this.take();
         if (value !== undefined) return Promise.resolve({ value, done: false });
         if (this.failure) return Promise.reject(this.failure.error);
         if (this.ended) return Promise.resolve({ value: undefined, done: true });

@@ -105,8 +105,10 @@ export function machineToMermaid(machine: AnyStateMachine): string {
       const targets = transition.target ?? [];
       for (const target of targets) edges.push(`${id} --> ${mermaidId(target)}: ${label(node, transition)}`);
       // Targetless bookkeeping (counting requests, recording samples) would drown the diagram;
-      // a targetless timer is policy (the stable run), so it is drawn with its actions.
-      if (!targets.length && node.after.some((t) => t.eventType === transition.eventType)) {
+      // a targetless timer or guarded `always` is policy (the stable run, the pool's recycling),
+      // so it is drawn with its actions.
+      const policy = node.after.some((t) => t.eventType === transition.eventType) || (transition.eventType === '' && transition.guard);
+      if (!targets.length && policy) {
         edges.push(`${id} --> ${id}: ${label(node, transition)} / ${actionNames(transition).join(', ')}`);
       }
     }

@@ -1,6 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../../src/process/process-table.js';
 import { TEST_MARKER } from '../support/drivers.js';
 import { tempLockFile } from '../support/spawn-lifeguard.js';
 
@@ -48,4 +50,35 @@ describe('the built package', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 60_000);
+
+  it('SIGTERM to `npm start` reaches lifeguard: it stops its worker, removes its lock and exits', async () => {
+    const lock = tempLockFile();
+    const npm = spawn('npm', ['start', '--', '--port', '0', '--lock-file', lock], {
+      cwd: root,
+      env: { ...process.env, ...TEST_MARKER },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const npmExited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line:\n${output}`)), 100_000);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/listening on http/.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      npm.stdout!.on('data', onData);
+      npm.stderr!.on('data', onData);
+    });
+    const record = JSON.parse(readFileSync(lock, 'utf8')) as { pid: number; groups: Array<{ pgid: number }> };
+    expect(record.pid).not.toBe(npm.pid);
+    npm.kill('SIGTERM');
+    await npmExited;
+    for (let attempt = 0; attempt < 100 && isAlive(record.pid); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(isAlive(record.pid)).toBe(false);
+    expect(record.groups.every((g) => !isAlive(g.pgid))).toBe(true);
+    expect(existsSync(lock)).toBe(false);
+  }, 150_000);
 });

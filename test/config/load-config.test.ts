@@ -57,7 +57,7 @@ describe('configuration', () => {
 
   it.each([
     [['--stop-grace-ms', 'abc'], {}, 'stop_grace_ms: "abc" (from --stop-grace-ms) is not an integer ≥ 0'],
-    [[], { LIFEGUARD_WORKERS: '0' }, 'workers: "0" (from LIFEGUARD_WORKERS) is not an integer ≥ 1'],
+    [[], { LIFEGUARD_WORKERS: '0' }, 'workers: "0" (from LIFEGUARD_WORKERS) is not an integer from 1 to 64'],
     [['--port', '70000'], {}, 'port: "70000" (from --port) is not an integer port from 0 to 65535'],
     [['--log-format', 'xml'], {}, 'log_format: "xml" (from --log-format) is not one of text, json'],
     [['--queue-wait-ms', '1.5'], {}, 'queue_wait_ms: "1.5" (from --queue-wait-ms) is not an integer ≥ 1'],
@@ -73,7 +73,7 @@ describe('configuration', () => {
     const problems = problemsOf(['--config', path, '--workers', 'two'], {});
     expect(problems).toHaveLength(3);
     expect(problems[0]).toMatch(/^config: unknown key "mystery" in .*c\.yaml \(known: port, host,/);
-    expect(problems[1]).toBe('workers: "two" (from --workers) is not an integer ≥ 1');
+    expect(problems[1]).toBe('workers: "two" (from --workers) is not an integer from 1 to 64');
     expect(problems[2]).toBe(`drain_timeout_ms: "soon" (from ${path} key drain_timeout_ms) is not an integer ≥ 0`);
   });
 

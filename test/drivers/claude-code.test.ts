@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isAlive, listProcesses } from '../../src/process/process-table.js';
 import type { FakeAnthropic } from '../fixtures/fake-anthropic-api.js';
 import { CLAUDE_CLI, startClaudeFixture } from '../support/claude-code.js';
+import { TEST_MARKER } from '../support/drivers.js';
 import { startGateway, type Gateway } from '../support/start-gateway.js';
 import { readFileSync } from 'node:fs';
 
@@ -13,10 +14,12 @@ afterEach(async () => {
   }
 });
 
+// The driver's mechanics on one process: independent requests share it (--isolation shared, no
+// standby), as they did before the pool; conversations are tested in claude-code-conversations.
 async function start(flags: string[] = [], deltaDelayMs = 0) {
   const fixture = await startClaudeFixture({ deltaDelayMs });
   const g = await startGateway({
-    flags: ['--driver', 'claude-code', '--model', 'claude-sonnet-4-5', '--worker-cwd', fixture.cwd, '--startup-timeout-ms', '20000', ...flags],
+    flags: ['--driver', 'claude-code', '--model', 'claude-sonnet-4-5', '--worker-cwd', fixture.cwd, '--startup-timeout-ms', '20000', '--standby', '0', '--isolation', 'shared', ...flags],
     workerCommand: [process.execPath, CLAUDE_CLI],
     workerEnv: fixture.env,
   });
@@ -28,7 +31,9 @@ async function start(flags: string[] = [], deltaDelayMs = 0) {
 const claudeProcesses = () =>
   listProcesses().filter((p) => {
     try {
-      return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('claude-code/cli.js');
+      // Only this run's (other checkouts may be testing the CLI at the same time).
+      const ours = readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0').includes(`LIFEGUARD_TEST_PROCESS=${TEST_MARKER.LIFEGUARD_TEST_PROCESS}`);
+      return ours && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('claude-code/cli.js');
     } catch {
       return false;
     }

@@ -40,6 +40,19 @@ describe('conversations on stateful workers (SPEC §6)', () => {
     expect(third).toBe('Recall: first words | held 6 | received 1');
     expect(seen.map((r) => r.result)).toEqual(['new', 'continued', 'continued']);
     expect(new Set(seen.map((r) => r.workerId)).size).toBe(1);
+
+    // Visible: /health shows the conversation against its process and the other one clean; the
+    // metrics count the routes.
+    const health = (await (await g.get('/health')).json()) as { workers: Array<{ id: string; conversation: unknown }>; pool: Record<string, unknown> };
+    const holder = health.workers.find((w) => w.id === seen[0]!.workerId)!;
+    expect(holder.conversation).toMatchObject({ turns: 3, digest: expect.stringMatching(/^[0-9a-f]{12}$/), idle_s: expect.any(Number) });
+    expect(health.workers.find((w) => w.id !== holder.id)!.conversation).toBe('clean');
+    expect(health.pool).toMatchObject({ workers: 1, standby: 1, isolation: 'isolated', spares: 1, conversations: 1, routes: { new: 1, continued: 2, lost: 0 } });
+    const metrics = await (await g.get('/metrics')).text();
+    expect(metrics).toContain('lifeguard_conversation_routes_total{result="continued"} 2');
+    expect(metrics).toContain('lifeguard_standby_workers 1');
+    expect(metrics).toMatch(/lifeguard_cold_start_seconds_count [1-9]/);
+    expect(metrics).toContain('lifeguard_queue_wait_seconds_count 3');
   });
 
   it("a new conversation gets a clean process: no other client's words reach it", async () => {

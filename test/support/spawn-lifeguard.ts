@@ -17,12 +17,23 @@ export interface SpawnedLifeguard {
 
 export const tempLockFile = () => join(mkdtempSync(join(tmpdir(), 'lifeguard-cli-')), 'lock');
 
+export interface SpawnOptions {
+  /** Run under `ulimit -n` of this many descriptors. */
+  fileLimit?: number;
+  /** lifeguard's own environment, over the test's. */
+  env?: Record<string, string>;
+}
+
 // The real lifeguard command (src/main.ts under tsx) as a child process.
-export function spawnLifeguard(flags: string[], workerEnv: Record<string, string> = {}): SpawnedLifeguard {
+export function spawnLifeguard(flags: string[], workerEnv: Record<string, string> = {}, options: SpawnOptions = {}): SpawnedLifeguard {
   const envArgs = Object.entries({ ...TEST_MARKER, ...workerEnv }).map(([k, v]) => `${k}=${v}`);
   const hasCommand = flags.includes('--');
   const args = ['--import', 'tsx', MAIN, ...flags, ...(hasCommand ? [] : ['--', 'env', ...envArgs, process.execPath, REFERENCE_WORKER])];
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...TEST_MARKER }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, ...TEST_MARKER, ...options.env };
+  const child =
+    options.fileLimit === undefined
+      ? spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('sh', ['-c', `ulimit -n ${options.fileLimit} && exec "$@"`, 'sh', process.execPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   const listening = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

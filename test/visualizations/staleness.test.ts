@@ -1,12 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { outputs, renderWorkerMachine } from '../../visualizations/render.js';
+import { machineNames, outputsOf, renderMachine, renderWorkerMachine } from '../../visualizations/render.js';
 
 describe('visualizations', () => {
-  it('the committed diagram is what the machine definition generates now (run `npm run viz` when this fails)', async () => {
-    const fresh = await renderWorkerMachine();
-    expect(await readFile(outputs.mermaid, 'utf8')).toBe(fresh.mermaid);
-    expect(await readFile(outputs.svg, 'utf8')).toBe(fresh.svg);
+  it.each(machineNames)('the committed %s diagram is what its definition generates now (run `npm run viz` when this fails)', async (name) => {
+    const fresh = await renderMachine(name);
+    expect(await readFile(outputsOf(name).mermaid, 'utf8')).toBe(fresh.mermaid);
+    expect(await readFile(outputsOf(name).svg, 'utf8')).toBe(fresh.svg);
+  });
+
+  it('the pool diagram shows its idle check and its recycling of the least recently used', async () => {
+    const { mermaid } = await renderMachine('pool-machine');
+    expect(mermaid).toContain('after idleCheck');
+    expect(mermaid).toContain('spareNeeded');
   });
 
   it('the diagram shows every top-level state with its tag, the delayed and the always transitions', async () => {
