@@ -3,6 +3,7 @@ import type OpenAI from 'openai';
 import type { FakeAnthropic } from '../fixtures/fake-anthropic-api.js';
 import type { SupervisorEvent } from '../../src/supervisor/supervisor.js';
 import { CLAUDE_CLI, startClaudeFixture } from '../support/claude-code.js';
+import { fixture } from '../support/drivers.js';
 import { startGateway, type Gateway } from '../support/start-gateway.js';
 
 type Message = OpenAI.Chat.Completions.ChatCompletionMessageParam;
@@ -116,4 +117,23 @@ describe('conversations through the real Claude Code CLI (SPEC §6, §9)', () =>
     expect(routes.map((r) => r.result)).toEqual(['new', 'new', 'new', 'new']);
     expect(routes.filter((r) => r.queued)).toEqual([]);
   }, 60_000);
+});
+
+describe('compaction (SPEC §5 claude-code)', () => {
+  it('a silent compaction longer than the wedge timeout is not a wedge, and its boundary is reported as context', async () => {
+    const g = await startGateway({
+      flags: ['--driver', 'claude-code', '--standby', '0', '--wedge-timeout-ms', '2500', '--idle-timeout-ms', '10000'],
+      workerCommand: [process.execPath, fixture('fake-claude-compacting.mjs')],
+      workerEnv: { FAKE_COMPACT_MS: '6000' },
+    });
+    try {
+      await g.waitForState('healthy');
+      const completion = await g.client().chat.completions.create({ model: 'fake-claude', messages: [{ role: 'user', content: 'fill me up' }] });
+      expect(completion.choices[0]!.message.content).toBe('compacted and answered');
+      expect(g.snapshotOf().context).toMatchObject({ run: 1, restartReason: null });
+      expect(g.logs.join('\n')).toContain('compacted its context (auto): 150000 → 1200 tokens');
+    } finally {
+      await g.shutdown();
+    }
+  }, 30_000);
 });

@@ -5,6 +5,7 @@ import { AsyncQueue } from '../../util/async-queue.js';
 import type { AnswerEvent, ChatRequestBody, ConversationTurn, Driver, SessionHooks, WorkerSession } from '../driver.js';
 import { createLineSplitter } from '../jsonl/line-splitter.js';
 import { attachOutputLog } from '../output-log.js';
+import { createCompactionWatch } from './compaction.js';
 import { foldMessages } from './fold-messages.js';
 
 export interface ClaudeCodeDriverOptions {
@@ -66,6 +67,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
     return requestId;
   };
   const warn = (message: string) => logger.log('WARN', message, { worker: workerId, pid });
+  const compaction = createCompactionWatch(hooks, pid, () => served);
 
   const sendNextTurn = () => {
     const turn = turns[0];
@@ -129,6 +131,9 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
       }
       case 'result':
         return finishTurn(message);
+      case 'system':
+        compaction.onSystem(message);
+        return;
       case 'control_request':
         // The CLI asks us (e.g. can_use_tool): lifeguard is headless, so it declines.
         write({ type: 'control_response', response: { subtype: 'error', request_id: message.request_id, error: 'lifeguard does not answer CLI control requests' } });
@@ -202,6 +207,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
     close(detail) {
       if (closed) return;
       closed = detail;
+      compaction.close();
       for (const turn of turns.splice(0)) turn.queue.fail(new WorkerCrashedError(workerId, turn.started, detail));
       controls.clear();
     },

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { chooseRoute, needsSpare, nextIdleDelay, recycleVictim, spareCount, type RouteCandidate } from '../../../machines/policy/pool-policy.js';
+import type { PoolContext, PoolSlot } from '../../../machines/pool-types.js';
+
+const slot = (id: string, over: Partial<PoolSlot> = {}): PoolSlot => ({
+  id, tag: 'accepting', run: 1, stateful: true, inFlight: 0, usedRun: null, conversation: null, recycledRun: null, ...over,
+});
+const holding = (id: string, digest: string, lastUsedAt: number, over: Partial<PoolSlot> = {}) =>
+  slot(id, { usedRun: 1, conversation: { digest, key: null, messageCount: 2, turns: 1, lastUsedAt }, ...over });
+const pool = (slots: PoolSlot[], over: Partial<PoolContext> = {}): PoolContext => ({
+  policy: { workers: 1, standby: 1, isolation: 'isolated', sessionIdleMs: 1000 }, slots, cleanWanted: 0, now: 0, idleCheckAt: 0,
+  routes: { continued: 0, new: 0, lost: 0 }, lost: [], ...over,
+});
+const free = (ids: string[]): RouteCandidate[] => ids.map((id) => ({ id, accepting: true, free: true, load: 0 }));
+const request = (prefixDigests: string[], key: string | null = null, hasAssistant = true) => ({ prefixDigests, key, hasAssistant });
+
+describe('pool policy', () => {
+  it.each([
+    ['a clean accepting process', slot('w1'), 1],
+    ['a process on its way back (waiting)', slot('w1', { tag: 'waiting', usedRun: 1 }), 1],
+    ['a used one whose recycle was asked', holding('w1', 'd', 0, { recycledRun: 1 }), 1],
+    ['a process holding a conversation', holding('w1', 'd', 0), 0],
+    ['an offline one', slot('w1', { tag: 'unavailable' }), 0],
+  ])('spares: %s counts %i', (_, s, count) => {
+    expect(spareCount(pool([s]))).toBe(count);
+  });
+
+  it('the victim is the idle conversation used least recently; a busy one is never recycled', () => {
+    const context = pool([holding('w1', 'a', 50), holding('w2', 'b', 10, { inFlight: 1 }), holding('w3', 'c', 20)]);
+    expect(recycleVictim(context)?.id).toBe('w3');
+    expect(needsSpare(context)).toBe(true);
+    expect(needsSpare(pool([holding('w1', 'a', 5), slot('w2')]))).toBe(false);
+    expect(needsSpare(pool([holding('w1', 'a', 5), slot('w2')], { cleanWanted: 1 }))).toBe(true);
+  });
+
+  it('the next idle check is due when the oldest idle conversation expires', () => {
+    expect(nextIdleDelay(pool([holding('w1', 'a', 300), holding('w2', 'b', 100)], { now: 400 }))).toBe(700);
+    expect(nextIdleDelay(pool([slot('w1')], { now: 400 }))).toBe(1000);
+  });
+
+  it.each([
+    ['the longest matching prefix continues on its holder', ['r', 'x', 'd2', 'n'], null, { kind: 'route', slotId: 'w1', result: 'continued', newFrom: 2 }],
+    ['an unknown history starts new on a clean process', ['r', 'x', 'y', 'n'], null, { kind: 'route', slotId: 'w2', result: 'new', newFrom: 0 }],
+    ['a named conversation whose client sends only the new message continues', ['r', 'n'], 'k1', { kind: 'route', slotId: 'w1', result: 'continued', newFrom: 0 }],
+    ['a named conversation whose resent history diverged is lost', ['r', 'x', 'other', 'n'], 'k1', { kind: 'route', slotId: 'w2', result: 'lost', newFrom: 0 }],
+  ] as const)('%s', (_, digests, key, expected) => {
+    const context = pool([slot('w1', { usedRun: 1, conversation: { digest: 'd2', key: 'k1', messageCount: 2, turns: 1, lastUsedAt: 0 } }), slot('w2')]);
+    expect(chooseRoute(context, free(['w1', 'w2']), request([...digests], key, !(key && digests.length === 2)))).toEqual(expected);
+  });
+
+  it('a stateful holder that is busy makes its next turn wait; a stateless one is only a preference', () => {
+    const context = pool([holding('w1', 'd', 0), slot('w2')]);
+    const busy = [{ id: 'w1', accepting: true, free: false, load: 1 }, ...free(['w2'])];
+    expect(chooseRoute(context, busy, request(['r', 'x', 'd', 'n']))).toEqual({ kind: 'wait', clean: false });
+    const stateless = pool([holding('w1', 'd', 0, { stateful: false }), slot('w2', { stateful: false, usedRun: 1 })], { policy: { workers: 2, standby: 0, isolation: 'isolated', sessionIdleMs: 1 } });
+    expect(chooseRoute(stateless, busy, request(['r', 'x', 'd', 'n']))).toMatchObject({ kind: 'route', slotId: 'w2' });
+  });
+
+  it('without a clean process a new conversation waits for one; stateless spares serve only below `workers` used', () => {
+    expect(chooseRoute(pool([holding('w1', 'd', 0)]), free(['w1']), request(['r', 'n']))).toEqual({ kind: 'wait', clean: true });
+    const stateless = pool([slot('w1', { stateful: false, usedRun: 1 }), slot('w2', { stateful: false })]);
+    expect(chooseRoute(stateless, free(['w1', 'w2']), request(['r', 'n']))).toMatchObject({ slotId: 'w1' });
+    expect(chooseRoute(stateless, [{ id: 'w1', accepting: false, free: true, load: 0 }, ...free(['w2'])], request(['r', 'n']))).toMatchObject({ slotId: 'w2' });
+    expect(chooseRoute(stateless, [{ id: 'w1', accepting: true, free: false, load: 1 }, ...free(['w2'])], request(['r', 'n']))).toEqual({ kind: 'wait', clean: false });
+  });
+});
