@@ -29,6 +29,7 @@ export const workerMachine = workerSetup.createMachine({
     run: 0,
     pid: null,
     models: [],
+    modelEntries: [],
     maxConcurrency: 1,
     stateful: false,
     limits: {

@@ -117,6 +117,7 @@ export const workerSetup = setup({
       if (event.type !== 'worker.ready') return {};
       return {
         models: event.models,
+        modelEntries: event.modelEntries ?? [],
         maxConcurrency: event.maxConcurrency ?? 1,
         stateful: event.stateful ?? false,
         limits: {

@@ -64,6 +64,8 @@ export interface WorkerContext {
   run: number;
   pid: number | null;
   models: string[];
+  /** An upstream server's own /v1/models entries (openai-http), as it sent them. */
+  modelEntries: Record<string, unknown>[];
   maxConcurrency: number;
   /** Said by the worker's ready: it holds conversations, so the pool gives it one at a time. */
   stateful: boolean;
@@ -90,6 +92,7 @@ export type WorkerEvent =
   | {
       type: 'worker.ready';
       models: string[];
+      modelEntries?: Record<string, unknown>[];
       limits?: Partial<WorkerLimits>;
       maxConcurrency?: number;
       /** The worker keeps each conversation's history itself (jsonl v1.1, claude-code). */

@@ -23,6 +23,12 @@
 //
 // Structured outputs: a request whose response_format is json_schema gets the schema's minimal valid
 // instance as its answer (json_object gets {}), so clients that parse JSON see what to expect.
+//
+// Tool calls (jsonl v1.1): when the request has `tools` and the last user message says [[tool]] (the
+// first tool) or [[tool:NAME]], the answer is a call of that tool, its arguments streamed in two
+// pieces, with finish_reason "tool_calls". Each string property of the tool's parameters gets the
+// message's text without markers (numbers 0, booleans true). When the conversation ends with `tool`
+// results, the answer is "Tool result: <their content>".
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -77,6 +83,26 @@ function conversationOf(message) {
   if (!message.continues && history.length > 0) process.stderr.write(`[WARN] a new conversation replaces one of ${history.length} messages\n`);
   history = message.continues ? [...history, ...messages] : [...messages];
   return history;
+}
+
+// The tool results that end the conversation (the client answered our tool calls), or null.
+function trailingToolResults(messages) {
+  const results = [];
+  for (let i = messages.length - 1; i >= 0 && messages[i]?.role === 'tool'; i--) results.unshift(textOf(messages[i].content));
+  return results.length ? results : null;
+}
+
+function requestedTool(body, text) {
+  const tools = Array.isArray(body?.tools) ? body.tools.filter((t) => typeof t?.function?.name === 'string') : [];
+  const match = /\[\[tool(?::([\w.-]+))?\]\]/.exec(text);
+  if (!match || !tools.length) return null;
+  return match[1] ? tools.find((t) => t.function.name === match[1]) ?? null : tools[0];
+}
+
+function argumentsFor(tool, text) {
+  const properties = tool.function.parameters?.properties ?? {};
+  const values = { string: text, number: 0, integer: 0, boolean: true };
+  return JSON.stringify(Object.fromEntries(Object.entries(properties).map(([name, schema]) => [name, values[schema?.type] ?? null])));
 }
 
 function estimateTokens(text) {
@@ -171,11 +197,17 @@ async function answer(id, message) {
 
     const wait = marker(text, 'wait');
     if (wait !== null) await sleep(wait === true ? 1000 : wait);
+    const plain = text.replace(/\[\[[^\]]*\]\]/g, '').trim();
+    const toolResults = trailingToolResults(conversation);
+    const tool = toolResults ? null : requestedTool(body, text);
+    if (tool) return callTool(id, conversation, tool, plain);
     const firstUser = conversation.find((m) => m?.role === 'user');
     const structured = marker(text, 'no-json') || faults.has('no-json') ? null : structuredReply(body);
-    const reply = marker(text, 'recall')
-      ? `Recall: ${textOf(firstUser?.content).replace(/\[\[[^\]]*\]\]/g, '').trim()} | held ${conversation.length} | received ${body?.messages?.length ?? 0}`
-      : (structured ?? `Echo: ${text.replace(/\[\[[^\]]*\]\]/g, '').trim() || '(empty)'}`);
+    const reply = toolResults
+      ? `Tool result: ${toolResults.join(' | ')}`
+      : marker(text, 'recall')
+        ? `Recall: ${textOf(firstUser?.content).replace(/\[\[[^\]]*\]\]/g, '').trim()} | held ${conversation.length} | received ${body?.messages?.length ?? 0}`
+        : (structured ?? `Echo: ${plain || '(empty)'}`);
     const repeat = marker(text, 'repeat');
     const once = reply.split(/(?<= )/);
     const words = typeof repeat === 'number' && repeat > 1 ? Array.from({ length: repeat }, () => once).flat() : once;
@@ -189,22 +221,36 @@ async function answer(id, message) {
       if (pause > 0) await sleep(pause);
     }
     if (state.cancelled) return send({ type: 'error', id, message: 'cancelled', retryable: false });
-    const promptTokens = estimateTokens(JSON.stringify(conversation));
-    if (stateful) history.push({ role: 'assistant', content: reply });
-    const completionTokens = words.length;
-    const extra = marker(text, 'tokens');
-    context.turns += 1;
-    context.tokens += promptTokens + completionTokens + (typeof extra === 'number' ? extra : 0);
-    send({
-      type: 'done',
-      id,
-      finish_reason: 'stop',
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens },
-      context: { ...context },
-    });
+    finish(id, conversation, { role: 'assistant', content: reply }, words.length, 'stop', marker(text, 'tokens'));
   } finally {
     active.delete(id);
   }
+}
+
+// Ends an answer: counts context, keeps the answer in the history (stateful mode), sends `done`.
+function finish(id, conversation, answered, completionTokens, finishReason, extra = null) {
+  const promptTokens = estimateTokens(JSON.stringify(conversation));
+  if (stateful) history.push(answered);
+  context.turns += 1;
+  context.tokens += promptTokens + completionTokens + (typeof extra === 'number' ? extra : 0);
+  send({
+    type: 'done',
+    id,
+    finish_reason: finishReason,
+    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens },
+    context: { ...context },
+  });
+}
+
+// A tool call in OpenAI's streamed shape: the name first, the arguments appended in two pieces.
+function callTool(id, conversation, tool, text) {
+  const args = argumentsFor(tool, text);
+  const half = Math.ceil(args.length / 2);
+  const call = { index: 0, id: `call_${id.replace(/[^\w]/g, '').slice(0, 24)}`, type: 'function' };
+  send({ type: 'delta', id, tool_calls: [{ ...call, function: { name: tool.function.name, arguments: args.slice(0, half) } }] });
+  send({ type: 'delta', id, tool_calls: [{ index: 0, function: { arguments: args.slice(half) } }] });
+  const answered = { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: { name: tool.function.name, arguments: args } }] };
+  finish(id, conversation, answered, estimateTokens(args), 'tool_calls');
 }
 
 // Requests beyond max_concurrency wait their turn, as an agent answers turns in order.

@@ -11,6 +11,7 @@ import { attachLifecycleLog } from '../observability/lifecycle-log.js';
 import { startSkyInspector } from '../observability/inspector.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { startTracing } from '../observability/tracing/start-tracing.js';
 import { structuredOutputFor } from '../structured/structured-dispatch.js';
 import { ShuttingDownError } from '../errors.js';
 import { guardConnections } from '../http/connection-guard.js';
@@ -60,6 +61,7 @@ const waitUntil = async (check: () => boolean, timeoutMs: number) => {
 // Config → lock → supervisor → app → listening server. Rejects (after cleaning up) if any step fails.
 export async function startLifeguard(config: LifeguardConfig, logger: Logger = createLogger(config.logFormat)): Promise<RunningLifeguard> {
   const inspect = config.inspect ? await startSkyInspector(logger) : null;
+  const tracing = await startTracing(config.otelEndpoint, logger);
   const lock = acquireLock(config.lockFile);
   const releaseAtExit = () => lock.release();
   process.once('exit', releaseAtExit);
@@ -81,6 +83,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
   const requests = new Set<AbortController>();
   const audit = config.auditFile ? attachAuditTrail(supervisor, config.auditFile, logger) : null;
   const metrics = createMetrics(supervisor);
+  tracing?.attach(supervisor);
   let shuttingDown = false;
   const app = createApp({
     supervisor,
@@ -97,6 +100,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
       return () => requests.delete(controller);
     },
     logger,
+    ...(tracing ? { tracing: tracing.requests(supervisor) } : {}),
     isShuttingDown: () => shuttingDown,
     clientAddress: (c) => {
       try {
@@ -173,6 +177,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
       await audit?.close();
+      await tracing?.shutdown();
       lock.release();
       process.off('exit', releaseAtExit);
       logger.log('INFO', 'lifeguard stopped: every worker process has ended');

@@ -55,6 +55,7 @@ export const configKeys = [
   { key: 'max_connections', type: 'int', default: 1024, min: 1, description: 'open client connections at most (also kept 64 under the descriptor limit); more get a 503 and are closed' },
   { key: 'header_timeout_ms', type: 'int', default: 30_000, min: 1, description: "a connection must send a request's headers within this (idle sockets are closed)" },
   { key: 'keep_alive_timeout_ms', type: 'int', default: 5000, min: 1, description: 'an idle keep-alive connection is closed after this' },
+  { key: 'otel_endpoint', type: 'string', default: null, description: 'export OpenTelemetry traces over OTLP/HTTP to this base URL (…/v1/traces is appended); unset: the standard OTEL_EXPORTER_OTLP_* variables decide' },
   { key: 'lock_file', type: 'string', default: null, description: 'PID/lock file (default: <tmpdir>/lifeguard-<port>.lock)' },
 ] as const satisfies readonly KeySpec[];
 

@@ -37,6 +37,7 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   headerTimeoutMs: number;
   keepAliveTimeoutMs: number;
   lockFile: string;
+  otelEndpoint: string | null;
   /** The worker command after `--`; empty = the bundled reference worker. */
   workerCommand: string[];
 }
@@ -171,6 +172,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const config = result as unknown as LifeguardConfig;
   if (config.backoffMaxMs < config.backoffBaseMs) {
     throw new ConfigError([`backoff_max_ms: ${config.backoffMaxMs} is smaller than backoff_base_ms ${config.backoffBaseMs}`]);
+  }
+  if (config.otelEndpoint !== null && !(/^https?:\/\//.test(config.otelEndpoint) && URL.canParse(config.otelEndpoint))) {
+    throw new ConfigError([`otel_endpoint: ${JSON.stringify(config.otelEndpoint)} is not an http(s) URL (expected e.g. http://127.0.0.1:4318)`]);
   }
   // Port 0 means "any free port": two such lifeguards are not rivals, so each gets its own lock.
   const defaultLock = config.port === 0 ? `lifeguard-0-${process.pid}.lock` : `lifeguard-${config.port}.lock`;

@@ -18,6 +18,8 @@ export interface ChatRequestBody {
 export interface Usage {
   promptTokens: number;
   completionTokens: number;
+  /** The usage object exactly as an upstream server sent it (openai-http): its details are passed on. */
+  raw?: Record<string, unknown>;
 }
 
 export interface ContextReport {
@@ -27,12 +29,35 @@ export interface ContextReport {
   limits?: { tokenLimit?: number; turnLimit?: number };
 }
 
+/** One piece of a tool call, in OpenAI's streamed `delta.tool_calls[]` shape: later pieces of the
+ * same `index` append to `function.arguments`. */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: 'function';
+  function?: { name?: string; arguments?: string };
+  [key: string]: unknown;
+}
+
+/** Fields an upstream OpenAI-compatible server sent that lifeguard has no model for (`refusal`,
+ * `logprobs`, `system_fingerprint`, `reasoning_content`, …): the chat completions surface passes them
+ * on unchanged, at the level they came (the chunk, its choice, the choice's delta). */
+export interface PassThrough {
+  chunk?: Record<string, unknown>;
+  choice?: Record<string, unknown>;
+  delta?: Record<string, unknown>;
+}
+
+/** An answer, as every driver streams it and every API surface renders it. */
 export type AnswerEvent =
-  | { type: 'delta'; content: string }
-  | { type: 'done'; finishReason: string; usage: Usage; context: ContextReport | null };
+  | { type: 'delta'; content: string; passThrough?: PassThrough }
+  | { type: 'tool_call'; call: ToolCallDelta; passThrough?: PassThrough }
+  | { type: 'done'; finishReason: string; usage: Usage; context: ContextReport | null; passThrough?: PassThrough };
 
 export interface ReadyInfo {
   models: string[];
+  /** The upstream server's own /v1/models entries (openai-http), kept for the gateway's /v1/models. */
+  modelEntries?: Record<string, unknown>[];
   limits?: { tokenLimit?: number; turnLimit?: number };
   maxConcurrency?: number;
   /** The worker keeps each conversation's history itself (SPEC §5 v1.1, §6). */

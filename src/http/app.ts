@@ -1,20 +1,20 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { workerMachine } from '../../machines/worker-machine.js';
-import { BodyTooLargeError, NotFoundError, UnauthorizedError, type LifeguardError } from '../errors.js';
+import { NotFoundError, UnauthorizedError, type LifeguardError } from '../errors.js';
 import { healthView } from '../observability/health-view.js';
 import type { Logger } from '../observability/logger.js';
 import type { Supervisor, WorkerCommand } from '../supervisor/supervisor.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { DispatchFn, RequestTracing } from '../observability/tracing/request-spans.js';
 import { machineToMermaid } from '../viz/machine-to-mermaid.js';
 import { statechartSvg } from '../viz/statechart-svg.js';
 import { streamAdminEvents } from './admin-events.js';
 import { uiPage } from './ui-page.js';
-import { bearerMatches, isLoopback } from './auth.js';
-import { handleChatCompletion, type ChatDeps } from './chat-completions.js';
+import { isAnthropicPath, registerAnswerRoutes, respondInShape } from './answer-routes.js';
+import type { AnswerDeps } from './serve-answer.js';
+import { bearerMatches, clientKeyMatches, isLoopback } from './auth.js';
 import { http10Framing } from './http10.js';
-import { respondWithError } from './openai-errors.js';
 
 export interface AppDeps {
   supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'stats' | 'command' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>>;
@@ -34,14 +34,25 @@ export interface AppDeps {
   /** The client's address, for admin calls without a token (loopback only). */
   clientAddress: (c: Context) => string | undefined;
   gatewayRssBytes?: () => number;
+  /** OpenTelemetry request spans; absent (tracing off) → no middleware, dispatch untouched. */
+  tracing?: RequestTracing;
   /** Answers validated against `response_format` (see structuredOutputFor); absent → passed as they are. */
-  structuredOutput?: ChatDeps['structuredOutput'];
+  structuredOutput?: AnswerDeps['structuredOutput'];
 }
 
 const COMMANDS: readonly WorkerCommand[] = ['restart', 'drain', 'recover'];
 
 function models(deps: AppDeps): string[] {
   return [...new Set(deps.supervisor.snapshots().flatMap((w) => w.snapshot.context.models))];
+}
+
+// Each model once; an upstream server's own entry (its `created`, `owned_by`, …) when it gave one.
+function modelList(deps: AppDeps) {
+  const entries = new Map<string, Record<string, unknown>>();
+  for (const { snapshot } of deps.supervisor.snapshots()) {
+    for (const entry of snapshot.context.modelEntries) if (typeof entry.id === 'string' && !entries.has(entry.id)) entries.set(entry.id, entry);
+  }
+  return models(deps).map((id) => ({ id, object: 'model', created: 0, owned_by: 'lifeguard', ...entries.get(id) }));
 }
 
 // The gateway (SPEC §4). It never listens: main.ts serves it, tests call app.request().
@@ -51,56 +62,44 @@ export function createApp(deps: AppDeps): Hono {
 
   app.use(http10Framing);
   app.use(requestId());
+  if (deps.tracing) {
+    app.use('/v1/chat/completions', deps.tracing.middleware('chat.completions'));
+    app.use('/v1/responses', deps.tracing.middleware('responses'));
+    app.use('/v1/messages', deps.tracing.middleware('messages'));
+  }
+  const traced = deps.tracing?.dispatch ?? ((dispatch: DispatchFn) => dispatch);
   app.onError((error, c) => {
     if (!(error as Partial<LifeguardError>).kind) deps.logger.log('ERROR', `unexpected error: ${error.stack ?? String(error)}`);
-    return respondWithError(c, error);
+    return respondInShape(c, error);
   });
-  app.notFound((c) => respondWithError(c, new NotFoundError(`No route for ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => respondInShape(c, new NotFoundError(`No route for ${c.req.method} ${c.req.path}`)));
 
   app.use('/v1/*', async (c, next) => {
-    if (deps.apiKey && !bearerMatches(c.req.header('authorization'), deps.apiKey)) {
-      throw new UnauthorizedError('Missing or invalid API key: send Authorization: Bearer <key>');
+    if (deps.apiKey && !clientKeyMatches(c, deps.apiKey, isAnthropicPath(c.req.path))) {
+      throw new UnauthorizedError(
+        isAnthropicPath(c.req.path) ? 'Missing or invalid API key: send x-api-key: <key> or Authorization: Bearer <key>' : 'Missing or invalid API key: send Authorization: Bearer <key>',
+      );
     }
     await next();
   });
 
-  app.use('/v1/chat/completions', async (c, next) => {
-    const started = performance.now();
-    const observe = () => deps.metrics?.observeRequest(c.res.status, (performance.now() - started) / 1000);
-    await next();
-    const body = c.res.body;
-    if (!deps.metrics) return;
-    if (!body || !c.res.headers.get('content-type')?.includes('text/event-stream')) return observe();
-    // A stream's duration runs to its last byte.
-    c.res = new Response(body.pipeThrough(new TransformStream({ flush: observe })), c.res);
+  registerAnswerRoutes(app, {
+    answer: {
+      dispatch: traced((body, signal, avoid, options) => deps.supervisor.dispatch(body, signal, avoid, options)),
+      defaultModel: () => models(deps)[0] ?? 'lifeguard',
+      requestTimeoutMs: deps.requestTimeoutMs,
+      idleTimeoutMs: deps.idleTimeoutMs,
+      streamBufferBytes: deps.streamBufferBytes ?? 8 * 1024 * 1024,
+      ...(deps.trackRequest ? { track: deps.trackRequest } : {}),
+      structuredOutput: deps.structuredOutput ?? null,
+      isShuttingDown: deps.isShuttingDown,
+      logger: deps.logger,
+    },
+    bodyLimitBytes: deps.bodyLimitBytes,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
 
-  app.post(
-    '/v1/chat/completions',
-    bodyLimit({
-      maxSize: deps.bodyLimitBytes,
-      onError: () => {
-        throw new BodyTooLargeError(deps.bodyLimitBytes);
-      },
-    }),
-    (c) =>
-      handleChatCompletion(c, {
-        // X-Session-Id names the conversation (SPEC §6); prompt_cache_key in the body does too.
-        dispatch: (body, signal, avoid) => deps.supervisor.dispatch(body, signal, avoid, { sessionKey: c.req.header('x-session-id') ?? null }),
-        defaultModel: () => models(deps)[0] ?? 'lifeguard',
-        requestTimeoutMs: deps.requestTimeoutMs,
-        idleTimeoutMs: deps.idleTimeoutMs,
-        streamBufferBytes: deps.streamBufferBytes ?? 8 * 1024 * 1024,
-        ...(deps.trackRequest ? { track: deps.trackRequest } : {}),
-        isShuttingDown: deps.isShuttingDown,
-        logger: deps.logger,
-        structuredOutput: deps.structuredOutput ?? null,
-      }),
-  );
-
-  app.get('/v1/models', (c) =>
-    c.json({ object: 'list', data: models(deps).map((id) => ({ id, object: 'model', created: 0, owned_by: 'lifeguard' })) }),
-  );
+  app.get('/v1/models', (c) => c.json({ object: 'list', data: modelList(deps) }));
 
   app.get('/health', (c) => {
     const view = healthView({

@@ -1,13 +1,24 @@
+import type { Context } from 'hono';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-// Compares a presented bearer token with the configured one in constant time (hashing both first
-// so the lengths match and nothing leaks through them).
-export function bearerMatches(authorization: string | undefined, expected: string): boolean {
-  const match = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
-  if (!match) return false;
-  const presented = createHash('sha256').update(match[1]!.trim()).digest();
+// Compares a presented secret with the configured one in constant time (hashing both first so the
+// lengths match and nothing leaks through them).
+function secretMatches(secret: string, expected: string): boolean {
+  const presented = createHash('sha256').update(secret.trim()).digest();
   const wanted = createHash('sha256').update(expected).digest();
   return timingSafeEqual(presented, wanted);
+}
+
+export function bearerMatches(authorization: string | undefined, expected: string): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
+  return match !== null && secretMatches(match[1]!, expected);
+}
+
+// The client key: a bearer token, or (for the Anthropic Messages API) Anthropic's `x-api-key` header.
+export function clientKeyMatches(c: Context, key: string, acceptXApiKey: boolean): boolean {
+  if (bearerMatches(c.req.header('authorization'), key)) return true;
+  const presented = c.req.header('x-api-key');
+  return acceptXApiKey && presented !== undefined && secretMatches(presented, key);
 }
 
 export function isLoopback(address: string | undefined): boolean {

@@ -5,7 +5,8 @@ const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'];
 
 const typeName = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
 
-function fail(field: string, expected: string, value: unknown): never {
+// A 400 naming the field, what was expected and what came.
+export function fail(field: string, expected: string, value: unknown): never {
   const shown = JSON.stringify(value);
   throw new InvalidRequestError(
     field,

@@ -21,11 +21,19 @@ async function* events(options: StreamAnswerOptions): AsyncGenerator<AnswerEvent
     const session = options.session();
     if (!session) throw new WorkerCrashedError(options.workerId, false, 'exited');
     let content = '';
+    // Tool calls by index, their argument pieces appended: the answer's digest includes them.
+    const calls = new Map<number, DigestToolCall>();
     for await (const event of session.answer(options.requestId, options.body, options.signal, options.turn)) {
       if (event.type === 'delta') content += event.content;
-      else {
+      else if (event.type === 'tool_call') {
+        const call = calls.get(event.call.index) ?? { id: '', name: '', arguments: '' };
+        call.id ||= event.call.id ?? '';
+        call.name ||= event.call.function?.name ?? '';
+        call.arguments += event.call.function?.arguments ?? '';
+        calls.set(event.call.index, call);
+      } else {
         // A consumer may stop iterating right after `done`: the slot is free from here.
-        options.answered({ content, toolCalls: [] });
+        options.answered({ content, toolCalls: [...calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call) });
         options.finish(true);
       }
       yield event;

@@ -71,6 +71,53 @@ describe('--driver openai-http against a fake OpenAI-compatible server', () => {
     expect(text).not.toContain('[DONE]');
   });
 
+  it('passes tool calls through, non-streaming and streaming, then answers the tool result', async () => {
+    const g = await start();
+    const client = g.client();
+    const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const completion = await client.chat.completions.create({ model: 'fake-llama', messages: [{ role: 'user', content: '[[tool]] Paris' }], tools });
+    const choice = completion.choices[0]!;
+    expect(choice.finish_reason).toBe('tool_calls');
+    expect(choice.message.tool_calls).toEqual([{ id: 'call_fake1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }]);
+
+    const stream = await client.chat.completions.create({ model: 'fake-llama', messages: [{ role: 'user', content: '[[tool]] Oslo' }], tools, stream: true });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const deltas = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    expect(deltas.length).toBe(3);
+    expect(deltas[0]).toEqual({ index: 0, id: 'call_fake1', type: 'function', function: { name: 'get_weather', arguments: '{"' } });
+    expect(deltas.map((d) => d.function?.arguments).join('')).toBe('{"city":"Oslo"}');
+    expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe('tool_calls');
+
+    const answer = await client.chat.completions.create({
+      model: 'fake-llama',
+      messages: [{ role: 'user', content: '[[tool]] Paris' }, choice.message, { role: 'tool', tool_call_id: 'call_fake1', content: 'rain' }],
+      tools,
+    });
+    expect(answer.choices[0]).toMatchObject({ finish_reason: 'stop', message: { content: 'Tool result: rain' } });
+  });
+
+  it('passes refusal, logprobs, unknown fields and usage details through, and keeps the upstream /v1/models entries', async () => {
+    const g = await start();
+    const client = g.client();
+    const refused = await client.chat.completions.create({ model: 'fake-llama', messages: [{ role: 'user', content: '[[refuse]] do it' }] });
+    expect(refused.choices[0]!.message).toMatchObject({ content: null, refusal: "I can't help with that." });
+    const withLogprobs = await client.chat.completions.create({ model: 'fake-llama', messages: [{ role: 'user', content: 'two words' }], logprobs: true });
+    expect(withLogprobs.choices[0]!.logprobs!.content!.map((l) => l.token)).toEqual(['Echo: ', 'two ', 'words']);
+    expect(withLogprobs).toMatchObject({ system_fingerprint: 'b4242-fake', timings: { predicted_n: 3 } });
+    expect(withLogprobs.usage).toMatchObject({ completion_tokens: 3, prompt_tokens_details: { cached_tokens: 2 } });
+
+    const stream = await client.chat.completions.create({ model: 'fake-llama', messages: [{ role: 'user', content: '[[refuse]] x' }], logprobs: true, stream: true });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.map((c) => (c.choices[0]?.delta as { refusal?: string } | undefined)?.refusal ?? '').join('')).toBe("I can't help with that.");
+    expect(chunks.every((c) => c.system_fingerprint === 'b4242-fake')).toBe(true);
+    expect(chunks.at(-1)).toMatchObject({ timings: { predicted_n: 2 }, choices: [{ finish_reason: 'stop' }] });
+
+    const models = await client.models.list();
+    expect(models.data).toEqual([{ id: 'fake-llama', object: 'model', created: 1700000000, owned_by: 'llamacpp', meta: { n_ctx_train: 4096 } }]);
+  });
+
   it('refuses a worker command without {port}', () => {
     expect(() => loadConfig(['--driver', 'openai-http', '--', 'llama-server'], {})).toThrow(ConfigError);
   });

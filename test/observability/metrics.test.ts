@@ -33,10 +33,14 @@ describe('GET /metrics', () => {
     await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'one' }] });
     for await (const chunk of await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'two' }], stream: true })) void chunk;
     expect((await g.post('/v1/chat/completions', { messages: [] })).status).toBe(400);
+    // The Responses and Messages APIs are counted like chat completions.
+    expect((await g.post('/v1/responses', { input: 'three' })).status).toBe(200);
+    const streamed = await g.post('/v1/messages', { max_tokens: 5, messages: [{ role: 'user', content: 'four' }], stream: true });
+    expect(await streamed.text()).toContain('message_stop');
     samples = await scrape(g);
-    expect(valueOf(samples, 'lifeguard_requests_total', { code: '200' })).toBe(2);
+    expect(valueOf(samples, 'lifeguard_requests_total', { code: '200' })).toBe(4);
     expect(valueOf(samples, 'lifeguard_requests_total', { code: '400' })).toBe(1);
-    expect(valueOf(samples, 'lifeguard_request_duration_seconds_count')).toBe(3);
+    expect(valueOf(samples, 'lifeguard_request_duration_seconds_count')).toBe(5);
     expect(valueOf(samples, 'lifeguard_queue_depth')).toBe(0);
     expect(valueOf(samples, 'lifeguard_in_flight')).toBe(0);
     const tokens = samples.filter((s) => s.name === 'lifeguard_context_tokens').reduce((n, s) => n + s.value, 0);

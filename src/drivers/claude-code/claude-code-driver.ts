@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
+import { InvalidRequestError, RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
 import { AsyncQueue } from '../../util/async-queue.js';
 import type { AnswerEvent, ChatRequestBody, ConversationTurn, Driver, SessionHooks, WorkerSession } from '../driver.js';
@@ -175,6 +175,18 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
       });
     },
     answer(requestId: string, body: ChatRequestBody, signal: AbortSignal, conversation?: ConversationTurn) {
+      if (Array.isArray(body.tools) && body.tools.length > 0) {
+        // Never drop a client's tools silently (SPEC §4): the CLI runs its own tools, and an MCP bridge
+        // that serves the request's tools to it is not built yet.
+        const refused = new AsyncQueue<AnswerEvent>();
+        refused.fail(
+          new InvalidRequestError(
+            'tools',
+            "Invalid value for 'tools': the claude-code driver cannot call a client's tools yet (Claude Code runs its own tools; serving yours to it over MCP is planned). Send the request without 'tools', or use a jsonl or openai-http worker.",
+          ),
+        );
+        return refused;
+      }
       // A continuation writes only the new messages: the process holds the rest of the conversation.
       const text = foldMessages(conversation?.continues ? conversation.messages : body.messages);
       const turn: Turn = { requestId, text, queue: new AsyncQueue(), started: false, cancelled: false, sent: false };

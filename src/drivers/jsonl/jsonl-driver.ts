@@ -63,7 +63,8 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
         const pending = answers.get(message.id);
         if (!pending) return cancelled.has(message.id) ? undefined : warn(`delta for unknown request ${message.id}`);
         pending.started = true;
-        pending.queue.push({ type: 'delta', content: message.content });
+        if (message.content || !message.toolCalls.length) pending.queue.push({ type: 'delta', content: message.content });
+        for (const call of message.toolCalls) pending.queue.push({ type: 'tool_call', call });
         return;
       }
       case 'done': {

@@ -1,10 +1,10 @@
-import type { ContextReport, ReadyInfo, Usage } from '../driver.js';
+import type { ContextReport, ReadyInfo, ToolCallDelta, Usage } from '../driver.js';
 
 /** A worker → lifeguard message of jsonl v1 that passed validation. */
 export type WorkerMessage =
   | ({ type: 'ready' } & ReadyInfo)
   | { type: 'pong'; id: string }
-  | { type: 'delta'; id: string; content: string }
+  | { type: 'delta'; id: string; content: string; toolCalls: ToolCallDelta[] }
   | { type: 'done'; id: string; finishReason: string; usage: Usage; context: ContextReport | null }
   | { type: 'error'; id: string; message: string; retryable: boolean }
   | { type: 'heartbeat' };
@@ -26,6 +26,22 @@ function parseLimits(value: unknown): ReadyInfo['limits'] {
   if (isCount(value.token_limit)) limits.tokenLimit = value.token_limit;
   if (isCount(value.turn_limit)) limits.turnLimit = value.turn_limit;
   return limits;
+}
+
+const optionalString = (value: unknown) => value === undefined || typeof value === 'string';
+
+// v1.1: a delta's `tool_calls`, in OpenAI's streamed shape. Returns why they are invalid instead of throwing.
+function parseToolCalls(value: unknown): ToolCallDelta[] | string {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return 'delta whose "tool_calls" is not an array';
+  for (const call of value) {
+    if (!isObject(call) || !Number.isInteger(call.index) || (call.index as number) < 0) return 'tool call without an integer "index"';
+    const fn = call.function;
+    if (!optionalString(call.id) || (fn !== undefined && (!isObject(fn) || !optionalString(fn.name) || !optionalString(fn.arguments)))) {
+      return 'tool call whose "id", "function.name" or "function.arguments" is not a string';
+    }
+  }
+  return value as ToolCallDelta[];
 }
 
 // Parses one line; returns the reason it is not a valid message instead of throwing.
@@ -52,9 +68,13 @@ export function parseWorkerLine(line: string): WorkerMessage | { invalid: string
     }
     case 'pong':
       return id ? { type: 'pong', id } : { invalid: 'pong without "id"' };
-    case 'delta':
-      if (!id || typeof value.content !== 'string') return { invalid: 'delta without "id" or string "content"' };
-      return { type: 'delta', id, content: value.content };
+    case 'delta': {
+      const toolCalls = parseToolCalls(value.tool_calls);
+      if (typeof toolCalls === 'string') return { invalid: toolCalls };
+      const content = value.content ?? (toolCalls.length ? '' : undefined);
+      if (!id || typeof content !== 'string') return { invalid: 'delta without "id" or string "content"' };
+      return { type: 'delta', id, content, toolCalls };
+    }
     case 'done': {
       if (!id) return { invalid: 'done without "id"' };
       const usage = isObject(value.usage) ? value.usage : {};

@@ -1,7 +1,9 @@
 import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
+import { traceHeaders } from '../../observability/tracing/trace-headers.js';
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
 import { AsyncQueue } from '../../util/async-queue.js';
 import type { AnswerEvent, ChatRequestBody, Driver, SessionHooks, WorkerSession } from '../driver.js';
+import { splitChunk } from './split-chunk.js';
 import { attachOutputLog } from '../output-log.js';
 import { freePort } from './free-port.js';
 import { sseData } from './sse-lines.js';
@@ -16,6 +18,7 @@ export interface OpenAIHttpDriverOptions {
 }
 
 type Json = Record<string, any>;
+type PassThrough = NonNullable<Extract<AnswerEvent, { type: 'delta' }>['passThrough']>;
 
 // --driver openai-http: a command that starts an OpenAI-compatible server (llama-server, vLLM,
 // Ollama, …) on a port lifeguard chooses; requests are forwarded to it over loopback HTTP.
@@ -43,11 +46,11 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
   let tokens = 0;
   const inFlight = new Set<AbortController>();
 
-  const models = async (signal?: AbortSignal): Promise<string[]> => {
+  const models = async (signal?: AbortSignal): Promise<Json[]> => {
     const response = await fetch(`${baseUrl}/v1/models`, signal ? { signal } : {});
     if (!response.ok) throw new Error(`GET /v1/models answered ${response.status}`);
     const body = (await response.json()) as Json;
-    return Array.isArray(body.data) ? (body.data as Json[]).map((m) => String(m.id)) : [];
+    return Array.isArray(body.data) ? (body.data as unknown[]).filter((m): m is Json => typeof m === 'object' && m !== null && 'id' in m) : [];
   };
 
   // Readiness: poll /health, then /v1/models, until the server answers (the machine's startup
@@ -59,7 +62,8 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
         if (health && health.status !== 404 && !health.ok) throw new Error(`health ${health.status}`);
         const offered = await models();
         hooks.activity();
-        hooks.ready({ models: offered.length ? offered : ['openai-http'], maxConcurrency: 1 });
+        const ids = offered.map((m) => String(m.id));
+        hooks.ready({ models: ids.length ? ids : ['openai-http'], modelEntries: offered, maxConcurrency: 1 });
         return;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, pollMs));
@@ -75,7 +79,8 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
   const run = async (queue: AsyncQueue<AnswerEvent>, body: ChatRequestBody, controller: AbortController, state: { started: boolean }) => {
     const response = await fetch(`${baseUrl}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      // The request's trace goes on upstream (W3C traceparent; nothing when tracing is off).
+      headers: { 'content-type': 'application/json', ...traceHeaders() },
       body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
       signal: controller.signal,
     });
@@ -85,19 +90,31 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
     }
     let finishReason = 'stop';
     let usage: Json | null = null;
+    // Chunk-level fields (system_fingerprint, timings) of chunks that carried nothing else: they go
+    // with the next event, so an empty chunk never counts as the answer having started.
+    let carried: PassThrough['chunk'];
     for await (const data of sseData(response.body)) {
       hooks.activity();
       if (data === '[DONE]') break;
       const chunk = JSON.parse(data) as Json;
       if (chunk.error) throw new WorkerRequestError(`The model server failed the request: ${chunk.error.message ?? 'error'}`, false);
-      const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as Json | undefined) : undefined;
-      const content = choice?.delta?.content;
-      if (typeof content === 'string' && content.length) {
-        state.started = true;
-        queue.push({ type: 'delta', content });
-      }
-      if (choice?.finish_reason) finishReason = String(choice.finish_reason);
       if (chunk.usage) usage = chunk.usage as Json;
+      const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as Json | undefined) : undefined;
+      if (choice?.finish_reason) finishReason = String(choice.finish_reason);
+      const { content, toolCalls, passThrough = {} } = splitChunk(chunk, choice ?? {});
+      if (carried || passThrough.chunk) passThrough.chunk = { ...carried, ...passThrough.chunk };
+      const withPassThrough = passThrough.chunk || passThrough.delta || passThrough.choice ? { passThrough } : {};
+      if (content || passThrough.delta || passThrough.choice) {
+        queue.push({ type: 'delta', content, ...withPassThrough });
+      } else if (toolCalls.length) {
+        queue.push({ type: 'tool_call', call: toolCalls.shift()!, ...withPassThrough });
+      } else {
+        carried = passThrough.chunk;
+        continue;
+      }
+      carried = undefined;
+      state.started = true;
+      for (const call of toolCalls) queue.push({ type: 'tool_call', call });
     }
     served += 1;
     const promptTokens = Number(usage?.prompt_tokens ?? 0);
@@ -105,7 +122,8 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
     // A model server is stateless per request: its "context" is what this process has served.
     tokens += promptTokens + completionTokens;
     hooks.context({ tokens, turns: served });
-    queue.push({ type: 'done', finishReason, usage: { promptTokens, completionTokens }, context: { tokens, turns: served } });
+    const done: AnswerEvent = { type: 'done', finishReason, usage: { promptTokens, completionTokens, ...(usage ? { raw: usage } : {}) }, context: { tokens, turns: served } };
+    queue.push(carried ? { ...done, passThrough: { chunk: carried } } : done);
     queue.end();
   };
 

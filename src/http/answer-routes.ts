@@ -1,0 +1,52 @@
+import type { Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { BodyTooLargeError } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import { chatCompletionsApi } from './chat-completions.js';
+import { toAnthropicError } from './messages/anthropic-errors.js';
+import { messagesApi } from './messages/messages-request.js';
+import { respondWithError } from './openai-errors.js';
+import { createResponsesApi } from './responses/responses-request.js';
+import { readJsonBody, serveAnswer, type AnswerDeps, type AnswerRequest } from './serve-answer.js';
+
+/** The paths whose errors take Anthropic's shape (the Messages API); every other path answers OpenAI's. */
+export const isAnthropicPath = (path: string) => path === '/v1/messages' || path.startsWith('/v1/messages/');
+
+// An error in the shape of the API the client called.
+export function respondInShape(c: Context, error: unknown): Response {
+  if (!isAnthropicPath(c.req.path)) return respondWithError(c, error);
+  const { status, body, headers } = toAnthropicError(error);
+  return c.json(body, status, headers);
+}
+
+// Three APIs, one answer core (STYLE 16): each path is a parser (raw body → AnswerRequest, which holds
+// the API's renderer) over serveAnswer. A fourth API is one more entry here and its two small files.
+export function registerAnswerRoutes(app: Hono, deps: { answer: AnswerDeps; bodyLimitBytes: number; metrics?: Metrics }): void {
+  const apis: Record<string, (raw: unknown, defaultModel: string) => AnswerRequest> = {
+    '/v1/chat/completions': chatCompletionsApi,
+    '/v1/responses': createResponsesApi(),
+    '/v1/messages': messagesApi,
+  };
+  for (const [path, api] of Object.entries(apis)) {
+    app.use(path, async (c, next) => {
+      const started = performance.now();
+      const observe = () => deps.metrics?.observeRequest(c.res.status, (performance.now() - started) / 1000);
+      await next();
+      const body = c.res.body;
+      if (!deps.metrics) return;
+      if (!body || !c.res.headers.get('content-type')?.includes('text/event-stream')) return observe();
+      // A stream's duration runs to its last byte.
+      c.res = new Response(body.pipeThrough(new TransformStream({ flush: observe })), c.res);
+    });
+    app.post(
+      path,
+      bodyLimit({
+        maxSize: deps.bodyLimitBytes,
+        onError: () => {
+          throw new BodyTooLargeError(deps.bodyLimitBytes);
+        },
+      }),
+      async (c) => serveAnswer(c, deps.answer, api(await readJsonBody(c), deps.answer.defaultModel())),
+    );
+  }
+}

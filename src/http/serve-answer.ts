@@ -1,0 +1,248 @@
+import type { IncomingMessage } from 'node:http';
+import type { Context } from 'hono';
+import type { AnswerEvent, ChatRequestBody } from '../drivers/driver.js';
+import { ClientTooSlowError, InvalidRequestError, LifeguardError, RequestTimeoutError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { withStructuredOutput, type StructuredOutputOptions } from '../structured/structured-dispatch.js';
+import type { Dispatch, DispatchOptions } from '../supervisor/supervisor.js';
+import { streamBoundedSSE } from './bounded-sse.js';
+import { createAnswerCollector, type CollectedAnswer } from './collect-answer.js';
+import { assertJsonDepth } from './json-depth.js';
+import { onClientGone } from './client-gone.js';
+
+export interface AnswerDeps {
+  dispatch(body: ChatRequestBody, signal: AbortSignal, avoid?: { workerId: string; run: number }, options?: DispatchOptions): Promise<Dispatch>;
+  defaultModel(): string;
+  requestTimeoutMs: number;
+  /** Longest silence between two answer events once a worker holds the request. */
+  idleTimeoutMs: number;
+  /** Most bytes of a stream that may wait for a slow client (stream_buffer_bytes). */
+  streamBufferBytes: number;
+  /** Tells the gateway about a request in progress; the returned function says it ended. */
+  track?(controller: AbortController): () => void;
+  isShuttingDown(): boolean;
+  logger: Logger;
+  /** Validate answers against `response_format` (src/structured/); absent → the worker's answer as it is. */
+  structuredOutput?: Omit<StructuredOutputOptions, 'logger'> | null;
+}
+
+/** One server-sent event as an API writes it. */
+export interface SseMessage {
+  event?: string;
+  data: string;
+}
+
+/** How one API (chat completions, Responses, Messages) renders the one internal answer. */
+export interface AnswerRenderer {
+  /** The whole answer, for a request that does not stream. */
+  complete(answer: CollectedAnswer): unknown;
+  /** A renderer for one stream: what opens it, what each event becomes, how a failure ends it. */
+  stream(): StreamRenderer;
+}
+
+export interface StreamRenderer {
+  open(): SseMessage[];
+  event(event: AnswerEvent): SseMessage[];
+  fail(error: unknown): SseMessage[];
+}
+
+/** A request every API's parser reduces to: the chat body the worker gets, and how to render its answer. */
+export interface AnswerRequest {
+  body: ChatRequestBody;
+  stream: boolean;
+  renderer: AnswerRenderer;
+}
+
+interface OpenedAnswer {
+  dispatch: Dispatch;
+  iterator: AsyncIterator<AnswerEvent>;
+  first: IteratorResult<AnswerEvent>;
+}
+
+const isRedispatchable = (error: unknown) => error instanceof WorkerCrashedError && !error.answerStarted;
+
+// A timeout (or a shutdown, or a slow client) aborts the worker's request; the error the client
+// sees says why.
+function failureOf(error: unknown, signal: AbortSignal): unknown {
+  return signal.aborted && signal.reason instanceof LifeguardError ? signal.reason : error;
+}
+
+// Dispatches and waits for the first event. A worker that dies before answering anything gets the
+// request re-dispatched once, to whichever worker is healthy next.
+async function openAnswer(deps: AnswerDeps, body: ChatRequestBody, signal: AbortSignal): Promise<OpenedAnswer> {
+  let avoid: { workerId: string; run: number } | undefined;
+  for (let attempt = 0; ; attempt++) {
+    const dispatch = await deps.dispatch(body, signal, avoid);
+    const iterator = dispatch.events[Symbol.asyncIterator]();
+    try {
+      return { dispatch, iterator, first: await iterator.next() };
+    } catch (error) {
+      await iterator.return?.();
+      if (attempt === 0 && isRedispatchable(error) && !signal.aborted) {
+        deps.logger.log('WARN', `re-dispatching a request: ${(error as Error).message}`, { worker: dispatch.workerId });
+        avoid = { workerId: dispatch.workerId, run: dispatch.run };
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+// A whole answer, for a request that does not stream. Nothing of it reaches the client before it is
+// complete, so a worker that dies at any point before `done` gets the request re-dispatched once.
+async function completeOnce(deps: AnswerDeps, body: ChatRequestBody, signal: AbortSignal): Promise<CollectedAnswer> {
+  let avoid: { workerId: string; run: number } | undefined;
+  for (let attempt = 0; ; attempt++) {
+    const dispatch = await deps.dispatch(body, signal, avoid);
+    const iterator = dispatch.events[Symbol.asyncIterator]();
+    const collector = createAnswerCollector();
+    try {
+      for (let result = await iterator.next(); !result.done; result = await iterator.next()) {
+        collector.add(result.value);
+        const answer = collector.result();
+        if (answer) return answer;
+      }
+      throw new WorkerCrashedError(dispatch.workerId, collector.hasContent(), 'ended the answer without "done"');
+    } catch (error) {
+      if (attempt === 0 && error instanceof WorkerCrashedError && !signal.aborted) {
+        deps.logger.log('WARN', `re-dispatching a request: ${error.message}`, { worker: dispatch.workerId });
+        avoid = { workerId: dispatch.workerId, run: dispatch.run };
+        continue;
+      }
+      throw error;
+    } finally {
+      await iterator.return?.();
+    }
+  }
+}
+
+// The body as text. Under @hono/node-server with a Content-Length (already checked against the limit)
+// it is read from the Node request itself, skipping the construction of a fetch Request.
+async function bodyText(c: Context): Promise<string> {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming || incoming.readableEnded || !c.req.header('content-length')) return c.req.text();
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The request body as JSON; a body that is not JSON is a 400 naming `body`. */
+export async function readJsonBody(c: Context): Promise<unknown> {
+  const text = await bodyText(c);
+  assertJsonDepth(text);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidRequestError('body', `Request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+// The same events, calling `touch` on each; return() reaches the inner iterator even before the first
+// event (so the dispatch's lease is always given back).
+function touching<T>(events: AsyncIterable<T>, touch: () => void): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      const inner = events[Symbol.asyncIterator]();
+      return {
+        next: async () => {
+          const result = await inner.next();
+          if (!result.done) touch();
+          return result;
+        },
+        return: async () => (await inner.return?.()) ?? { done: true, value: undefined },
+      };
+    },
+  };
+}
+
+// The one way every API answers (SPEC §4, STYLE 16): the same gating, queueing, re-dispatch, timeouts
+// and errors; only the parser before it and the renderer after it differ. Errors before the first
+// byte are thrown (app.onError shapes them for the API); errors mid-stream end the stream the API's way.
+export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerRequest): Promise<Response> {
+  if (deps.isShuttingDown()) throw new ShuttingDownError();
+  const { body, renderer } = request;
+  const controller = new AbortController();
+  const untrack = deps.track?.(controller);
+  const stopWatching = onClientGone(c, () => controller.abort(new Error('client disconnected')));
+  const timer = setTimeout(
+    () => controller.abort(new RequestTimeoutError(`The request took longer than ${deps.requestTimeoutMs} ms`)),
+    deps.requestTimeoutMs,
+  );
+  // Inside the answer (Hono's timeout middleware does not bound a stream): silence from the worker
+  // for idle_timeout_ms ends the request even when the worker itself still sends heartbeats.
+  // A worker that stays silent on a request is wedged (its heartbeats notwithstanding): it is
+  // restarted, and the request ends with a timeout.
+  let idleTimer: NodeJS.Timeout | undefined;
+  const watched: AnswerDeps = {
+    ...deps,
+    // X-Session-Id names the conversation (SPEC §6), whichever API the request came through;
+    // prompt_cache_key in the body does too.
+    dispatch: async (requestBody, signal, avoid) => {
+      const dispatch = await deps.dispatch(requestBody, signal, avoid, { sessionKey: c.req.header('x-session-id') ?? null });
+      const touch = () => {
+        clearTimeout(idleTimer);
+        idleTimer = setTimeout(() => {
+          controller.abort(new RequestTimeoutError(`The worker sent nothing for ${deps.idleTimeoutMs} ms`));
+          dispatch.stalled();
+        }, deps.idleTimeoutMs);
+      };
+      touch();
+      return { ...dispatch, events: touching(dispatch.events, touch) };
+    },
+  };
+  // Outside the idle watch, so each turn of a structured answer is watched on its own.
+  const served: AnswerDeps = deps.structuredOutput
+    ? { ...watched, dispatch: withStructuredOutput(watched.dispatch, { ...deps.structuredOutput, logger: deps.logger }) }
+    : watched;
+  const finish = () => {
+    clearTimeout(timer);
+    clearTimeout(idleTimer);
+    stopWatching();
+    untrack?.();
+  };
+
+  if (!request.stream) {
+    try {
+      return c.json(renderer.complete(await completeOnce(served, body, controller.signal)) as object);
+    } catch (error) {
+      throw failureOf(error, controller.signal);
+    } finally {
+      finish();
+    }
+  }
+
+  let opened: OpenedAnswer;
+  try {
+    opened = await openAnswer(served, body, controller.signal);
+  } catch (error) {
+    finish();
+    throw failureOf(error, controller.signal);
+  }
+
+  return streamBoundedSSE(c, { limitBytes: deps.streamBufferBytes, flushTimeoutMs: deps.requestTimeoutMs }, async (stream) => {
+    stream.onAbort(() => controller.abort(new Error('client disconnected')));
+    const view = renderer.stream();
+    const write = async (messages: SseMessage[]) => {
+      for (const message of messages) await stream.writeSSE(message);
+    };
+    try {
+      await write(view.open());
+      for (let result = opened.first; !result.done; result = await opened.iterator.next()) {
+        await write(view.event(result.value));
+        if (result.value.type === 'done') return;
+      }
+      throw new WorkerCrashedError(opened.dispatch.workerId, true, 'ended the answer without "done"');
+    } catch (error) {
+      if (stream.aborted || stream.closed) return;
+      // Too far behind: the worker stops answering it (cancel) and the client is told why.
+      if (error instanceof ClientTooSlowError) controller.abort(error);
+      const failure = failureOf(error, controller.signal);
+      deps.logger.log('ERROR', `stream ended with an error: ${(failure as Error).message}`, { worker: opened.dispatch.workerId });
+      // The headers are gone: the error travels as the stream's last event, in the API's shape.
+      for (const message of view.fail(failure)) await stream.writeLast(message);
+    } finally {
+      finish();
+      await opened.iterator.return?.();
+    }
+  });
+}
