@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { zodResponseFormat } from 'openai/helpers/zod';
+import Anthropic from '@anthropic-ai/sdk';
+import { zodOutputFormat } from '@anthropic-ai/sdk/helpers/zod';
+import { zodResponseFormat, zodTextFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { FakeAnthropic } from '../fixtures/fake-anthropic-api.js';
@@ -129,5 +131,43 @@ describe('structured outputs through the claude-code driver (real CLI, fake Anth
     const completion = (await response.json()) as { choices: Array<{ message: { content: string } }> };
     expect(completion.choices[0]!.message.content).toBe(shown);
     expect(JSON.stringify(api.requests.at(-1)!.messages)).toContain('ExtractedEntities');
+  }, 60_000);
+
+  it("the Responses API's text.format gets the same validation: responses.parse with a zod schema, and the 502", async () => {
+    const Person = z.object({ name: z.string(), age: z.number().int() });
+    api.reply('```json\n{"name": "Ada", "age": 36}\n```');
+    const parsed = await g.client().responses.parse({ model: 'm', input: 'Ada is 36.', text: { format: zodTextFormat(Person, 'person') } });
+    expect(parsed.output_parsed).toEqual({ name: 'Ada', age: 36 });
+    expect(JSON.stringify(api.requests.at(-1)!.messages)).toContain('JSON Schema \\"person\\"');
+
+    api.reply('no idea', 'still no idea');
+    const response = await g.post('/v1/responses', { model: 'm', input: 'Ada is 36.', text: { format: { type: 'json_schema', name: 'person', strict: true, schema: personSchema } } });
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_structured_output');
+  }, 60_000);
+
+  it("the Messages API's output_config.format gets the same validation: the Anthropic SDK's messages.parse with a zod schema", async () => {
+    const client = new Anthropic({ baseURL: g.url, apiKey: 'unused', maxRetries: 0, timeout: 20_000 });
+    const Person = z.object({ name: z.string(), age: z.number().int() });
+    api.reply('{"name": "Ada", "age": "36"}', 'Corrected: {"name": "Ada", "age": 36}');
+    const message = await client.messages.parse({
+      model: 'm',
+      max_tokens: 200,
+      messages: [{ role: 'user', content: 'Ada is 36.' }],
+      output_config: { format: zodOutputFormat(Person) },
+    });
+    expect(message.parsed_output).toEqual({ name: 'Ada', age: 36 });
+    expect(JSON.stringify(api.requests.at(-1)!.messages)).toContain('/age must be integer');
+
+    api.reply('nothing', 'nothing again');
+    const failed = await g.post('/v1/messages', { model: 'm', max_tokens: 200, messages: [{ role: 'user', content: 'Ada is 36.' }], output_config: { format: { type: 'json_schema', schema: personSchema } } });
+    expect(failed.status).toBe(502);
+    const body = (await failed.json()) as { type: string; error: { type: string; message: string } };
+    expect(body).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    expect(body.error.message).toContain('after one corrective turn');
+
+    const bad = await g.post('/v1/messages', { model: 'm', max_tokens: 200, messages: [{ role: 'user', content: 'x' }], output_config: { format: { type: 'xml' } } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain("'output_config.format.type'");
   }, 60_000);
 });
