@@ -8,8 +8,8 @@ COPY machines ./machines
 COPY src ./src
 RUN npm run build
 
-# Runtime stage: production dependencies only, non-root, an init process so signals reach lifeguard
-# and the workers' zombies are reaped.
+# Runtime stage: production dependencies only, non-root (uid 1000, "node"), tini as PID 1 so signals
+# reach lifeguard and the workers' zombies are reaped.
 FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
@@ -19,9 +19,18 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY workers ./workers
+COPY ui ./ui
 USER node
 EXPOSE 8204
+# SIGTERM drains: in-flight requests get drain_timeout_ms (30 s), then each worker tree gets
+# stop_grace_ms (5 s). Docker's default stop timeout is 10 s, so run with `--stop-timeout 40`
+# (compose: `stop_grace_period: 40s`); Kubernetes: terminationGracePeriodSeconds (deploy/kubernetes).
+STOPSIGNAL SIGTERM
+# The check reads lifeguard's flags from PID 1's command line, so it follows --port, LIFEGUARD_PORT
+# and the config file.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:8204/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/src/main.js"]
-CMD ["--host", "0.0.0.0"]
+  CMD ["node", "dist/src/cli/healthcheck.js"]
+# `--host 0.0.0.0` is part of the entrypoint, so the arguments of `docker run IMAGE …` (flags, then
+# `-- WORKER COMMAND…`) are appended to it instead of replacing it; a later `--host` still wins.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/src/main.js", "--host", "0.0.0.0"]
+CMD []

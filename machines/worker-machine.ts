@@ -32,6 +32,7 @@ export const workerMachine = workerSetup.createMachine({
     modelEntries: [],
     maxConcurrency: 1,
     stateful: false,
+    isolation: input.isolation ?? 'shared',
     limits: {
       tokenLimit: input.policy?.tokenLimit ?? defaultPolicy.tokenLimit,
       turnLimit: input.policy?.turnLimit ?? defaultPolicy.turnLimit,
@@ -115,7 +116,7 @@ export const workerMachine = workerSetup.createMachine({
           actions: { type: 'setRestartReason', params: { reason: 'hard_limit' } },
         },
         {
-          guard: and(['atProactiveThreshold', 'mayDrainProactively']),
+          guard: and(['atProactiveThreshold', 'mayDrainProactively', not('holdsIsolatedConversation')]),
           target: 'draining',
           actions: { type: 'setRestartReason', params: { reason: 'proactive' } },
         },

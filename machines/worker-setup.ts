@@ -73,6 +73,9 @@ export const workerSetup = setup({
     atProactiveThreshold: ({ context }) =>
       contextLevel(context.usage, context.limits, context.policy.proactiveRestartPct) !== 'ok',
     mayDrainProactively: ({ context }) => context.workerCount <= 1 || context.peersAccepting > 0,
+    // A restart cannot shrink an isolated conversation (its next turn replays it whole on a clean
+    // process), so such a worker restarts only at the hard limit.
+    holdsIsolatedConversation: ({ context }) => context.stateful && context.isolation === 'isolated',
     overMemoryCap: ({ context }) =>
       context.policy.maxRssMb > 0 && context.rssBytes !== null && context.rssBytes > context.policy.maxRssMb * 1024 * 1024,
     memoryBudgetExceeded: ({ context }) =>

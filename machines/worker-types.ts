@@ -52,6 +52,8 @@ export interface WorkerMachineInput {
   seed?: number;
   /** How many workers the supervisor runs (proactive drains wait for a peer when > 1). */
   workerCount?: number;
+  /** The pool's isolation: an isolated stateful worker's context is its one conversation. */
+  isolation?: 'isolated' | 'shared';
 }
 
 export interface WorkerContext {
@@ -69,6 +71,7 @@ export interface WorkerContext {
   maxConcurrency: number;
   /** Said by the worker's ready: it holds conversations, so the pool gives it one at a time. */
   stateful: boolean;
+  isolation: 'isolated' | 'shared';
   limits: WorkerLimits;
   usage: ContextUsage;
   inFlight: number;

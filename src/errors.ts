@@ -3,6 +3,7 @@ export type ErrorKind =
   | 'invalid_request'
   | 'unauthorized'
   | 'not_found'
+  | 'conflict'
   | 'body_too_large'
   | 'worker_offline'
   | 'queue_full'
@@ -36,6 +37,11 @@ export class UnauthorizedError extends LifeguardError {
 
 export class NotFoundError extends LifeguardError {
   readonly kind = 'not_found' as const;
+}
+
+/** An admin command the worker's current state does not take (recover a worker that is not offline). */
+export class ConflictError extends LifeguardError {
+  readonly kind = 'conflict' as const;
 }
 
 export class BodyTooLargeError extends LifeguardError {

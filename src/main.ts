@@ -1,7 +1,7 @@
-import { ConfigError, loadConfig } from './config/load-config.js';
+import { ConfigError, readCommandLine } from './config/load-config.js';
 import { startLifeguard } from './cli/start-lifeguard.js';
-import { createLogger } from './observability/logger.js';
-import { stderrSink } from './observability/stderr-sink.js';
+import { createLogger } from './util/logger.js';
+import { stderrSink } from './util/stderr-sink.js';
 
 /** The log lines still queued get this long to reach stderr before the process exits. */
 const LOG_FLUSH_MS = 1000;
@@ -15,7 +15,12 @@ const exit = (code: number) => void stderrSink().drained(LOG_FLUSH_MS).then(() =
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig(process.argv.slice(2));
+    const request = readCommandLine(process.argv.slice(2));
+    if (request.kind !== 'run') {
+      process.stdout.write(request.text);
+      return;
+    }
+    config = request.config;
   } catch (error) {
     if (error instanceof ConfigError) {
       for (const problem of error.problems) process.stderr.write(`lifeguard: invalid configuration: ${problem}\n`);

@@ -1,4 +1,4 @@
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../util/logger.js';
 import { groupAlive } from '../process/orphan-groups.js';
 import { listProcesses, startTimeOf } from '../process/process-table.js';
 import type { Supervisor } from '../supervisor/supervisor.js';

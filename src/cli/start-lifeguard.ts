@@ -10,7 +10,7 @@ import { attachAuditTrail } from '../observability/audit-trail.js';
 import { attachLifecycleLog } from '../observability/lifecycle-log.js';
 import { startSkyInspector } from '../observability/inspector.js';
 import { createMetrics } from '../observability/metrics.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../util/logger.js';
 import { startTracing } from '../observability/tracing/start-tracing.js';
 import { structuredOutputFor } from '../structured/structured-dispatch.js';
 import { ShuttingDownError } from '../errors.js';

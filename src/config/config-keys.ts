@@ -11,6 +11,8 @@ export interface KeySpec {
   /** Largest accepted integer. */
   max?: number;
   choices?: readonly string[];
+  /** A default of its own for a driver (a model server loads for minutes and keeps no context). */
+  driverDefaults?: Partial<Record<'jsonl' | 'claude-code' | 'openai-http', number>>;
   description: string;
 }
 
@@ -30,7 +32,7 @@ export const configKeys = [
   { key: 'log_format', type: 'choice', default: 'text', choices: ['text', 'json'], description: 'log line format' },
   { key: 'audit_file', type: 'string', default: null, description: 'append one JSON object per lifecycle event to this file' },
   { key: 'inspect', type: 'bool', default: false, description: "send the actors' events to Stately's inspector (needs internet; context sanitised)" },
-  { key: 'startup_timeout_ms', type: 'int', default: 30_000, min: 1, description: 'no ready signal in time → crash' },
+  { key: 'startup_timeout_ms', type: 'int', default: 30_000, min: 1, driverDefaults: { 'openai-http': 600_000 }, description: 'no ready signal in time → crash' },
   { key: 'verify_timeout_ms', type: 'int', default: 10_000, min: 1, description: 'the verification probe must answer within this' },
   { key: 'backoff_base_ms', type: 'int', default: 1000, min: 0, description: 'crash backoff base (base · 2^(n−1))' },
   { key: 'backoff_max_ms', type: 'int', default: 60_000, min: 0, description: 'crash backoff cap' },
@@ -38,9 +40,9 @@ export const configKeys = [
   { key: 'stable_run_ms', type: 'int', default: 300_000, min: 1, description: 'healthy this long resets the failure count' },
   { key: 'clean_restart_budget', type: 'int', default: 10, min: 1, description: 'clean exits allowed per window before health_warn + 1 s backoff' },
   { key: 'clean_restart_window_ms', type: 'int', default: 60_000, min: 1, description: 'sliding window of the clean-restart budget' },
-  { key: 'proactive_restart_pct', type: 'int', default: 80, min: 1, description: 'drain and restart at this % of the token or turn limit' },
-  { key: 'token_limit', type: 'int', default: 150_000, min: 0, description: 'context token limit (a worker may report its own; 0 = none)' },
-  { key: 'turn_limit', type: 'int', default: 10, min: 0, description: 'context turn limit (a worker may report its own; 0 = none)' },
+  { key: 'proactive_restart_pct', type: 'int', default: 80, min: 1, max: 100, description: 'drain and restart at this % of the token or turn limit' },
+  { key: 'token_limit', type: 'int', default: 150_000, min: 0, driverDefaults: { 'openai-http': 0 }, description: 'context token limit (a worker may report its own; 0 = none)' },
+  { key: 'turn_limit', type: 'int', default: 10, min: 0, driverDefaults: { 'openai-http': 0 }, description: 'context turn limit (a worker may report its own; 0 = none)' },
   { key: 'drain_timeout_ms', type: 'int', default: 30_000, min: 0, description: 'in-flight requests get this long when draining' },
   { key: 'stop_grace_ms', type: 'int', default: 5000, min: 0, description: 'SIGTERM → this grace → SIGKILL to the process group' },
   { key: 'wedge_timeout_ms', type: 'int', default: 120_000, min: 1, description: 'no worker output this long while a request is in flight → restart' },
@@ -58,6 +60,10 @@ export const configKeys = [
   { key: 'otel_endpoint', type: 'string', default: null, description: 'export OpenTelemetry traces over OTLP/HTTP to this base URL (…/v1/traces is appended); unset: the standard OTEL_EXPORTER_OTLP_* variables decide' },
   { key: 'lock_file', type: 'string', default: null, description: 'PID/lock file (default: <tmpdir>/lifeguard-<port>.lock)' },
 ] as const satisfies readonly KeySpec[];
+
+/** The default as words, with each driver's own: "30000 (openai-http: 600000)". */
+export const describeDefault = (spec: KeySpec) =>
+  `${spec.default}${spec.driverDefaults ? ` (${Object.entries(spec.driverDefaults).map(([driver, value]) => `${driver}: ${value}`).join(', ')})` : ''}`;
 
 export const flagOf = (key: string) => `--${key.replace(/_/g, '-')}`;
 export const envOf = (key: string) => `LIFEGUARD_${key.toUpperCase()}`;

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import type { LifecyclePolicy } from '../../machines/policy/policy.js';
+import { parseCommandLine, type CommandLine } from './command-line.js';
 import { configKeys, envOf, flagOf, type KeySpec } from './config-keys.js';
+import { describeExpected, valueSchema } from './value-schema.js';
 
 /** The §3 policy values the configuration sets (the rest are fixed, see the README). */
 export type ConfigurablePolicy = Omit<LifecyclePolicy, 'backoffJitterPct' | 'cleanBudgetBackoffMs' | 'memoryRestartBudget' | 'memoryRestartWindowMs'>;
@@ -55,41 +56,6 @@ type Source = { value: unknown; from: string };
 
 const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
-function describeExpected(spec: KeySpec): string {
-  switch (spec.type) {
-    case 'port':
-      return 'an integer port from 0 to 65535';
-    case 'int':
-      return spec.max === undefined ? `an integer ≥ ${spec.min ?? 0}` : `an integer from ${spec.min ?? 0} to ${spec.max}`;
-    case 'choice':
-      return `one of ${spec.choices!.join(', ')}`;
-    case 'bool':
-      return 'true or false';
-    default:
-      return 'a non-empty string';
-  }
-}
-
-function coerce(spec: KeySpec, raw: unknown): { ok: true; value: number | string | boolean } | { ok: false } {
-  if (spec.type === 'bool') {
-    if (raw === true || raw === 'true' || raw === '1') return { ok: true, value: true };
-    if (raw === false || raw === 'false' || raw === '0') return { ok: true, value: false };
-    return { ok: false };
-  }
-  if (spec.type === 'port' || spec.type === 'int') {
-    const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
-    if (!/^-?\d+$/.test(text)) return { ok: false };
-    const value = Number(text);
-    if (!Number.isSafeInteger(value)) return { ok: false };
-    if (spec.type === 'port' && (value < 0 || value > 65535)) return { ok: false };
-    if (spec.type === 'int' && (value < (spec.min ?? 0) || value > (spec.max ?? Infinity))) return { ok: false };
-    return { ok: true, value };
-  }
-  if (typeof raw !== 'string' || raw.length === 0) return { ok: false };
-  if (spec.type === 'choice' && !spec.choices!.includes(raw)) return { ok: false };
-  return { ok: true, value: raw };
-}
-
 function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
@@ -109,26 +75,27 @@ function readConfigFile(path: string): Record<string, unknown> {
 }
 
 // argv (without node and the script), the environment → a validated configuration, or a
-// ConfigError listing every bad value.
+// ConfigError listing every bad value (--help and --version are answered by readCommandLine).
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): LifeguardConfig {
-  const options = Object.fromEntries([
-    ...configKeys.map((spec) => [flagOf(spec.key).slice(2), { type: spec.type === 'bool' ? ('boolean' as const) : ('string' as const) }]),
-    ['config', { type: 'string' as const }],
-  ]);
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    const unknown = /Unknown option '([^']+)'/.exec((error as Error).message);
-    if (unknown) throw new ConfigError([`arguments: unknown flag ${unknown[1]} (the flags are listed in the README's configuration table)`]);
-    throw new ConfigError([`arguments: ${(error as Error).message}`]);
-  }
-  const dashDash = argv.indexOf('--');
-  if (parsed.positionals.length > 0 && dashDash === -1) {
-    throw new ConfigError([`arguments: unexpected "${parsed.positionals[0]}"; put the worker command after --`]);
-  }
-  const flags = parsed.values as Record<string, string | boolean | undefined>;
-  const configPath = (flags.config as string | undefined) ?? env.LIFEGUARD_CONFIG;
+  const parsed = parseCommandLine(argv);
+  if (parsed.kind === 'error') throw new ConfigError([parsed.message]);
+  if (parsed.kind !== 'run') throw new ConfigError([`arguments: ${parsed.kind} requested`]);
+  return configFrom(parsed.commandLine, env);
+}
+
+/** What the command line asks for: a configuration to run, or the text of --help / --version. */
+export type CommandLineRequest = { kind: 'run'; config: LifeguardConfig } | { kind: 'help' | 'version'; text: string };
+
+// The command line's answer: --help and --version as text; otherwise loadConfig's configuration.
+export function readCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env): CommandLineRequest {
+  const parsed = parseCommandLine(argv);
+  if (parsed.kind === 'error') throw new ConfigError([parsed.message]);
+  if (parsed.kind !== 'run') return parsed;
+  return { kind: 'run', config: configFrom(parsed.commandLine, env) };
+}
+
+function configFrom({ flags, configPath: flagConfigPath, workerCommand: argvWorkerCommand }: CommandLine, env: NodeJS.ProcessEnv): LifeguardConfig {
+  const configPath = flagConfigPath ?? (env.LIFEGUARD_CONFIG || undefined);
   const file = configPath ? readConfigFile(configPath) : {};
 
   const problems: string[] = [];
@@ -139,26 +106,26 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   const result: Record<string, unknown> = {};
   for (const spec of configKeys as readonly KeySpec[]) {
-    const flag = flags[flagOf(spec.key).slice(2)];
+    // A flag given empty is a mistake; an empty variable or a null file key means "not set".
     const sources: Source[] = [
-      { value: flag, from: flagOf(spec.key) },
-      { value: env[envOf(spec.key)], from: envOf(spec.key) },
-      { value: file[spec.key], from: `${configPath} key ${spec.key}` },
+      { value: flags[spec.key], from: flagOf(spec.key) },
+      { value: env[envOf(spec.key)] === '' ? undefined : env[envOf(spec.key)], from: envOf(spec.key) },
+      { value: file[spec.key] ?? undefined, from: `${configPath} key ${spec.key}` },
     ];
-    const chosen = sources.find((s) => s.value !== undefined && s.value !== '');
+    const chosen = sources.find((s) => s.value !== undefined);
     if (!chosen) {
-      result[camel(spec.key)] = spec.default;
+      result[camel(spec.key)] = spec.driverDefaults?.[result.driver as LifeguardConfig['driver']] ?? spec.default;
       continue;
     }
-    const coerced = coerce(spec, chosen.value);
-    if (!coerced.ok) {
+    const parsed = valueSchema(spec).safeParse(chosen.value);
+    if (!parsed.success) {
       problems.push(`${spec.key}: ${JSON.stringify(chosen.value)} (from ${chosen.from}) is not ${describeExpected(spec)}`);
     } else {
-      result[camel(spec.key)] = coerced.value;
+      result[camel(spec.key)] = parsed.data;
     }
   }
 
-  let workerCommand: string[] = dashDash === -1 ? [] : argv.slice(dashDash + 1);
+  let workerCommand: string[] = argvWorkerCommand;
   if (workerCommand.length === 0 && file.worker_command !== undefined) {
     const fromFile = file.worker_command;
     if (!Array.isArray(fromFile) || fromFile.length === 0 || !fromFile.every((part) => typeof part === 'string')) {
@@ -180,9 +147,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const defaultLock = config.port === 0 ? `lifeguard-0-${process.pid}.lock` : `lifeguard-${config.port}.lock`;
   config.lockFile = (result.lockFile as string | null) ?? join(tmpdir(), defaultLock);
   config.workerCommand = workerCommand;
-  if (config.driver === 'openai-http' && !workerCommand.some((arg) => arg.includes('{port}'))) {
+  const portPlaceholder = [...workerCommand, ...Object.values(env)].some((value) => value?.includes('{port}'));
+  if (config.driver === 'openai-http' && !portPlaceholder) {
     throw new ConfigError([
-      `driver: openai-http needs a worker command with {port} after -- (got ${workerCommand.length ? JSON.stringify(workerCommand.join(' ')) : 'none'}), e.g. -- llama-server -m model.gguf --port {port}`,
+      `driver: openai-http needs {port} in the worker command after -- or in an environment value (got ${workerCommand.length ? JSON.stringify(workerCommand.join(' ')) : 'none'}), e.g. -- llama-server -m model.gguf --port {port}, or OLLAMA_HOST=127.0.0.1:{port} -- ollama serve`,
     ]);
   }
   return config;

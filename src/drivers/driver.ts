@@ -1,4 +1,4 @@
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../util/logger.js';
 import type { SpawnSpec, WorkerProcess } from '../process/worker-process.js';
 
 /** The OpenAI chat completion request body, validated by the gateway. */

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { healthView } from '../observability/health-view.js';
+import { transitionRecord, type TransitionHistory } from '../observability/transition-history.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 type Source = Pick<Supervisor, 'snapshots' | 'stats' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>>;
@@ -19,14 +20,15 @@ function states(source: Source) {
   return source.snapshots().map(({ id, snapshot }) => ({ id, value: snapshot.value, tags: [...snapshot.tags] }));
 }
 
-// GET /admin/events: the current snapshot of every worker first (a late subscriber is in sync), then
+// GET /admin/events: the current snapshot of every worker and the recent transitions first (a late
+// subscriber is in sync), then
 // every transition as it happens and the health figures at most every 250 ms while anything changes.
 // A subscriber that stops reading is disconnected once MAX_QUEUED_EVENTS wait for it.
-export function streamAdminEvents(c: Context, source: Source): Response {
+export function streamAdminEvents(c: Context, source: Source, history?: Pick<TransitionHistory, 'recent'>): Response {
   return streamSSE(c, async (stream) => {
     let id = 0;
     const send = (event: string, data: unknown) => stream.writeSSE({ event, data: JSON.stringify(data), id: String(++id) });
-    await send('snapshot', { workers: states(source), health: health(source) });
+    await send('snapshot', { workers: states(source), health: health(source), transitions: history?.recent() ?? [] });
     let healthTimer: NodeJS.Timeout | null = null;
     const queue: Array<() => Promise<void>> = [];
     let writing = Promise.resolve();
@@ -41,16 +43,7 @@ export function streamAdminEvents(c: Context, source: Source): Response {
     };
     const unsubscribe = source.subscribe((event) => {
       if (event.type === 'transition') {
-        const { context } = event.snapshot;
-        const payload = {
-          worker: event.workerId,
-          from: event.from,
-          to: event.to,
-          value: event.snapshot.value,
-          reason: context.reason,
-          restart_reason: context.restartReason,
-          at: new Date().toISOString(),
-        };
+        const payload = transitionRecord(event);
         enqueue(() => send('transition', payload));
       }
       healthTimer ??= setTimeout(() => {

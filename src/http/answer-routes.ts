@@ -6,6 +6,7 @@ import { chatCompletionsApi } from './chat-completions.js';
 import { toAnthropicError } from './messages/anthropic-errors.js';
 import { messagesApi } from './messages/messages-request.js';
 import { respondWithError } from './openai-errors.js';
+import { requestLog, type RequestLogDeps } from './request-log.js';
 import { createResponsesApi } from './responses/responses-request.js';
 import { readJsonBody, serveAnswer, type AnswerDeps, type AnswerRequest } from './serve-answer.js';
 
@@ -21,23 +22,15 @@ export function respondInShape(c: Context, error: unknown): Response {
 
 // Three APIs, one answer core (STYLE 16): each path is a parser (raw body → AnswerRequest, which holds
 // the API's renderer) over serveAnswer. A fourth API is one more entry here and its two small files.
-export function registerAnswerRoutes(app: Hono, deps: { answer: AnswerDeps; bodyLimitBytes: number; metrics?: Metrics }): void {
+export function registerAnswerRoutes(app: Hono, deps: { answer: AnswerDeps; bodyLimitBytes: number; metrics?: Metrics; supervisor?: RequestLogDeps['supervisor'] }): void {
   const apis: Record<string, (raw: unknown, defaultModel: string) => AnswerRequest> = {
     '/v1/chat/completions': chatCompletionsApi,
     '/v1/responses': createResponsesApi(),
     '/v1/messages': messagesApi,
   };
   for (const [path, api] of Object.entries(apis)) {
-    app.use(path, async (c, next) => {
-      const started = performance.now();
-      const observe = () => deps.metrics?.observeRequest(c.res.status, (performance.now() - started) / 1000);
-      await next();
-      const body = c.res.body;
-      if (!deps.metrics) return;
-      if (!body || !c.res.headers.get('content-type')?.includes('text/event-stream')) return observe();
-      // A stream's duration runs to its last byte.
-      c.res = new Response(body.pipeThrough(new TransformStream({ flush: observe })), c.res);
-    });
+    // One [DONE] (or [ERROR]) line and one metrics observation per request, at its last byte.
+    app.use(path, requestLog({ logger: deps.answer.logger, ...(deps.supervisor ? { supervisor: deps.supervisor } : {}), observe: (status, seconds) => deps.metrics?.observeRequest(status, seconds) }));
     app.post(
       path,
       bodyLimit({

@@ -3,14 +3,15 @@ import { requestId } from 'hono/request-id';
 import { workerMachine } from '../../machines/worker-machine.js';
 import { NotFoundError, UnauthorizedError, type LifeguardError } from '../errors.js';
 import { healthView } from '../observability/health-view.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../util/logger.js';
 import type { Supervisor, WorkerCommand } from '../supervisor/supervisor.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { DispatchFn, RequestTracing } from '../observability/tracing/request-spans.js';
 import { machineToMermaid } from '../viz/machine-to-mermaid.js';
-import { statechartSvg } from '../viz/statechart-svg.js';
 import { streamAdminEvents } from './admin-events.js';
-import { uiPage } from './ui-page.js';
+import { refuseRecoverUnlessOffline } from './admin-guards.js';
+import { registerUi } from './ui-routes.js';
+import { recordTransitions } from '../observability/transition-history.js';
 import { isAnthropicPath, registerAnswerRoutes, respondInShape } from './answer-routes.js';
 import type { AnswerDeps } from './serve-answer.js';
 import { bearerMatches, clientKeyMatches, isLoopback } from './auth.js';
@@ -97,6 +98,7 @@ export function createApp(deps: AppDeps): Hono {
     },
     bodyLimitBytes: deps.bodyLimitBytes,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    supervisor: deps.supervisor,
   });
 
   app.get('/v1/models', (c) => c.json({ object: 'list', data: modelList(deps) }));
@@ -122,10 +124,8 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
   });
 
-  let svg: Promise<string> | null = null;
-  app.get('/ui', (c) => c.html(uiPage));
-  app.get('/favicon.ico', (c) => c.body(null, 204));
-  app.get('/ui/statechart.svg', async (c) => c.body(await (svg ??= statechartSvg(workerMachine)), 200, { 'content-type': 'image/svg+xml' }));
+  registerUi(app, workerMachine);
+  const history = recordTransitions(deps.supervisor);
 
   app.use('/admin/*', async (c, next) => {
     const allowed = deps.adminToken
@@ -150,10 +150,11 @@ export function createApp(deps: AppDeps): Hono {
       machine: { definition: workerMachine.definition, mermaid },
     }),
   );
-  app.get('/admin/events', (c) => streamAdminEvents(c, deps.supervisor));
+  app.get('/admin/events', (c) => streamAdminEvents(c, deps.supervisor, history));
   app.post('/admin/workers/:id/:command', (c) => {
     const command = c.req.param('command') as WorkerCommand;
     if (!COMMANDS.includes(command)) throw new NotFoundError(`Unknown admin command "${command}" (known: ${COMMANDS.join(', ')})`);
+    if (command === 'recover') refuseRecoverUnlessOffline(deps.supervisor, c.req.param('id'));
     const snapshot = deps.supervisor.command(c.req.param('id'), command);
     return c.json({ id: c.req.param('id'), command, value: snapshot.value, tags: [...snapshot.tags] }, 202);
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../util/logger.js';
 import { isDescriptorExhaustion, reportDescriptorExhaustion } from '../util/descriptor-exhaustion.js';
 
 /** Descriptors kept free under the limit for workers, /proc scans, the lock and the audit file. */

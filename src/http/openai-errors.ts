@@ -11,6 +11,7 @@ const byKind: Record<ErrorKind, { status: ContentfulStatusCode; type: string; co
   invalid_request: { status: 400, type: 'invalid_request_error', code: 'invalid_request' },
   unauthorized: { status: 401, type: 'authentication_error', code: 'invalid_api_key' },
   not_found: { status: 404, type: 'invalid_request_error', code: 'not_found' },
+  conflict: { status: 409, type: 'invalid_request_error', code: 'invalid_state' },
   body_too_large: { status: 413, type: 'invalid_request_error', code: 'request_too_large' },
   worker_offline: { status: 503, type: 'server_error', code: 'worker_offline' },
   queue_full: { status: 503, type: 'server_error', code: 'queue_full' },

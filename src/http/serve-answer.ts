@@ -2,13 +2,14 @@ import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { AnswerEvent, ChatRequestBody } from '../drivers/driver.js';
 import { ClientTooSlowError, InvalidRequestError, LifeguardError, RequestTimeoutError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
 import { withStructuredOutput, type StructuredOutputOptions } from '../structured/structured-dispatch.js';
+import type { Logger } from '../util/logger.js';
 import type { Dispatch, DispatchOptions } from '../supervisor/supervisor.js';
 import { streamBoundedSSE } from './bounded-sse.js';
 import { createAnswerCollector, type CollectedAnswer } from './collect-answer.js';
 import { assertJsonDepth } from './json-depth.js';
 import { onClientGone } from './client-gone.js';
+import { noteRequest } from './request-facts.js';
 
 export interface AnswerDeps {
   dispatch(body: ChatRequestBody, signal: AbortSignal, avoid?: { workerId: string; run: number }, options?: DispatchOptions): Promise<Dispatch>;
@@ -161,6 +162,7 @@ function touching<T>(events: AsyncIterable<T>, touch: () => void): AsyncIterable
 export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerRequest): Promise<Response> {
   if (deps.isShuttingDown()) throw new ShuttingDownError();
   const { body, renderer } = request;
+  noteRequest(c, { model: body.model ?? deps.defaultModel() });
   const controller = new AbortController();
   const untrack = deps.track?.(controller);
   const stopWatching = onClientGone(c, () => controller.abort(new Error('client disconnected')));
@@ -179,6 +181,7 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
     // prompt_cache_key in the body does too.
     dispatch: async (requestBody, signal, avoid) => {
       const dispatch = await deps.dispatch(requestBody, signal, avoid, { sessionKey: c.req.header('x-session-id') ?? null });
+      noteRequest(c, { worker: dispatch.workerId });
       const touch = () => {
         clearTimeout(idleTimer);
         idleTimer = setTimeout(() => {

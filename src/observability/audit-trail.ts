@@ -1,7 +1,7 @@
 import { constants, createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { isDescriptorExhaustion, reportDescriptorExhaustion } from '../util/descriptor-exhaustion.js';
 import type { Supervisor, SupervisorEvent } from '../supervisor/supervisor.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../util/logger.js';
 
 export type AuditRecord = { event: string; ts: string; worker: string } & Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import type { InspectionObserver } from '../supervisor/supervisor.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../util/logger.js';
 
 const SECRET = /key|token|secret|password|authorization|cookie/i;
 

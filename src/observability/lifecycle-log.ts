@@ -1,5 +1,5 @@
 import type { Supervisor, SupervisorEvent } from '../supervisor/supervisor.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../util/logger.js';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
@@ -35,15 +35,9 @@ export function logLifecycle(event: SupervisorEvent, logger: Logger): void {
     case 'spawned':
       logger.log('INFO', `${event.workerId} spawned pid ${event.pid} (run ${event.run})`, { worker: event.workerId, pid: event.pid });
       return;
-    case 'request.done': {
-      const { usage, limits } = event.snapshot.context;
-      if (event.ok) {
-        logger.log('DONE', `${seconds(event.durationMs)} | ctx=${usage.tokens}/${limits.tokenLimit} turns=${usage.turns}/${limits.turnLimit}`, { worker: event.workerId });
-      } else {
-        logger.log('ERROR', `request failed after ${seconds(event.durationMs)}`, { worker: event.workerId });
-      }
+    case 'request.done':
+      // The HTTP layer logs each request's end ([DONE] with its id, status, model and worker).
       return;
-    }
     case 'ready':
       logger.log('INFO', `${event.workerId} pid ${event.pid} ready (models: ${event.models.join(', ') || 'none'})`, { worker: event.workerId, pid: event.pid });
       return;

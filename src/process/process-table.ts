@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../util/logger.js';
 import { isDescriptorExhaustion, reportDescriptorExhaustion } from '../util/descriptor-exhaustion.js';
 import { memoryBytes, parseProcStatus } from './proc-status.js';
 

@@ -1,6 +1,6 @@
 import type { AnswerEvent, ChatRequestBody, Usage } from '../drivers/driver.js';
 import { StructuredOutputError, WorkerCrashedError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../util/logger.js';
 import type { Dispatch } from '../supervisor/supervisor.js';
 import { correctiveFollowUp, withInstruction } from './instruction.js';
 import { readResponseFormat, type StructuredFormat } from './response-format.js';

@@ -7,7 +7,7 @@ import { workerMachine, type WorkerMachine } from '../../machines/worker-machine
 import type { WorkerEmitted } from '../../machines/worker-types.js';
 import type { AnswerEvent, ChatRequestBody, Driver } from '../drivers/driver.js';
 import { NotFoundError } from '../errors.js';
-import { silentLogger, type Logger } from '../observability/logger.js';
+import { silentLogger, type Logger } from '../util/logger.js';
 import { createConversationRouting, type RoutedRequest } from './conversation-routing.js';
 import { createRouter } from './router.js';
 import { workerActors } from './worker-actors.js';
@@ -120,6 +120,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
           policy: config.policy,
           seed: Math.floor(Math.random() * 2 ** 31),
           workerCount: ids.length,
+          isolation: config.isolation ?? 'isolated',
         })),
       },
       ...(config.inspect ? { inspect: config.inspect } : {}),

@@ -1,6 +1,6 @@
 import type { ProbeActorInput, ProcessActorInput, StopperActorInput, WorkerEvent } from '../../machines/worker-types.js';
 import type { Driver, ReadyInfo, WorkerSession } from '../drivers/driver.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../util/logger.js';
 import { toWorkerExit } from '../process/exit-payload.js';
 import { sampleTreeMemory } from '../process/process-table.js';
 import { stopProcessTree } from '../process/stop-process-tree.js';

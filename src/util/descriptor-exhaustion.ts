@@ -1,4 +1,4 @@
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from './logger.js';
 
 /** EMFILE (this process) or ENFILE (the whole system): out of file descriptors. */
 export const isDescriptorExhaustion = (error: unknown) => {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -47,9 +47,28 @@ describe('the built package', () => {
     }
     expect(answer!.status).toBe(200);
     expect(((await answer!.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe('Echo: from the built package');
+    const ui = await fetch(`${url}/ui`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('/ui/ui.js');
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 60_000);
+
+  it('npx lifeguard --help lists the options and --version prints the package version', () => {
+    const run = (...args: string[]) => execFileSync('npx', ['--no-install', 'lifeguard', ...args], { cwd: root, encoding: 'utf8' });
+    const help = run('--help');
+    expect(help).toMatch(/^Usage: lifeguard \[options\] \[-- WORKER COMMAND…\]/);
+    expect(help).toContain('--proactive-restart-pct <n>');
+    expect(help).toContain('LIFEGUARD_PROACTIVE_RESTART_PCT');
+    const version = (JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { version: string }).version;
+    expect(run('--version')).toBe(`${version}\n`);
+  }, 60_000);
+
+  it('a bad value stops it with one line naming the key and exit code 2', () => {
+    const result = spawnSync(process.execPath, ['bin/lifeguard.js', '--token-limit', '-5'], { cwd: root, encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('lifeguard: invalid configuration: token_limit: "-5" (from --token-limit) is not an integer ≥ 0\n');
+  });
 
   it('SIGTERM to `npm start` reaches lifeguard: it stops its worker, removes its lock and exits', async () => {
     const lock = tempLockFile();

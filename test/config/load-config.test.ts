@@ -61,8 +61,13 @@ describe('configuration', () => {
     [['--port', '70000'], {}, 'port: "70000" (from --port) is not an integer port from 0 to 65535'],
     [['--log-format', 'xml'], {}, 'log_format: "xml" (from --log-format) is not one of text, json'],
     [['--queue-wait-ms', '1.5'], {}, 'queue_wait_ms: "1.5" (from --queue-wait-ms) is not an integer ≥ 1'],
-    [['--bogus', '1'], {}, "arguments: unknown flag --bogus (the flags are listed in the README's configuration table)"],
-    [['--workers'], {}, "arguments: Option '--workers <value>' argument missing"],
+    [['--bogus', '1'], {}, 'arguments: unknown flag --bogus (lifeguard --help lists them)'],
+    [['--workers'], {}, 'arguments: --workers needs a value (lifeguard --help)'],
+    [['--token-limit', '-5'], {}, 'token_limit: "-5" (from --token-limit) is not an integer ≥ 0'],
+    [['--proactive-restart-pct', '150'], {}, 'proactive_restart_pct: "150" (from --proactive-restart-pct) is not an integer from 1 to 100'],
+    [['--port', ''], {}, 'port: "" (from --port) is not an integer port from 0 to 65535'],
+    [['--api-key', ''], {}, 'api_key: "" (from --api-key) is not a non-empty string'],
+    [['stray'], {}, 'arguments: unexpected "stray"; put the worker command after --'],
     [['node', 'x.js'], {}, 'arguments: unexpected "node"; put the worker command after --'],
   ] as const)('%j %j → "%s"', (argv, env, problem) => {
     expect(problemsOf([...argv], env)).toEqual([problem]);

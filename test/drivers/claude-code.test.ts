@@ -100,6 +100,11 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
 
   it('the CLI killed with SIGKILL mid-request: the request is re-dispatched, the worker recovers, and no claude process is left after stop', async () => {
     const { g, api } = await start([], 150);
+    // Every CLI this lifeguard starts (other test files may run CLIs of their own meanwhile).
+    const spawned = [g.supervisor.pid('w1')!];
+    g.supervisor.subscribe((event) => {
+      if (event.type === 'spawned') spawned.push(event.pid);
+    });
     const firstPid = g.supervisor.pid('w1')!;
     const pending = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'a slow answer to interrupt' }] });
     await g.waitFor((s) => s.context.inFlight === 1);
@@ -111,7 +116,7 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
     expect(completion.choices[0]!.message.content).toBe('Echo: a slow answer to interrupt');
     expect(g.snapshotOf().context).toMatchObject({ crashCount: 1, run: 2 });
     await g.shutdown();
-    expect(claudeProcesses().filter((p) => p.state !== 'Z')).toEqual([]);
+    expect(claudeProcesses().filter((p) => p.state !== 'Z' && spawned.includes(p.pid))).toEqual([]);
   }, 90_000);
 
   it('a client disconnect mid-stream sends interrupt, and the same CLI keeps serving', async () => {

@@ -2,7 +2,7 @@ import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { workerMachine } from '../../machines/worker-machine.js';
 import { createApp, type AppDeps } from '../../src/http/app.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { silentLogger } from '../../src/util/logger.js';
 import { NotFoundError } from '../../src/errors.js';
 
 // The admin API against an idle machine: app.request(), no port, no process.
@@ -57,7 +57,34 @@ describe('admin API', () => {
     expect(body.machine.mermaid).toContain('stateDiagram-v2');
   });
 
-  it.each(['restart', 'drain', 'recover'])('POST /admin/workers/w1/%s is passed to the supervisor (202)', async (command) => {
+  it('POST /admin/workers/w1/recover on a worker that is not offline is a 409 saying so, and nothing is sent', async () => {
+    const { app, commands } = appWith({});
+    const response = await app.request('/admin/workers/w1/recover', { method: 'POST' });
+    expect(response.status).toBe(409);
+    expect(await response.json()).toMatchObject({
+      error: { code: 'invalid_state', message: 'Worker w1 is starting, not offline: recover only brings an offline worker back (use restart for a graceful restart)' },
+    });
+    expect(commands).toEqual([]);
+  });
+
+  it('GET / leads to /ui; the page and its script and style are files served by lifeguard', async () => {
+    const { app } = appWith({});
+    const root = await app.request('/');
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/ui');
+    const page = await app.request('/ui');
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    expect(html).toContain('<script src="/ui/ui.js">');
+    expect(html).not.toMatch(/https?:\/\//);
+    expect((await app.request('/ui/ui.js')).headers.get('content-type')).toContain('javascript');
+    expect((await app.request('/ui/ui.css')).headers.get('content-type')).toContain('text/css');
+    expect((await app.request('/ui/nope.js')).status).toBe(404);
+    const chart = (await (await app.request('/ui/chart.json')).json()) as { states: Array<{ id: string }> };
+    expect(chart.states.map((s) => s.id)).toEqual(['starting', 'healthy', 'draining', 'restarting', 'recovering', 'offline', 'stopped']);
+  });
+
+  it.each(['restart', 'drain'])('POST /admin/workers/w1/%s is passed to the supervisor (202)', async (command) => {
     const { app, commands } = appWith({});
     const response = await app.request(`/admin/workers/w1/${command}`, { method: 'POST' });
     expect(response.status).toBe(202);

@@ -16,6 +16,7 @@ export interface HarnessOptions {
   policy?: Partial<LifecyclePolicy>;
   seed?: number;
   workerCount?: number;
+  isolation?: 'isolated' | 'shared';
 }
 
 export const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -56,6 +57,7 @@ export function createHarness(options: HarnessOptions = {}) {
   });
   const input: WorkerMachineInput = { workerId: 'w1', seed: options.seed ?? 7, workerCount: options.workerCount ?? 1 };
   if (options.policy) input.policy = options.policy;
+  if (options.isolation) input.isolation = options.isolation;
   const actor = createActor(machine, { input, clock });
   actor.on('*', (event) => emitted.push(event));
   actor.start();

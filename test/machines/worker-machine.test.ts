@@ -419,3 +419,28 @@ describe('worker machine: limits learned late', () => {
     expect(h.context().restartReason).toBe('proactive');
   });
 });
+
+describe('an isolated stateful worker (SPEC §6)', () => {
+  it('is not restarted at the proactive threshold (a restart would replay its conversation whole), only at the hard limit', async () => {
+    const h = createHarness({ isolation: 'isolated' });
+    h.actor.send({ type: 'worker.spawned', pid: 1, at: 0 });
+    h.actor.send({ type: 'worker.ready', models: ['demo'], stateful: true, limits: { turnLimit: 10 } });
+    await settle();
+    h.actor.send({ type: 'context.reported', tokens: 0, turns: 8 });
+    expect(h.state()).toBe('healthy');
+    h.actor.send({ type: 'context.reported', tokens: 0, turns: 10 });
+    expect(h.state()).toBe('restarting');
+    expect(h.context().restartReason).toBe('hard_limit');
+  });
+
+  it('shared, or stateless, it drains at the proactive threshold as before', async () => {
+    for (const [isolation, stateful] of [['shared', true], ['isolated', false]] as const) {
+      const h = createHarness({ isolation });
+      h.actor.send({ type: 'worker.spawned', pid: 1, at: 0 });
+      h.actor.send({ type: 'worker.ready', models: ['demo'], stateful, limits: { turnLimit: 10 } });
+      await settle();
+      h.actor.send({ type: 'context.reported', tokens: 0, turns: 8 });
+      expect(h.context().restartReason).toBe('proactive');
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnswerEvent, ChatRequestBody } from '../../src/drivers/driver.js';
 import { StructuredOutputError } from '../../src/errors.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { silentLogger } from '../../src/util/logger.js';
 import { structuredOutputFor, withStructuredOutput } from '../../src/structured/structured-dispatch.js';
 import type { Dispatch } from '../../src/supervisor/supervisor.js';
 

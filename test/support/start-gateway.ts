@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startLifeguard, type RunningLifeguard } from '../../src/cli/start-lifeguard.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/util/logger.js';
 import { topLevelState, type WorkerSnapshot } from '../../src/supervisor/supervisor.js';
 import { REFERENCE_WORKER, TEST_MARKER } from './drivers.js';
 
@@ -29,7 +29,7 @@ export async function startGateway(options: GatewayOptions = {}) {
     {},
   );
   const logs: string[] = [];
-  const running: RunningLifeguard = await startLifeguard(config, createLogger('text', (line) => logs.push(line)));
+  const running: RunningLifeguard = await startLifeguard(config, createLogger(config.logFormat, (line) => logs.push(line)));
   const { supervisor } = running;
   const snapshotOf = (id = 'w1') => supervisor.snapshots().find((w) => w.id === id)!.snapshot;
 

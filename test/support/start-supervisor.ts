@@ -1,6 +1,6 @@
 import { defaultPolicy, type LifecyclePolicy } from '../../machines/policy/policy.js';
 import type { Driver } from '../../src/drivers/driver.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/util/logger.js';
 import {
   createSupervisor,
   topLevelState,

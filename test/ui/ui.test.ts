@@ -5,49 +5,122 @@ import { browserAvailable, launchBrowser } from '../support/browser.js';
 import { startGateway, type Gateway } from '../support/start-gateway.js';
 
 const OUTPUT = new URL('../../test-output/', import.meta.url);
+const shot = (page: Page, name: string) => {
+  mkdirSync(OUTPUT, { recursive: true });
+  return page.screenshot({ path: new URL(name, OUTPUT).pathname, fullPage: true });
+};
 
 describe.skipIf(!browserAvailable)('/ui in a real browser (Debian chromium via playwright-core)', () => {
-  let g: Gateway;
   let browser: Browser;
-  let page: Page;
+  const gateways: Gateway[] = [];
+  const open = async (g: Gateway, path = '/ui') => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(`${g.url}${path}`);
+    return page;
+  };
+  const gateway = async (options: Parameters<typeof startGateway>[0]) => {
+    const g = await startGateway(options);
+    gateways.push(g);
+    return g;
+  };
 
   beforeAll(async () => {
-    g = await startGateway({ flags: ['--backoff-base-ms', '1500', '--backoff-max-ms', '1500'] });
-    await g.waitForState('healthy');
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
   });
   afterAll(async () => {
     await browser?.close();
-    await g?.shutdown();
+    await Promise.all(gateways.map((g) => g.shutdown()));
   });
 
-  const worker = () => page.locator('section.worker[data-worker="w1"]');
-  const highlighted = async () => page.locator('section.worker[data-worker="w1"] .chart g.current').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-id')));
+  const card = (page: Page, id = 'w1') => page.locator(`section.worker[data-worker="${id}"]`);
+  const lit = (page: Page, id = 'w1') =>
+    card(page, id).locator('.chart .current').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-id') ?? n.getAttribute('data-sub')));
+  const visibleButtons = (page: Page, id = 'w1') => card(page, id).locator('button[data-command]:visible').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-command')));
 
-  it('draws the statechart with healthy highlighted, follows a crash through recovering back to healthy, and restarts on the button', async () => {
-    await page.goto(`${g.url}/ui`);
-    await page.waitForSelector('section.worker[data-worker="w1"][data-state="healthy"]', { timeout: 10_000 });
-    expect(await page.locator('section.worker[data-worker="w1"] .chart svg g.node').count()).toBeGreaterThan(5);
-    expect(await highlighted()).toEqual(['healthy', 'healthy_idle']);
-    expect(await worker().locator('[data-role="state"]').textContent()).toBe('healthy');
+  it('healthy: / leads to /ui, the compact chart lights healthy.idle, the timeline is filled on load, and recover is not offered', async () => {
+    const g = await gateway({ flags: ['--backoff-base-ms', '3000', '--backoff-max-ms', '3000'] });
+    await g.waitForState('healthy');
+    const page = await open(g, '/');
+    expect(new URL(page.url()).pathname).toBe('/ui');
+    await page.waitForSelector('section.worker[data-worker="w1"][data-state="healthy"]', { timeout: 15_000 });
+    expect(await card(page).locator('.chart g.node').count()).toBe(7);
+    expect(await lit(page)).toEqual(['healthy', 'healthy.idle']);
+    // The transitions happened before the page opened: they come from the server's ring buffer.
+    await expect.poll(() => page.locator('#transitions tr').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('#transitions').textContent()).toContain('starting → healthy');
+    expect(await page.locator('#transitions').textContent()).toContain('verified');
+    expect(await visibleButtons(page)).toEqual(['restart', 'drain']);
+    // The chart fits the first screen: no 1 700 px drawing.
+    const box = (await card(page).locator('.chart svg').boundingBox())!;
+    expect(box.height).toBeLessThan(320);
     await expect.poll(() => page.locator('#connection').textContent()).toBe('live');
+    await shot(page, 'ui-healthy.png');
 
+    // A recover on a worker that is not offline is refused with a message, not a silent 202.
+    const refused = await page.evaluate(async () => {
+      const response = await fetch('/admin/workers/w1/recover', { method: 'POST' });
+      return { status: response.status, body: (await response.json()) as { error: { message: string } } };
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toBe('Worker w1 is healthy, not offline: recover only brings an offline worker back (use restart for a graceful restart)');
+
+    // recovering: the last exit and a countdown to the next start.
     process.kill(g.supervisor.pid('w1')!, 'SIGKILL');
-    await page.waitForSelector('section.worker[data-worker="w1"][data-state="recovering"]', { timeout: 10_000 });
-    expect(await highlighted()).toEqual(['recovering']);
-    mkdirSync(OUTPUT, { recursive: true });
-    await page.screenshot({ path: new URL('ui-recovering.png', OUTPUT).pathname });
-    await page.waitForSelector('section.worker[data-worker="w1"][data-state="healthy"]', { timeout: 10_000 });
-    await expect.poll(() => page.locator('#transitions').textContent()).toContain('crash');
+    await page.waitForSelector('section.worker[data-worker="w1"][data-state="recovering"]', { timeout: 15_000 });
+    expect(await lit(page)).toEqual(['recovering']);
+    await expect.poll(() => card(page).locator('[data-role="countdown"]').textContent()).toMatch(/^next start in \d+\.\d s$/);
+    expect(await card(page).locator('[data-role="countdown"]').isVisible()).toBe(true);
+    await expect.poll(() => card(page).locator('[data-role="last-exit"]').textContent()).toMatch(/last exit: code=null signal=SIGKILL, crash, after \d+\.\d s/);
+    expect(await visibleButtons(page)).toEqual([]);
+    await shot(page, 'ui-recovering.png');
+    await page.waitForSelector('section.worker[data-worker="w1"][data-state="healthy"]', { timeout: 20_000 });
+    await expect.poll(() => page.locator('#transitions tr[data-to="starting"]').first().textContent()).toContain('backoff_elapsed');
+    expect(await card(page).locator('[data-role="countdown"]').isVisible()).toBe(false);
 
     const pidBefore = g.supervisor.pid('w1');
-    await worker().locator('button[data-command="restart"]').click();
-    await expect.poll(() => page.locator('#transitions tr').first().textContent(), { timeout: 10_000 }).toContain('healthy');
-    await expect.poll(() => page.locator('#transitions').textContent()).toContain('admin_restart');
-    expect(g.snapshotOf().context.run).toBe(3);
+    await card(page).locator('button[data-command="restart"]').click();
+    await expect.poll(() => page.locator('#transitions').textContent(), { timeout: 15_000 }).toContain('admin_restart');
+    await g.waitFor((s) => s.matches('healthy') && s.context.run === 3);
     expect(g.supervisor.pid('w1')).not.toBe(pidBefore);
-    await expect.poll(() => worker().locator('.details').textContent()).toContain(`pid ${g.supervisor.pid('w1')}`);
-    await page.screenshot({ path: new URL('ui.png', OUTPUT).pathname });
+    await expect.poll(() => card(page).locator('[data-role="details"]').textContent()).toContain(`pid ${g.supervisor.pid('w1')}`);
+    await shot(page, 'ui.png');
+    await page.close();
+  }, 90_000);
+
+  it('offline: lit red with its reason, and only recover is offered', async () => {
+    const g = await gateway({
+      flags: ['--max-consecutive-failures', '1', '--backoff-base-ms', '50', '--backoff-max-ms', '50'],
+      workerCommand: [process.execPath, '-e', 'process.exit(3)'],
+    });
+    await g.waitForState('offline', 'w1', 20_000);
+    const page = await open(g);
+    await page.waitForSelector('section.worker[data-worker="w1"][data-state="offline"]', { timeout: 15_000 });
+    expect(await lit(page)).toEqual(['offline']);
+    expect(await card(page).locator('[data-role="offline"]').textContent()).toMatch(/^offline: .+ — fix the cause, then recover$/);
+    await expect.poll(() => card(page).locator('[data-role="last-exit"]').textContent()).toContain('code=3');
+    expect(await visibleButtons(page)).toEqual(['recover']);
+    await shot(page, 'ui-offline.png');
+    await card(page).locator('button[data-command="recover"]').click();
+    await expect.poll(() => page.locator('#message').textContent()).toBe('w1: recover accepted');
+    await page.close();
+  }, 60_000);
+
+  it('the pool and its conversations are drawn when /health carries them', async () => {
+    const g = await gateway({});
+    await g.waitForState('healthy');
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const health = (await (await g.get('/health')).json()) as { workers: Array<Record<string, unknown>> };
+    health.workers[0]!.conversation = { digest: '3f9a1c2b7d4e', key: null, turns: 4, idle_s: 12 };
+    const withPool = { ...health, pool: { workers: 1, standby: 0 } };
+    const snapshot = { workers: [{ id: 'w1', value: { healthy: 'busy' }, tags: ['accepting'] }], health: withPool, transitions: [] };
+    await page.route('**/admin/events', (route) =>
+      route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: `event: snapshot\ndata: ${JSON.stringify(snapshot)}\nid: 1\n\n` }),
+    );
+    await page.goto(`${g.url}/ui`);
+    await page.waitForSelector('#pool:not([hidden])', { timeout: 15_000 });
+    expect(await page.locator('#conversations tr[data-worker="w1"]').textContent()).toBe('w13f9a1c2b7d4e412 s');
+    expect(await lit(page)).toEqual(['healthy', 'healthy.busy']);
+    await shot(page, 'ui-pool.png');
+    await page.close();
   }, 60_000);
 });

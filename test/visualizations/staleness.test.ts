@@ -21,7 +21,7 @@ describe('visualizations', () => {
       expect(mermaid).toContain(`state "${state}`);
     }
     expect(mermaid).toContain('recovering --> starting: after crashBackoff');
-    expect(mermaid).toMatch(/healthy --> draining: .*always \[atProactiveThreshold and mayDrainProactively\]/);
+    expect(mermaid).toMatch(/healthy --> draining: .*always \[atProactiveThreshold and mayDrainProactively and not holdsIsolatedConversation\]/);
     expect(mermaid).toContain('restarting --> offline: processStopper done [failureLimitPassed] | processStopper failed');
     expect(mermaid).toContain('healthy --> restarting: worker.exited [isCleanExit and cleanBudgetExceeded] | worker.exited [isCleanExit] | worker.exited');
     expect(mermaid).toContain('healthy --> healthy: after stableRun / resetFailures');

@@ -11,7 +11,10 @@ import { sseData } from './sse-lines.js';
 export interface OpenAIHttpDriverOptions {
   /** The server command; `{port}` in any argument is replaced by the port lifeguard picked. */
   command: string[];
+  /** The server's environment over lifeguard's own; `{port}` in any value is replaced too. */
   env?: Record<string, string>;
+  /** lifeguard's environment, which the server inherits (default: process.env). */
+  inheritedEnv?: NodeJS.ProcessEnv;
   cwd?: string;
   /** How often readiness is polled while the server starts. */
   readyPollMs?: number;
@@ -23,15 +26,21 @@ type PassThrough = NonNullable<Extract<AnswerEvent, { type: 'delta' }>['passThro
 // --driver openai-http: a command that starts an OpenAI-compatible server (llama-server, vLLM,
 // Ollama, …) on a port lifeguard chooses; requests are forwarded to it over loopback HTTP.
 export function createOpenAIHttpDriver(options: OpenAIHttpDriverOptions): Driver {
-  if (!options.command.some((arg) => arg.includes('{port}'))) {
-    throw new Error('the openai-http driver needs {port} in the worker command, e.g. -- llama-server --port {port}');
+  const env = { ...(options.inheritedEnv ?? process.env), ...options.env };
+  if (![...options.command, ...Object.values(env)].some((value) => value?.includes('{port}'))) {
+    throw new Error('the openai-http driver needs {port} in the worker command or an environment value, e.g. -- llama-server --port {port}');
   }
   return {
     name: 'openai-http',
     async spawnSpec(): Promise<SpawnSpec> {
       const port = await freePort();
-      const [command, ...args] = options.command.map((arg) => arg.replaceAll('{port}', String(port)));
-      return { command: command!, args, port, ...(options.env ? { env: options.env } : {}), ...(options.cwd ? { cwd: options.cwd } : {}) };
+      const withPort = (value: string) => value.replaceAll('{port}', String(port));
+      const [command, ...args] = options.command.map(withPort);
+      // A server configured by its environment (PORT={port}, OLLAMA_HOST=127.0.0.1:{port}).
+      const serverEnv = Object.fromEntries(
+        Object.entries(env).flatMap(([key, value]) => (value !== undefined && (value.includes('{port}') || options.env?.[key] !== undefined) ? [[key, withPort(value)]] : [])),
+      );
+      return { command: command!, args, port, ...(Object.keys(serverEnv).length ? { env: serverEnv } : {}), ...(options.cwd ? { cwd: options.cwd } : {}) };
     },
     attach(worker, hooks, spec) {
       return attachHttpSession(worker, hooks, `http://127.0.0.1:${spec.port}`, options.readyPollMs ?? 100);
@@ -90,6 +99,7 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
     }
     let finishReason = 'stop';
     let usage: Json | null = null;
+    let answered = 0;
     // Chunk-level fields (system_fingerprint, timings) of chunks that carried nothing else: they go
     // with the next event, so an empty chunk never counts as the answer having started.
     let carried: PassThrough['chunk'];
@@ -104,6 +114,7 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
       const { content, toolCalls, passThrough = {} } = splitChunk(chunk, choice ?? {});
       if (carried || passThrough.chunk) passThrough.chunk = { ...carried, ...passThrough.chunk };
       const withPassThrough = passThrough.chunk || passThrough.delta || passThrough.choice ? { passThrough } : {};
+      if (content) answered += content.length;
       if (content || passThrough.delta || passThrough.choice) {
         queue.push({ type: 'delta', content, ...withPassThrough });
       } else if (toolCalls.length) {
@@ -117,8 +128,9 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
       for (const call of toolCalls) queue.push({ type: 'tool_call', call });
     }
     served += 1;
-    const promptTokens = Number(usage?.prompt_tokens ?? 0);
-    const completionTokens = Number(usage?.completion_tokens ?? 0);
+    // A server that reports no usage is estimated at 4 characters a token, so limits still act.
+    const promptTokens = Number(usage?.prompt_tokens ?? Math.ceil(JSON.stringify(body.messages ?? []).length / 4));
+    const completionTokens = Number(usage?.completion_tokens ?? Math.ceil(answered / 4));
     // A model server is stateless per request: its "context" is what this process has served.
     tokens += promptTokens + completionTokens;
     hooks.context({ tokens, turns: served });

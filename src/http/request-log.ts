@@ -1,0 +1,62 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Supervisor } from '../supervisor/supervisor.js';
+import type { Logger } from '../util/logger.js';
+import { onClientGone } from './client-gone.js';
+import { requestFacts } from './request-facts.js';
+
+/** nginx's status for a client that closed the connection before the answer was complete. */
+export const CLIENT_GONE_STATUS = 499;
+
+export interface RequestLogDeps {
+  logger: Logger;
+  /** For the worker's context figures on the [DONE] line. */
+  supervisor?: Pick<Supervisor, 'snapshots'>;
+  /** Called once per request at its end (the last byte of a stream, or the client gone). */
+  observe?: (status: number, seconds: number) => void;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+// One line per request at its end (a stream's last byte): `[DONE] 2.3s | ctx=…/… turns=…/…` with the
+// request id, status, model, worker and duration. A client that went away is `info` (status 499),
+// a server-side failure (5xx) an `[ERROR]`.
+export function requestLog(deps: RequestLogDeps): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    let logged = false;
+    const end = (status: number) => {
+      if (logged) return;
+      logged = true;
+      stopWatching();
+      const durationMs = performance.now() - started;
+      deps.observe?.(status, durationMs / 1000);
+      logRequestEnd(c, deps, status, durationMs);
+    };
+    const stopWatching = onClientGone(c, () => end(CLIENT_GONE_STATUS));
+    try {
+      await next();
+    } catch (error) {
+      stopWatching();
+      throw error;
+    }
+    const body = c.res.body;
+    if (!body || !c.res.headers.get('content-type')?.includes('text/event-stream')) return end(c.res.status);
+    c.res = new Response(body.pipeThrough(new TransformStream({ flush: () => end(c.res.status) })), c.res);
+  };
+}
+
+function logRequestEnd(c: Context, deps: RequestLogDeps, status: number, durationMs: number): void {
+  const { model, worker } = requestFacts(c);
+  const fields = { request_id: c.get('requestId') as string | undefined, status, model, worker, duration_ms: Math.round(durationMs) };
+  if (status === CLIENT_GONE_STATUS) {
+    deps.logger.log('DONE', `${seconds(durationMs)} | client went away`, fields);
+    return;
+  }
+  if (status >= 500) {
+    deps.logger.log('ERROR', `request failed with ${status} after ${seconds(durationMs)}`, fields);
+    return;
+  }
+  const context = deps.supervisor?.snapshots().find((w) => w.id === worker)?.snapshot.context;
+  const ctx = context ? ` | ctx=${context.usage.tokens}/${context.limits.tokenLimit} turns=${context.usage.turns}/${context.limits.turnLimit}` : '';
+  deps.logger.log('DONE', `${seconds(durationMs)}${ctx}`, fields);
+}
