@@ -13,7 +13,8 @@ export type ErrorKind =
   | 'request_timeout'
   | 'cancelled'
   | 'client_too_slow'
-  | 'shutting_down';
+  | 'shutting_down'
+  | 'invalid_structured_output';
 
 export abstract class LifeguardError extends Error {
   abstract readonly kind: ErrorKind;
@@ -107,4 +108,10 @@ export class ClientTooSlowError extends LifeguardError {
   constructor(readonly limitBytes: number) {
     super(`The client read the stream too slowly: more than ${limitBytes} bytes (stream_buffer_bytes) were waiting for it; the request was cancelled`);
   }
+}
+
+/** The answer broke the request's `response_format`, even after one corrective turn. */
+export class StructuredOutputError extends LifeguardError {
+  readonly kind = 'invalid_structured_output' as const;
+  readonly field = 'response_format';
 }

@@ -4,7 +4,7 @@
 // switches for demos and tests. Plain JavaScript with no dependencies: it runs anywhere Node does.
 //
 // Fault switches, by environment (whole life) or by a marker in the last user message (one request):
-//   REF_WORKER_FAULT=no-ready | fail-probe | ignore-sigterm | fork | garbage   (comma-separated;
+//   REF_WORKER_FAULT=no-ready | fail-probe | ignore-sigterm | fork | garbage | no-json   (comma-separated;
 //   ignore-sigterm also ignores the shutdown message)
 //   [[crash:N]] exit with code N before answering      [[crash-mid:N]] exit N after the first delta
 //   [[exit0]]   exit 0 before answering                  [[hang]] never answer, print nothing
@@ -12,6 +12,7 @@
 //   [[long-line:KB]] print one line of KB kilobytes     [[slow:MS]] wait MS between deltas
 //   [[error]]   answer with a protocol error             [[fork]] start a grandchild that sleeps
 //   [[tokens:N]] count N extra context tokens           [[wait:MS]] wait MS before the first delta
+//   [[no-json]] answer "Echo: …" even when response_format asks for JSON
 //   [[repeat:N]] say the answer N times over (a long answer from a short request)
 //   [[recall]]  answer with what it holds of the conversation (its first user message, how many
 //               messages it holds and how many this request brought)
@@ -19,6 +20,9 @@
 // REF_WORKER_STATEFUL=1 makes it a stateful worker (jsonl v1.1): its ready says "stateful":true, it
 // keeps the conversation's history itself, a request with "continues":true brings only the new
 // messages, and one without starts a new conversation (it warns on stderr if it held another).
+//
+// Structured outputs: a request whose response_format is json_schema gets the schema's minimal valid
+// instance as its answer (json_object gets {}), so clients that parse JSON see what to expect.
 //
 // Tool calls (jsonl v1.1): when the request has `tools` and the last user message says [[tool]] (the
 // first tool) or [[tool:NAME]], the answer is a call of that tool, its arguments streamed in two
@@ -111,6 +115,65 @@ function marker(text, name) {
   return match[1] === undefined ? true : Number(match[1]);
 }
 
+const FORMAT_EXAMPLES = {
+  'date-time': '1970-01-01T00:00:00Z', date: '1970-01-01', time: '00:00:00Z', duration: 'P0D',
+  email: 'user@example.com', hostname: 'example.com', ipv4: '0.0.0.0', ipv6: '::', uri: 'https://example.com/',
+  uuid: '00000000-0000-0000-0000-000000000000',
+};
+
+function resolveRef(root, ref) {
+  if (!ref.startsWith('#')) return {};
+  return ref.slice(1).split('/').filter(Boolean)
+    .map((part) => decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((node, part) => (node && typeof node === 'object' ? node[part] : undefined), root) ?? {};
+}
+
+function minimalNumber(schema, integer) {
+  const step = schema.multipleOf ?? (integer ? 1 : 0);
+  let value = 0;
+  if (typeof schema.minimum === 'number') value = Math.max(value, schema.minimum);
+  else if (typeof schema.exclusiveMinimum === 'number') value = Math.max(value, schema.exclusiveMinimum + (step || 1));
+  if (typeof schema.maximum === 'number' && value > schema.maximum) value = schema.minimum ?? schema.maximum;
+  if (typeof schema.exclusiveMaximum === 'number' && value >= schema.exclusiveMaximum) value = schema.minimum ?? schema.exclusiveMaximum - (step || 1);
+  return step ? Math.ceil(value / step) * step : value;
+}
+
+// The smallest JSON value a JSON Schema accepts (first branch of a union, required properties only,
+// minItems items, minLength characters). Regex patterns are not honoured.
+function minimalInstance(schema, root, depth = 0) {
+  if (!schema || typeof schema !== 'object' || depth > 32) return null;
+  if (typeof schema.$ref === 'string') return minimalInstance(resolveRef(root, schema.$ref), root, depth + 1);
+  if ('const' in schema) return schema.const;
+  if (Array.isArray(schema.enum)) return schema.enum[0];
+  for (const key of ['anyOf', 'oneOf']) if (Array.isArray(schema[key]) && schema[key].length) return minimalInstance(schema[key][0], root, depth + 1);
+  if (Array.isArray(schema.allOf)) return minimalInstance(Object.assign({}, ...schema.allOf, { allOf: undefined }), root, depth + 1);
+  const type = Array.isArray(schema.type) ? schema.type[0] : (schema.type ?? (schema.properties ? 'object' : schema.items ? 'array' : 'null'));
+  switch (type) {
+    case 'object':
+      return Object.fromEntries((schema.required ?? []).map((name) => [name, minimalInstance(schema.properties?.[name], root, depth + 1)]));
+    case 'array':
+      return Array.from({ length: schema.minItems ?? 0 }, (_, i) => minimalInstance(schema.prefixItems?.[i] ?? schema.items, root, depth + 1));
+    case 'string':
+      return FORMAT_EXAMPLES[schema.format] ?? 'x'.repeat(schema.minLength ?? 0);
+    case 'integer':
+    case 'number':
+      return minimalNumber(schema, type === 'integer');
+    case 'boolean':
+      return false;
+    default:
+      return null;
+  }
+}
+
+// The JSON a response_format asks for, as text; null when any text will do.
+function structuredReply(body) {
+  const format = body?.response_format;
+  if (format?.type === 'json_object') return '{}';
+  if (format?.type !== 'json_schema') return null;
+  const schema = format.json_schema?.schema;
+  return JSON.stringify(schema ? minimalInstance(schema, schema) : {});
+}
+
 async function answer(id, message) {
   const body = message.body;
   const conversation = conversationOf(message);
@@ -139,11 +202,12 @@ async function answer(id, message) {
     const tool = toolResults ? null : requestedTool(body, text);
     if (tool) return callTool(id, conversation, tool, plain);
     const firstUser = conversation.find((m) => m?.role === 'user');
+    const structured = marker(text, 'no-json') || faults.has('no-json') ? null : structuredReply(body);
     const reply = toolResults
       ? `Tool result: ${toolResults.join(' | ')}`
       : marker(text, 'recall')
         ? `Recall: ${textOf(firstUser?.content).replace(/\[\[[^\]]*\]\]/g, '').trim()} | held ${conversation.length} | received ${body?.messages?.length ?? 0}`
-        : `Echo: ${plain || '(empty)'}`;
+        : (structured ?? `Echo: ${plain || '(empty)'}`);
     const repeat = marker(text, 'repeat');
     const once = reply.split(/(?<= )/);
     const words = typeof repeat === 'number' && repeat > 1 ? Array.from({ length: repeat }, () => once).flat() : once;

@@ -12,6 +12,7 @@ import { startSkyInspector } from '../observability/inspector.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { startTracing } from '../observability/tracing/start-tracing.js';
+import { structuredOutputFor } from '../structured/structured-dispatch.js';
 import { ShuttingDownError } from '../errors.js';
 import { guardConnections } from '../http/connection-guard.js';
 import { endOrphanGroups } from '../process/orphan-groups.js';
@@ -92,6 +93,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
+    structuredOutput: structuredOutputFor(config.driver, config.structuredOutput),
     streamBufferBytes: config.streamBufferBytes,
     trackRequest: (controller) => {
       requests.add(controller);

@@ -15,6 +15,7 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   host: string;
   driver: 'jsonl' | 'claude-code' | 'openai-http';
   model: string | null;
+  structuredOutput: 'auto' | 'validate' | 'pass-through';
   workerCwd: string | null;
   workers: number;
   /** null: the driver's default (1 for claude-code, 0 otherwise). */

@@ -13,6 +13,7 @@ import { refuseRecoverUnlessOffline } from './admin-guards.js';
 import { registerUi } from './ui-routes.js';
 import { recordTransitions } from '../observability/transition-history.js';
 import { isAnthropicPath, registerAnswerRoutes, respondInShape } from './answer-routes.js';
+import type { AnswerDeps } from './serve-answer.js';
 import { bearerMatches, clientKeyMatches, isLoopback } from './auth.js';
 import { http10Framing } from './http10.js';
 
@@ -36,6 +37,8 @@ export interface AppDeps {
   gatewayRssBytes?: () => number;
   /** OpenTelemetry request spans; absent (tracing off) → no middleware, dispatch untouched. */
   tracing?: RequestTracing;
+  /** Answers validated against `response_format` (see structuredOutputFor); absent → passed as they are. */
+  structuredOutput?: AnswerDeps['structuredOutput'];
 }
 
 const COMMANDS: readonly WorkerCommand[] = ['restart', 'drain', 'recover'];
@@ -89,6 +92,7 @@ export function createApp(deps: AppDeps): Hono {
       idleTimeoutMs: deps.idleTimeoutMs,
       streamBufferBytes: deps.streamBufferBytes ?? 8 * 1024 * 1024,
       ...(deps.trackRequest ? { track: deps.trackRequest } : {}),
+      structuredOutput: deps.structuredOutput ?? null,
       isShuttingDown: deps.isShuttingDown,
       logger: deps.logger,
     },

@@ -22,6 +22,7 @@ const byKind: Record<ErrorKind, { status: ContentfulStatusCode; type: string; co
   cancelled: { status: 499 as ContentfulStatusCode, type: 'invalid_request_error', code: 'cancelled' },
   client_too_slow: { status: 408 as ContentfulStatusCode, type: 'server_error', code: 'client_too_slow' },
   shutting_down: { status: 503, type: 'server_error', code: 'shutting_down' },
+  invalid_structured_output: { status: 502, type: 'server_error', code: 'invalid_structured_output' },
 };
 
 // Any error → OpenAI's error shape, its HTTP status and the headers that go with it.

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { AnswerEvent, ChatRequestBody } from '../drivers/driver.js';
 import { ClientTooSlowError, InvalidRequestError, LifeguardError, RequestTimeoutError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
+import { withStructuredOutput, type StructuredOutputOptions } from '../structured/structured-dispatch.js';
 import type { Logger } from '../util/logger.js';
 import type { Dispatch, DispatchOptions } from '../supervisor/supervisor.js';
 import { streamBoundedSSE } from './bounded-sse.js';
@@ -22,6 +23,8 @@ export interface AnswerDeps {
   track?(controller: AbortController): () => void;
   isShuttingDown(): boolean;
   logger: Logger;
+  /** Validate answers against `response_format` (src/structured/); absent → the worker's answer as it is. */
+  structuredOutput?: Omit<StructuredOutputOptions, 'logger'> | null;
 }
 
 /** One server-sent event as an API writes it. */
@@ -190,6 +193,10 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
       return { ...dispatch, events: touching(dispatch.events, touch) };
     },
   };
+  // Outside the idle watch, so each turn of a structured answer is watched on its own.
+  const served: AnswerDeps = deps.structuredOutput
+    ? { ...watched, dispatch: withStructuredOutput(watched.dispatch, { ...deps.structuredOutput, logger: deps.logger }) }
+    : watched;
   const finish = () => {
     clearTimeout(timer);
     clearTimeout(idleTimer);
@@ -199,7 +206,7 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
 
   if (!request.stream) {
     try {
-      return c.json(renderer.complete(await completeOnce(watched, body, controller.signal)) as object);
+      return c.json(renderer.complete(await completeOnce(served, body, controller.signal)) as object);
     } catch (error) {
       throw failureOf(error, controller.signal);
     } finally {
@@ -209,7 +216,7 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
 
   let opened: OpenedAnswer;
   try {
-    opened = await openAnswer(watched, body, controller.signal);
+    opened = await openAnswer(served, body, controller.signal);
   } catch (error) {
     finish();
     throw failureOf(error, controller.signal);

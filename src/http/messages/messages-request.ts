@@ -1,4 +1,5 @@
 import type { ChatMessage, ChatRequestBody } from '../../drivers/driver.js';
+import { responseFormatOfOutputConfig } from '../../structured/anthropic-output-format.js';
 import { fail, parseChatRequest } from '../chat-request.js';
 import type { AnswerRequest } from '../serve-answer.js';
 import { messagesRenderer } from './messages-render.js';
@@ -124,6 +125,7 @@ export function parseMessagesRequest(raw: unknown): { chat: ChatRequestBody; str
     top_p: raw.top_p ?? undefined,
     tools: chatTools(raw.tools),
     ...chatToolChoice(raw.tool_choice),
+    response_format: responseFormatOfOutputConfig(raw.output_config),
     user: isObject(raw.metadata) && typeof raw.metadata.user_id === 'string' ? raw.metadata.user_id : undefined,
   };
   for (const key of Object.keys(chat)) if (chat[key] === undefined) delete chat[key];
