@@ -1,5 +1,5 @@
 import type { Supervisor } from '../../supervisor/supervisor.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../util/logger.js';
 import type { RequestTracing } from './request-spans.js';
 import { tracingSettings } from './tracing-settings.js';
 
