@@ -5,8 +5,6 @@ export interface RouterOptions {
   queueWaitMs: number;
   /** Every process is unavailable: requests fail at once instead of waiting. */
   allUnavailable(): boolean;
-  /** Told how long each request waited for a process (0 when it found one at once). */
-  onWaited?(ms: number): void;
 }
 
 /**
@@ -36,10 +34,7 @@ export function createRouter(options: RouterOptions) {
       if (closed) return Promise.reject(new ShuttingDownError());
       if (options.allUnavailable()) return Promise.reject(new WorkerOfflineError());
       const ready = queue.length === 0 ? choose() : null;
-      if (ready !== null) {
-        options.onWaited?.(0);
-        return Promise.resolve(ready);
-      }
+      if (ready !== null) return Promise.resolve(ready);
       if (queue.length >= options.queueSize) return Promise.reject(new QueueFullError(queue.length, retryAfterS()));
       return new Promise<T>((resolve, reject) => {
         const started = Date.now();
@@ -47,7 +42,6 @@ export function createRouter(options: RouterOptions) {
           choose,
           resolve: (choice) => {
             waiter.cleanup();
-            options.onWaited?.(Date.now() - started);
             resolve(choice);
           },
           reject: (error) => {
