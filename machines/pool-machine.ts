@@ -13,15 +13,14 @@ export const poolMachine = poolSetup.createMachine({
       tag: 'waiting' as const,
       run: 0,
       stateful: false,
-      inFlight: 0,
+      busy: false,
       usedRun: null,
       conversation: null,
       recycledRun: null,
     })),
     cleanWanted: 0,
-    now: 0,
+    now: input.now ?? 0,
     idleCheckAt: 0,
-    routes: { continued: 0, new: 0, lost: 0 },
     lost: [],
   }),
   entry: 'spawnWorkers',
@@ -37,15 +36,16 @@ export const poolMachine = poolSetup.createMachine({
       },
       initial: 'watching',
       states: {
-        // Waits for the next conversation to idle out; every route or answer schedules anew.
+        // Waits for the next conversation to idle out. A route, an answer or the end of a request only
+        // pushes a conversation's idle end later, so the check is scheduled anew only when it fires.
         watching: {
           entry: 'scheduleIdleCheck',
           after: {
             idleCheck: { target: 'watching', reenter: true, actions: ['advanceClockToIdleCheck', 'recycleIdleConversations'] },
           },
           on: {
-            'request.routed': { target: 'watching', reenter: true, actions: ['recordRoute', 'announceRoute'] },
-            'conversation.answered': { target: 'watching', reenter: true, actions: 'recordAnswer' },
+            'request.routed': { actions: 'recordRoute' },
+            'conversations.answered': { actions: 'recordAnswers' },
           },
         },
       },

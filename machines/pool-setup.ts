@@ -1,4 +1,4 @@
-import { assign, emit, enqueueActions, setup } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import { idleSlots, isIsolated, needsSpare, nextIdleDelay, recycleVictim, rememberLost } from './policy/pool-policy.js';
 import type { PoolContext, PoolEmitted, PoolEvent, PoolMachineInput, PoolSlot } from './pool-types.js';
 import { workerMachine } from './worker-machine.js';
@@ -39,15 +39,19 @@ export const poolSetup = setup({
       if (!slot) return {};
       // A new run holds nothing, and an unavailable process holds nothing any more.
       const gone = event.run !== slot.run || event.tag === 'unavailable';
+      // A conversation is idle from the end of its process's last request (answered or not).
+      const rested = slot.busy && !event.busy && slot.conversation !== null;
+      const conversation = gone ? null : rested ? { ...slot.conversation!, lastUsedAt: Math.max(slot.conversation!.lastUsedAt, event.at) } : slot.conversation;
       return {
+        now: Math.max(context.now, event.at),
         lost: gone ? rememberLost(context.lost, [slot.conversation]) : context.lost,
         slots: updateSlot(context, event.slotId, (s) => ({
           ...s,
           tag: event.tag,
           run: event.run,
           stateful: event.stateful,
-          inFlight: event.inFlight,
-          conversation: gone ? null : s.conversation,
+          busy: event.busy,
+          conversation,
         })),
       };
     }),
@@ -56,7 +60,6 @@ export const poolSetup = setup({
       const continued = event.result === 'continued';
       return {
         now: Math.max(context.now, event.at),
-        routes: { ...context.routes, [event.result]: context.routes[event.result] + 1 },
         slots: context.slots.map((slot) => {
           if (slot.id !== event.slotId) {
             // A client's key names one conversation: a new one under that name replaces the old.
@@ -74,30 +77,26 @@ export const poolSetup = setup({
         }),
       };
     }),
-    announceRoute: emit(({ event }) =>
-      event.type === 'request.routed'
-        ? { type: 'conversation.routed' as const, slotId: event.slotId, result: event.result }
-        : { type: 'conversation.routed' as const, slotId: '', result: 'new' as const },
-    ),
-    recordAnswer: assign(({ context, event }) => {
-      if (event.type !== 'conversation.answered') return {};
-      return {
-        now: Math.max(context.now, event.at),
-        slots: updateSlot(context, event.slotId, (slot) =>
-          slot.run !== event.run
+    recordAnswers: assign(({ context, event }) => {
+      if (event.type !== 'conversations.answered') return {};
+      let slots = context.slots;
+      for (const answer of event.answers) {
+        slots = slots.map((slot) =>
+          slot.id !== answer.slotId || slot.run !== answer.run
             ? slot
             : {
                 ...slot,
                 conversation: {
-                  digest: event.digest,
-                  key: event.key ?? slot.conversation?.key ?? null,
-                  messageCount: event.messageCount,
-                  turns: (slot.conversation?.turns ?? 0) + 1,
+                  digest: answer.digest,
+                  key: answer.key ?? (answer.continued ? (slot.conversation?.key ?? null) : null),
+                  messageCount: answer.messageCount,
+                  turns: (answer.continued ? (slot.conversation?.turns ?? 0) : 0) + 1,
                   lastUsedAt: event.at,
                 },
               },
-        ),
-      };
+        );
+      }
+      return { now: Math.max(context.now, event.at), slots };
     }),
     recordCleanWanted: assign(({ context, event }) =>
       event.type === 'clean.wanted' ? { cleanWanted: event.count, now: Math.max(context.now, event.at) } : {},

@@ -33,7 +33,8 @@ export interface PoolSlot {
   /** The worker's current run (process generation). */
   run: number;
   stateful: boolean;
-  inFlight: number;
+  /** Requests are in flight on it (its worker machine's `busy`). */
+  busy: boolean;
   /** The run in which this process served a request; clean while it differs from `run`. */
   usedRun: number | null;
   conversation: HeldConversation | null;
@@ -43,16 +44,29 @@ export interface PoolSlot {
 
 export type RouteResult = 'continued' | 'new' | 'lost';
 
+/** One answer a process gave: the conversation it holds from now on. */
+export interface ConversationAnswer {
+  slotId: string;
+  /** The run that answered (an answer of an earlier run is ignored). */
+  run: number;
+  /** Digest of the conversation with this answer (the request's messages plus the answer). */
+  digest: string;
+  key: string | null;
+  messageCount: number;
+  /** It continued the conversation the process held (one turn on), or began a new one. */
+  continued: boolean;
+}
+
 export interface PoolContext {
   policy: PoolPolicy;
   slots: PoolSlot[];
   /** Requests waiting for a clean process (they make the pool recycle even above its spares). */
   cleanWanted: number;
-  /** Latest clock reading carried by an event. */
+  /** Latest clock reading carried by an event (or the idle check's own time when it fires). */
   now: number;
-  /** When the pending idle check fires (set on entering `watching`). */
+  /** When the pending idle check fires (set on entering `watching`): never after the end of any
+   * conversation's idle time, since a use only ever pushes that end later. */
   idleCheckAt: number;
-  routes: Record<RouteResult, number>;
   /** Conversations whose process went (crash, restart, recycle), newest last: a turn that
    * continues one of them is counted `lost` and served whole by a clean one. */
   lost: Array<{ digest: string; key: string | null }>;
@@ -60,21 +74,23 @@ export interface PoolContext {
 
 export interface PoolMachineInput {
   policy: PoolPolicy;
+  /** The clock's reading as the pool starts (events carry theirs); 0 by default. */
+  now?: number;
   /** One worker machine input per process (workers + standby of them). */
   workers: WorkerMachineInput[];
 }
 
 export type PoolEvent =
   /** A worker machine's snapshot changed (the facade summarises it). */
-  | { type: 'worker.changed'; slotId: string; tag: WorkerTag; run: number; stateful: boolean; inFlight: number }
-  /** A request was given to a process: `result` says whether it continued the conversation there. */
+  | { type: 'worker.changed'; slotId: string; tag: WorkerTag; run: number; stateful: boolean; busy: boolean; at: number }
+  /** A request was given to a process and that changes what the pool holds before the answer comes
+   * (routeChangesPool): a clean process becomes used, or a named conversation moves. */
   | { type: 'request.routed'; slotId: string; run: number; result: RouteResult; key: string | null; at: number }
-  /** A process answered: it now holds this conversation. */
-  | { type: 'conversation.answered'; slotId: string; run: number; digest: string; key: string | null; messageCount: number; at: number }
+  /** Processes answered: each now holds the conversation of its answer (the facade gathers the
+   * answers that come in one read of a worker's output, and tells them before anything else). */
+  | { type: 'conversations.answered'; answers: ConversationAnswer[]; at: number }
   /** How many requests wait for a clean process right now. */
   | { type: 'clean.wanted'; count: number; at: number }
   | { type: 'stop' };
 
-export type PoolEmitted =
-  | { type: 'slot.recycled'; slotId: string; reason: 'idle' | 'lru'; digest: string | null }
-  | { type: 'conversation.routed'; slotId: string; result: RouteResult };
+export type PoolEmitted = { type: 'slot.recycled'; slotId: string; reason: 'idle' | 'lru'; digest: string | null };

@@ -38,7 +38,7 @@ export const workerMachine = workerSetup.createMachine({
       turnLimit: input.policy?.turnLimit ?? defaultPolicy.turnLimit,
     },
     usage: { tokens: 0, turns: 0 },
-    inFlight: 0,
+    busy: false,
     rssBytes: null,
     now: 0,
     consecutiveFailures: 0,
@@ -133,8 +133,8 @@ export const workerMachine = workerSetup.createMachine({
       ],
       on: {
         'worker.exited': exitTransitions,
-        'request.started': { actions: 'startRequest' },
-        'request.finished': { actions: 'finishRequest' },
+        'requests.began': { actions: 'markBusy' },
+        'requests.ended': { actions: 'markIdle' },
         'request.stalled': { target: '#restarting', actions: { type: 'setRestartReason', params: { reason: 'wedge' } } },
         'context.reported': { actions: 'recordContext' },
         'memory.sampled': { actions: 'recordMemory' },
@@ -167,7 +167,7 @@ export const workerMachine = workerSetup.createMachine({
       },
       on: {
         'worker.exited': exitTransitions,
-        'request.finished': { actions: 'finishRequest' },
+        'requests.ended': { actions: 'markIdle' },
         'request.stalled': { target: '#restarting', actions: { type: 'setRestartReason', params: { reason: 'wedge' } } },
         'context.reported': { actions: 'recordContext' },
         'memory.sampled': { actions: 'recordMemory' },

@@ -85,7 +85,7 @@ export const workerSetup = setup({
         context.policy.memoryRestartWindowMs,
         context.policy.memoryRestartBudget,
       ).exceeded,
-    hasRequestsInFlight: ({ context }) => context.inFlight > 0,
+    hasRequestsInFlight: ({ context }) => context.busy,
   },
   actions: {
     spawnWorkerProcess: spawnChild('workerProcess', {
@@ -97,7 +97,7 @@ export const workerSetup = setup({
       run: context.run + 1,
       restartCount: context.run > 0 ? context.restartCount + 1 : context.restartCount,
       pid: null,
-      inFlight: 0,
+      busy: false,
       usage: { tokens: 0, turns: 0 },
       rssBytes: null,
       backoffMs: 0,
@@ -132,7 +132,7 @@ export const workerSetup = setup({
     recordExit: assign(({ context, event }) => {
       const exit = exitOf(event);
       if (!exit) return {};
-      return { lastExit: exit, pid: null, inFlight: 0, now: Math.max(context.now, exit.at) };
+      return { lastExit: exit, pid: null, busy: false, now: Math.max(context.now, exit.at) };
     }),
     announceExit: emit(({ context }) => ({
       type: 'exit.recorded' as const,
@@ -212,8 +212,8 @@ export const workerSetup = setup({
           }
         : {},
     ),
-    startRequest: assign(({ context }) => ({ inFlight: context.inFlight + 1 })),
-    finishRequest: assign(({ context }) => ({ inFlight: Math.max(0, context.inFlight - 1) })),
+    markBusy: assign({ busy: true }),
+    markIdle: assign({ busy: false }),
     recordMemory: assign(({ context, event }) =>
       event.type === 'memory.sampled' ? { rssBytes: event.rssBytes, now: Math.max(context.now, event.at) } : {},
     ),

@@ -74,7 +74,8 @@ export interface WorkerContext {
   isolation: 'isolated' | 'shared';
   limits: WorkerLimits;
   usage: ContextUsage;
-  inFlight: number;
+  /** Requests are in flight on this run (the facade counts them; the machine learns the edges). */
+  busy: boolean;
   rssBytes: number | null;
   /** Latest clock reading carried by an event (events are stamped at the boundary). */
   now: number;
@@ -104,8 +105,10 @@ export type WorkerEvent =
   | ({ type: 'worker.exited' } & WorkerExit)
   | { type: 'worker.output' }
   | { type: 'context.reported'; tokens: number; turns: number; limits?: Partial<WorkerLimits> }
-  | { type: 'request.started'; requestId: string }
-  | { type: 'request.finished'; requestId: string }
+  /** The first request in flight: none was before (the facade counts requests, per run). */
+  | { type: 'requests.began' }
+  /** The last request in flight ended: none is left. */
+  | { type: 'requests.ended' }
   /** A request got no answer event for the gateway's idle timeout (heartbeats notwithstanding). */
   | { type: 'request.stalled'; requestId: string }
   | { type: 'memory.sampled'; rssBytes: number; at: number }

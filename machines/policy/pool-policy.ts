@@ -20,7 +20,7 @@ export const spareCount = (context: PoolContext): number => context.slots.filter
 export function recycleVictim(context: PoolContext): PoolSlot | null {
   let victim: PoolSlot | null = null;
   for (const slot of context.slots) {
-    if (slot.tag !== 'accepting' || isSpare(slot) || slot.inFlight > 0 || !isIsolated(context, slot)) continue;
+    if (slot.tag !== 'accepting' || isSpare(slot) || slot.busy || !isIsolated(context, slot)) continue;
     const used = slot.conversation?.lastUsedAt ?? Number.NEGATIVE_INFINITY;
     if (!victim || used < (victim.conversation?.lastUsedAt ?? Number.NEGATIVE_INFINITY)) victim = slot;
   }
@@ -31,7 +31,7 @@ export function recycleVictim(context: PoolContext): PoolSlot | null {
 export const needsSpare = (context: PoolContext): boolean =>
   spareCount(context) < context.policy.standby + context.cleanWanted && recycleVictim(context) !== null;
 
-const idleSince = (slot: PoolSlot): number | null => (slot.conversation && slot.inFlight === 0 ? slot.conversation.lastUsedAt : null);
+const idleSince = (slot: PoolSlot): number | null => (slot.conversation && !slot.busy ? slot.conversation.lastUsedAt : null);
 
 /** Conversations idle for session_idle_ms at `at` (a request in flight keeps its conversation). */
 export const idleSlots = (context: PoolContext, at: number): PoolSlot[] =>
@@ -120,11 +120,20 @@ function leastLoaded(candidates: RouteCandidate[], allowed: (c: RouteCandidate) 
   return best;
 }
 
+// Whether the pool must learn of a route before its answer: when it makes a clean process used, or
+// moves a conversation the client named. A continuation, or a new unnamed conversation on a process
+// already used, changes nothing the pool decides until the answer says what the process now holds
+// (conversations.answered), and the process is busy meanwhile.
+export function routeChangesPool(context: PoolContext, slotId: string, result: RouteResult, key: string | null): boolean {
+  const slot = context.slots.find((s) => s.id === slotId);
+  return slot !== undefined && (isClean(slot) || (result !== 'continued' && key !== null));
+}
+
 // Where a request goes (SPEC §6): to the process holding its conversation; otherwise, for isolated
 // stateful workers, to a clean process (waiting for one if none is ready); otherwise to the least
 // loaded accepting process, spares only while fewer than `workers` used processes accept.
 export function chooseRoute(context: PoolContext, candidates: RouteCandidate[], request: RouteRequest, turn = 0): RouteDecision {
-  const byId = new Map(context.slots.map((slot) => [slot.id, slot]));
+  const slotOf = (candidate: RouteCandidate) => context.slots.find((slot) => slot.id === candidate.id);
   const holder = findHolder(context, request);
   const holderCandidate = holder ? candidates.find((c) => c.id === holder.slot.id) : undefined;
   const isolated = holder ? isIsolated(context, holder.slot) : context.slots.some((slot) => isIsolated(context, slot));
@@ -138,13 +147,13 @@ export function chooseRoute(context: PoolContext, candidates: RouteCandidate[], 
 
   if (isolated) {
     const clean = leastLoaded(candidates, (c) => {
-      const slot = byId.get(c.id);
+      const slot = slotOf(c);
       return slot !== undefined && isClean(slot) && slot.stateful;
     }, turn);
     return clean ? { kind: 'route', slotId: clean.id, result, newFrom: 0 } : { kind: 'wait', clean: true };
   }
 
-  const usedAccepting = candidates.filter((c) => c.accepting && !isClean(byId.get(c.id)!)).length;
-  const chosen = leastLoaded(candidates, (c) => !isClean(byId.get(c.id)!) || usedAccepting < context.policy.workers, turn);
+  const usedAccepting = candidates.filter((c) => c.accepting && !isClean(slotOf(c)!)).length;
+  const chosen = leastLoaded(candidates, (c) => !isClean(slotOf(c)!) || usedAccepting < context.policy.workers, turn);
   return chosen ? { kind: 'route', slotId: chosen.id, result, newFrom: 0 } : { kind: 'wait', clean: false };
 }

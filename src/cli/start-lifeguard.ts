@@ -10,6 +10,7 @@ import { attachAuditTrail } from '../observability/audit-trail.js';
 import { attachLifecycleLog } from '../observability/lifecycle-log.js';
 import { startSkyInspector } from '../observability/inspector.js';
 import { createMetrics } from '../observability/metrics.js';
+import type { Cancellation } from '../util/cancellation.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { startTracing } from '../observability/tracing/start-tracing.js';
 import { structuredOutputFor } from '../structured/structured-dispatch.js';
@@ -80,7 +81,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
   });
   attachLifecycleLog(supervisor, logger);
   recordWorkerGroups(supervisor, lock, logger);
-  const requests = new Set<AbortController>();
+  const requests = new Set<Cancellation>();
   const audit = config.auditFile ? attachAuditTrail(supervisor, config.auditFile, logger) : null;
   const metrics = createMetrics(supervisor);
   tracing?.attach(supervisor);
@@ -95,9 +96,9 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     idleTimeoutMs: config.idleTimeoutMs,
     structuredOutput: structuredOutputFor(config.driver, config.structuredOutput),
     streamBufferBytes: config.streamBufferBytes,
-    trackRequest: (controller) => {
-      requests.add(controller);
-      return () => requests.delete(controller);
+    trackRequest: (cancellation) => {
+      requests.add(cancellation);
+      return () => requests.delete(cancellation);
     },
     logger,
     ...(tracing ? { tracing: tracing.requests(supervisor) } : {}),
@@ -152,23 +153,17 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     (closing ??= (async () => {
       shuttingDown = true;
       supervisor.closeQueue();
-      const inFlight = () => supervisor.snapshots().reduce((n, w) => n + w.snapshot.context.inFlight, 0);
-      if (inFlight() > 0) {
-        logger.log('INFO', `shutting down: waiting up to ${config.drainTimeoutMs} ms for ${inFlight()} in-flight request(s)`);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, config.drainTimeoutMs);
-          const unsubscribe = supervisor.subscribe(() => inFlight() === 0 && done());
-          function done() {
-            clearTimeout(timer);
-            unsubscribe();
-            resolve();
-          }
-        });
+      const inFlight = supervisor.stats().inFlight;
+      if (inFlight > 0) {
+        logger.log('INFO', `shutting down: waiting up to ${config.drainTimeoutMs} ms for ${inFlight} in-flight request(s)`);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([supervisor.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, config.drainTimeoutMs)))]);
+        clearTimeout(timer);
       }
       // Requests still running when the drain is over end with a reason the client can read.
       if (requests.size > 0) {
         logger.log('WARN', `shutting down: ending ${requests.size} request(s) still in flight (shutting_down)`);
-        for (const controller of requests) controller.abort(new ShuttingDownError());
+        for (const cancellation of requests) cancellation.abort(new ShuttingDownError());
         await waitUntil(() => requests.size === 0, SHUTDOWN_NOTICE_MS);
       }
       await supervisor.stop();

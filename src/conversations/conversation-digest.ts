@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ChatMessage } from '../drivers/driver.js';
 
 /** A tool call as the assistant made it (OpenAI's shape, the parts that identify it). */
@@ -31,13 +31,14 @@ function canonical(message: ChatMessage): string {
   return JSON.stringify([message.role === 'developer' ? 'system' : message.role, text(message.content), calls.length ? calls : null, callId]);
 }
 
-const chain = (previous: string, message: ChatMessage) => createHash('sha256').update(previous).update('\n').update(canonical(message)).digest('hex').slice(0, 32);
+const chain = (previous: string, message: ChatMessage) => hash('sha256', `${previous}\n${canonical(message)}`).slice(0, 32);
 
-const ROOT = 'lifeguard-conversation-v1';
+/** The empty conversation's digest, where every chain starts. */
+const ROOT = chain('lifeguard-conversation-v1', { role: 'root', content: '' });
 
 /** digests[k] identifies the conversation made of the first k messages (digests[0]: the empty one). */
 export function prefixDigests(messages: readonly ChatMessage[]): string[] {
-  const digests = [chain(ROOT, { role: 'root', content: '' })];
+  const digests = [ROOT];
   for (const message of messages) digests.push(chain(digests[digests.length - 1]!, message));
   return digests;
 }

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../util/cancellation.js';
 import type { Logger } from '../util/logger.js';
 import type { SpawnSpec, WorkerProcess } from '../process/worker-process.js';
 
@@ -87,7 +88,7 @@ export interface SessionHooks {
 export interface WorkerSession {
   probe(timeoutMs: number): Promise<void>;
   /** Streams one answer: deltas, then exactly one `done`; throws a typed error otherwise. */
-  answer(requestId: string, body: ChatRequestBody, signal: AbortSignal, turn?: ConversationTurn): AsyncIterable<AnswerEvent>;
+  answer(requestId: string, body: ChatRequestBody, signal: CancelSignal, turn?: ConversationTurn): AsyncIterable<AnswerEvent>;
   /** Polite request to exit (the process is signalled anyway). */
   shutdown(): void;
   /** The process is gone (`detail` says how): every pending answer fails with worker_crashed. */

@@ -1,6 +1,4 @@
 import type { Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { BodyTooLargeError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { chatCompletionsApi } from './chat-completions.js';
 import { toAnthropicError } from './messages/anthropic-errors.js';
@@ -31,15 +29,6 @@ export function registerAnswerRoutes(app: Hono, deps: { answer: AnswerDeps; body
   for (const [path, api] of Object.entries(apis)) {
     // One [DONE] (or [ERROR]) line and one metrics observation per request, at its last byte.
     app.use(path, requestLog({ logger: deps.answer.logger, ...(deps.supervisor ? { supervisor: deps.supervisor } : {}), observe: (status, seconds) => deps.metrics?.observeRequest(status, seconds) }));
-    app.post(
-      path,
-      bodyLimit({
-        maxSize: deps.bodyLimitBytes,
-        onError: () => {
-          throw new BodyTooLargeError(deps.bodyLimitBytes);
-        },
-      }),
-      async (c) => serveAnswer(c, deps.answer, api(await readJsonBody(c), deps.answer.defaultModel())),
-    );
+    app.post(path, async (c) => serveAnswer(c, deps.answer, api(await readJsonBody(c, deps.bodyLimitBytes), deps.answer.defaultModel())));
   }
 }

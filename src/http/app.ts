@@ -1,8 +1,8 @@
 import { Hono, type Context } from 'hono';
-import { requestId } from 'hono/request-id';
 import { workerMachine } from '../../machines/worker-machine.js';
 import { NotFoundError, UnauthorizedError, type LifeguardError } from '../errors.js';
 import { healthView } from '../observability/health-view.js';
+import type { Cancellation } from '../util/cancellation.js';
 import type { Logger } from '../util/logger.js';
 import type { Supervisor, WorkerCommand } from '../supervisor/supervisor.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -16,9 +16,10 @@ import { isAnthropicPath, registerAnswerRoutes, respondInShape } from './answer-
 import type { AnswerDeps } from './serve-answer.js';
 import { bearerMatches, clientKeyMatches, isLoopback } from './auth.js';
 import { http10Framing } from './http10.js';
+import { requestId } from './request-id.js';
 
 export interface AppDeps {
-  supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'stats' | 'command' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>>;
+  supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'snapshotOf' | 'models' | 'stats' | 'command' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>>;
   /** Prometheus metrics (GET /metrics); absent → 404. */
   metrics?: Metrics;
   apiKey: string | null;
@@ -28,8 +29,8 @@ export interface AppDeps {
   idleTimeoutMs: number;
   /** stream_buffer_bytes (default 8 MiB). */
   streamBufferBytes?: number;
-  /** Sees every chat request's controller while it runs (shutdown ends streams with a reason). */
-  trackRequest?: (controller: AbortController) => () => void;
+  /** Sees every chat request's cancellation while it runs (shutdown ends streams with a reason). */
+  trackRequest?: (cancellation: Cancellation) => () => void;
   logger: Logger;
   isShuttingDown: () => boolean;
   /** The client's address, for admin calls without a token (loopback only). */
@@ -43,17 +44,13 @@ export interface AppDeps {
 
 const COMMANDS: readonly WorkerCommand[] = ['restart', 'drain', 'recover'];
 
-function models(deps: AppDeps): string[] {
-  return [...new Set(deps.supervisor.snapshots().flatMap((w) => w.snapshot.context.models))];
-}
-
 // Each model once; an upstream server's own entry (its `created`, `owned_by`, …) when it gave one.
 function modelList(deps: AppDeps) {
   const entries = new Map<string, Record<string, unknown>>();
   for (const { snapshot } of deps.supervisor.snapshots()) {
     for (const entry of snapshot.context.modelEntries) if (typeof entry.id === 'string' && !entries.has(entry.id)) entries.set(entry.id, entry);
   }
-  return models(deps).map((id) => ({ id, object: 'model', created: 0, owned_by: 'lifeguard', ...entries.get(id) }));
+  return deps.supervisor.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'lifeguard', ...entries.get(id) }));
 }
 
 // The gateway (SPEC §4). It never listens: main.ts serves it, tests call app.request().
@@ -62,7 +59,7 @@ export function createApp(deps: AppDeps): Hono {
   const mermaid = machineToMermaid(workerMachine);
 
   app.use(http10Framing);
-  app.use(requestId());
+  app.use(requestId);
   if (deps.tracing) {
     app.use('/v1/chat/completions', deps.tracing.middleware('chat.completions'));
     app.use('/v1/responses', deps.tracing.middleware('responses'));
@@ -87,7 +84,7 @@ export function createApp(deps: AppDeps): Hono {
   registerAnswerRoutes(app, {
     answer: {
       dispatch: traced((body, signal, avoid, options) => deps.supervisor.dispatch(body, signal, avoid, options)),
-      defaultModel: () => models(deps)[0] ?? 'lifeguard',
+      defaultModel: () => deps.supervisor.models()[0] ?? 'lifeguard',
       requestTimeoutMs: deps.requestTimeoutMs,
       idleTimeoutMs: deps.idleTimeoutMs,
       streamBufferBytes: deps.streamBufferBytes ?? 8 * 1024 * 1024,

@@ -24,7 +24,8 @@ const isPlainObject = (value: unknown): value is Json => typeof value === 'objec
 // Folds a later piece into what came before: arrays concatenate (logprobs), objects merge key by key,
 // strings concatenate when `appendStrings` (a delta's `refusal`, `reasoning_content`), else the later wins.
 function mergeInto(target: Json, piece: Json | undefined, appendStrings: boolean): void {
-  for (const [key, value] of Object.entries(piece ?? {})) {
+  if (!piece) return;
+  for (const [key, value] of Object.entries(piece)) {
     const before = target[key];
     if (Array.isArray(before) && Array.isArray(value)) target[key] = [...before, ...value];
     else if (isPlainObject(before) && isPlainObject(value)) mergeInto(before, value, appendStrings);
@@ -41,9 +42,11 @@ export function createAnswerCollector() {
   let done: Extract<AnswerEvent, { type: 'done' }> | null = null;
 
   const add = (event: AnswerEvent) => {
-    mergeInto(passThrough.chunk, event.passThrough?.chunk, false);
-    mergeInto(passThrough.choice, event.passThrough?.choice, false);
-    mergeInto(passThrough.delta, event.passThrough?.delta, true);
+    if (event.passThrough) {
+      mergeInto(passThrough.chunk, event.passThrough.chunk, false);
+      mergeInto(passThrough.choice, event.passThrough.choice, false);
+      mergeInto(passThrough.delta, event.passThrough.delta, true);
+    }
     if (event.type === 'delta') {
       content += event.content;
     } else if (event.type === 'tool_call') {

@@ -10,7 +10,7 @@ export const CLIENT_GONE_STATUS = 499;
 export interface RequestLogDeps {
   logger: Logger;
   /** For the worker's context figures on the [DONE] line. */
-  supervisor?: Pick<Supervisor, 'snapshots'>;
+  supervisor?: Pick<Supervisor, 'snapshotOf'>;
   /** Called once per request at its end (the last byte of a stream, or the client gone). */
   observe?: (status: number, seconds: number) => void;
 }
@@ -39,8 +39,9 @@ export function requestLog(deps: RequestLogDeps): MiddlewareHandler {
       stopWatching();
       throw error;
     }
-    const body = c.res.body;
-    if (!body || !c.res.headers.get('content-type')?.includes('text/event-stream')) return end(c.res.status);
+    // Only a stream's response is opened up (reading a body or headers builds a whole fetch Response).
+    const body = requestFacts(c).streamed ? c.res.body : null;
+    if (!body) return end(c.res.status);
     c.res = new Response(body.pipeThrough(new TransformStream({ flush: () => end(c.res.status) })), c.res);
   };
 }
@@ -56,7 +57,7 @@ function logRequestEnd(c: Context, deps: RequestLogDeps, status: number, duratio
     deps.logger.log('ERROR', `request failed with ${status} after ${seconds(durationMs)}`, fields);
     return;
   }
-  const context = deps.supervisor?.snapshots().find((w) => w.id === worker)?.snapshot.context;
+  const context = worker === undefined ? undefined : deps.supervisor?.snapshotOf(worker)?.context;
   const ctx = context ? ` | ctx=${context.usage.tokens}/${context.limits.tokenLimit} turns=${context.usage.turns}/${context.limits.turnLimit}` : '';
   deps.logger.log('DONE', `${seconds(durationMs)}${ctx}`, fields);
 }

@@ -1,8 +1,8 @@
-import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { AnswerEvent, ChatRequestBody } from '../drivers/driver.js';
 import { ClientTooSlowError, InvalidRequestError, LifeguardError, RequestTimeoutError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
 import { withStructuredOutput, type StructuredOutputOptions } from '../structured/structured-dispatch.js';
+import { Cancellation, type CancelSignal } from '../util/cancellation.js';
 import type { Logger } from '../util/logger.js';
 import type { Dispatch, DispatchOptions } from '../supervisor/supervisor.js';
 import { streamBoundedSSE } from './bounded-sse.js';
@@ -10,17 +10,18 @@ import { createAnswerCollector, type CollectedAnswer } from './collect-answer.js
 import { assertJsonDepth } from './json-depth.js';
 import { onClientGone } from './client-gone.js';
 import { noteRequest } from './request-facts.js';
+import { readBodyText } from './read-body.js';
 
 export interface AnswerDeps {
-  dispatch(body: ChatRequestBody, signal: AbortSignal, avoid?: { workerId: string; run: number }, options?: DispatchOptions): Promise<Dispatch>;
+  dispatch(body: ChatRequestBody, signal: CancelSignal, avoid?: { workerId: string; run: number }, options?: DispatchOptions): Promise<Dispatch>;
   defaultModel(): string;
   requestTimeoutMs: number;
   /** Longest silence between two answer events once a worker holds the request. */
   idleTimeoutMs: number;
   /** Most bytes of a stream that may wait for a slow client (stream_buffer_bytes). */
   streamBufferBytes: number;
-  /** Tells the gateway about a request in progress; the returned function says it ended. */
-  track?(controller: AbortController): () => void;
+  /** Tells the gateway about a request in progress (shutdown cancels it with a reason); the returned function says it ended. */
+  track?(cancellation: Cancellation): () => void;
   isShuttingDown(): boolean;
   logger: Logger;
   /** Validate answers against `response_format` (src/structured/); absent → the worker's answer as it is. */
@@ -64,13 +65,13 @@ const isRedispatchable = (error: unknown) => error instanceof WorkerCrashedError
 
 // A timeout (or a shutdown, or a slow client) aborts the worker's request; the error the client
 // sees says why.
-function failureOf(error: unknown, signal: AbortSignal): unknown {
+function failureOf(error: unknown, signal: CancelSignal): unknown {
   return signal.aborted && signal.reason instanceof LifeguardError ? signal.reason : error;
 }
 
 // Dispatches and waits for the first event. A worker that dies before answering anything gets the
 // request re-dispatched once, to whichever worker is healthy next.
-async function openAnswer(deps: AnswerDeps, body: ChatRequestBody, signal: AbortSignal): Promise<OpenedAnswer> {
+async function openAnswer(deps: AnswerDeps, body: ChatRequestBody, signal: CancelSignal): Promise<OpenedAnswer> {
   let avoid: { workerId: string; run: number } | undefined;
   for (let attempt = 0; ; attempt++) {
     const dispatch = await deps.dispatch(body, signal, avoid);
@@ -91,7 +92,7 @@ async function openAnswer(deps: AnswerDeps, body: ChatRequestBody, signal: Abort
 
 // A whole answer, for a request that does not stream. Nothing of it reaches the client before it is
 // complete, so a worker that dies at any point before `done` gets the request re-dispatched once.
-async function completeOnce(deps: AnswerDeps, body: ChatRequestBody, signal: AbortSignal): Promise<CollectedAnswer> {
+async function completeOnce(deps: AnswerDeps, body: ChatRequestBody, signal: CancelSignal): Promise<CollectedAnswer> {
   let avoid: { workerId: string; run: number } | undefined;
   for (let attempt = 0; ; attempt++) {
     const dispatch = await deps.dispatch(body, signal, avoid);
@@ -117,43 +118,15 @@ async function completeOnce(deps: AnswerDeps, body: ChatRequestBody, signal: Abo
   }
 }
 
-// The body as text. Under @hono/node-server with a Content-Length (already checked against the limit)
-// it is read from the Node request itself, skipping the construction of a fetch Request.
-async function bodyText(c: Context): Promise<string> {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (!incoming || incoming.readableEnded || !c.req.header('content-length')) return c.req.text();
-  const chunks: Buffer[] = [];
-  for await (const chunk of incoming) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** The request body as JSON; a body that is not JSON is a 400 naming `body`. */
-export async function readJsonBody(c: Context): Promise<unknown> {
-  const text = await bodyText(c);
+export async function readJsonBody(c: Context, limitBytes: number): Promise<unknown> {
+  const text = await readBodyText(c, limitBytes);
   assertJsonDepth(text);
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new InvalidRequestError('body', `Request body is not valid JSON: ${(error as Error).message}`);
   }
-}
-
-// The same events, calling `touch` on each; return() reaches the inner iterator even before the first
-// event (so the dispatch's lease is always given back).
-function touching<T>(events: AsyncIterable<T>, touch: () => void): AsyncIterable<T> {
-  return {
-    [Symbol.asyncIterator]: () => {
-      const inner = events[Symbol.asyncIterator]();
-      return {
-        next: async () => {
-          const result = await inner.next();
-          if (!result.done) touch();
-          return result;
-        },
-        return: async () => (await inner.return?.()) ?? { done: true, value: undefined },
-      };
-    },
-  };
 }
 
 // The one way every API answers (SPEC §4, STYLE 16): the same gating, queueing, re-dispatch, timeouts
@@ -163,34 +136,45 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
   if (deps.isShuttingDown()) throw new ShuttingDownError();
   const { body, renderer } = request;
   noteRequest(c, { model: body.model ?? deps.defaultModel() });
-  const controller = new AbortController();
-  const untrack = deps.track?.(controller);
-  const stopWatching = onClientGone(c, () => controller.abort(new Error('client disconnected')));
+  const cancellation = new Cancellation();
+  const untrack = deps.track?.(cancellation);
+  const stopWatching = onClientGone(c, () => cancellation.abort(new Error('client disconnected')));
   const timer = setTimeout(
-    () => controller.abort(new RequestTimeoutError(`The request took longer than ${deps.requestTimeoutMs} ms`)),
+    () => cancellation.abort(new RequestTimeoutError(`The request took longer than ${deps.requestTimeoutMs} ms`)),
     deps.requestTimeoutMs,
   );
   // Inside the answer (Hono's timeout middleware does not bound a stream): silence from the worker
   // for idle_timeout_ms ends the request even when the worker itself still sends heartbeats.
   // A worker that stays silent on a request is wedged (its heartbeats notwithstanding): it is
-  // restarted, and the request ends with a timeout.
+  // restarted, and the request ends with a timeout. One timer; an event only notes its time, and a
+  // timer that finds the worker spoke meanwhile waits for the rest of the silence.
+  let holder: Dispatch | null = null;
   let idleTimer: NodeJS.Timeout | undefined;
+  let lastEventAt = 0;
+  const onEvent = () => {
+    lastEventAt = performance.now();
+  };
+  const onIdle = () => {
+    const quiet = performance.now() - lastEventAt;
+    if (quiet < deps.idleTimeoutMs) {
+      idleTimer = setTimeout(onIdle, deps.idleTimeoutMs - quiet);
+      return;
+    }
+    cancellation.abort(new RequestTimeoutError(`The worker sent nothing for ${deps.idleTimeoutMs} ms`));
+    holder?.stalled();
+  };
+  // X-Session-Id names the conversation (SPEC §6), whichever API the request came through;
+  // prompt_cache_key in the body does too.
+  const options: DispatchOptions = { sessionKey: c.req.header('x-session-id') ?? null, onEvent };
   const watched: AnswerDeps = {
     ...deps,
-    // X-Session-Id names the conversation (SPEC §6), whichever API the request came through;
-    // prompt_cache_key in the body does too.
     dispatch: async (requestBody, signal, avoid) => {
-      const dispatch = await deps.dispatch(requestBody, signal, avoid, { sessionKey: c.req.header('x-session-id') ?? null });
+      const dispatch = await deps.dispatch(requestBody, signal, avoid, options);
       noteRequest(c, { worker: dispatch.workerId });
-      const touch = () => {
-        clearTimeout(idleTimer);
-        idleTimer = setTimeout(() => {
-          controller.abort(new RequestTimeoutError(`The worker sent nothing for ${deps.idleTimeoutMs} ms`));
-          dispatch.stalled();
-        }, deps.idleTimeoutMs);
-      };
-      touch();
-      return { ...dispatch, events: touching(dispatch.events, touch) };
+      holder = dispatch;
+      onEvent();
+      idleTimer ??= setTimeout(onIdle, deps.idleTimeoutMs);
+      return dispatch;
     },
   };
   // Outside the idle watch, so each turn of a structured answer is watched on its own.
@@ -206,9 +190,9 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
 
   if (!request.stream) {
     try {
-      return c.json(renderer.complete(await completeOnce(served, body, controller.signal)) as object);
+      return c.json(renderer.complete(await completeOnce(served, body, cancellation)) as object);
     } catch (error) {
-      throw failureOf(error, controller.signal);
+      throw failureOf(error, cancellation);
     } finally {
       finish();
     }
@@ -216,14 +200,15 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
 
   let opened: OpenedAnswer;
   try {
-    opened = await openAnswer(served, body, controller.signal);
+    opened = await openAnswer(served, body, cancellation);
   } catch (error) {
     finish();
-    throw failureOf(error, controller.signal);
+    throw failureOf(error, cancellation);
   }
 
+  noteRequest(c, { streamed: true });
   return streamBoundedSSE(c, { limitBytes: deps.streamBufferBytes, flushTimeoutMs: deps.requestTimeoutMs }, async (stream) => {
-    stream.onAbort(() => controller.abort(new Error('client disconnected')));
+    stream.onAbort(() => cancellation.abort(new Error('client disconnected')));
     const view = renderer.stream();
     const write = async (messages: SseMessage[]) => {
       for (const message of messages) await stream.writeSSE(message);
@@ -238,8 +223,8 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
     } catch (error) {
       if (stream.aborted || stream.closed) return;
       // Too far behind: the worker stops answering it (cancel) and the client is told why.
-      if (error instanceof ClientTooSlowError) controller.abort(error);
-      const failure = failureOf(error, controller.signal);
+      if (error instanceof ClientTooSlowError) cancellation.abort(error);
+      const failure = failureOf(error, cancellation);
       deps.logger.log('ERROR', `stream ended with an error: ${(failure as Error).message}`, { worker: opened.dispatch.workerId });
       // The headers are gone: the error travels as the stream's last event, in the API's shape.
       for (const message of view.fail(failure)) await stream.writeLast(message);

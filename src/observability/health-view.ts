@@ -1,11 +1,12 @@
 import { contextPct } from '../../machines/policy/context-usage.js';
 import { isClean, spareCount } from '../../machines/policy/pool-policy.js';
-import type { PoolContext } from '../../machines/pool-types.js';
+import type { PoolContext, RouteResult } from '../../machines/pool-types.js';
 import { topLevelState, type WorkerSnapshot } from '../supervisor/supervisor.js';
 
 export interface HealthInputs {
-  workers: Array<{ id: string; snapshot: WorkerSnapshot }>;
-  stats: { totalRequests: number; totalErrors: number; queueDepth: number; startedAt: number };
+  /** Each worker's snapshot, and the requests it is answering now (the facade counts them). */
+  workers: Array<{ id: string; snapshot: WorkerSnapshot; inFlight: number }>;
+  stats: { totalRequests: number; totalErrors: number; queueDepth: number; startedAt: number; inFlight: number; routes: Record<RouteResult, number> };
   gatewayRssBytes: number;
   now: number;
   /** The pool's context: its policy and the conversation table (SPEC §6). */
@@ -24,7 +25,7 @@ function conversationOf(pool: PoolContext | undefined, id: string, now: number) 
   return isClean(slot) ? 'clean' : null;
 }
 
-function poolFigures(pool: PoolContext) {
+function poolFigures(pool: PoolContext, routes: Record<RouteResult, number>) {
   return {
     workers: pool.policy.workers,
     standby: pool.policy.standby,
@@ -32,7 +33,7 @@ function poolFigures(pool: PoolContext) {
     session_idle_ms: pool.policy.sessionIdleMs,
     spares: spareCount(pool),
     conversations: pool.slots.filter((slot) => slot.conversation !== null).length,
-    routes: pool.routes,
+    routes,
   };
 }
 
@@ -79,7 +80,7 @@ function workerMessage(state: string, snapshot: WorkerSnapshot): string | null {
 // The operator's view (SPEC §4 /health) as a pure function of the snapshots; 503 only when every
 // worker is unavailable.
 export function healthView(inputs: HealthInputs): { status: 200 | 503; body: Record<string, unknown> } {
-  const workers = inputs.workers.map(({ id, snapshot }) => ({ id, snapshot, state: topLevelState(snapshot) }));
+  const workers = inputs.workers.map(({ id, snapshot, inFlight }) => ({ id, snapshot, inFlight, state: topLevelState(snapshot) }));
   const best = [...workers].sort((a, b) => STATE_RANK.indexOf(a.state) - STATE_RANK.indexOf(b.state))[0];
   const first = workers[0];
   const sum = (pick: (s: WorkerSnapshot) => number) => workers.reduce((total, w) => total + pick(w.snapshot), 0);
@@ -100,10 +101,10 @@ export function healthView(inputs: HealthInputs): { status: 200 | 503; body: Rec
       total_requests: inputs.stats.totalRequests,
       total_errors: inputs.stats.totalErrors,
       queue_depth: inputs.stats.queueDepth,
-      in_flight: sum((s) => s.context.inFlight),
+      in_flight: inputs.stats.inFlight,
       uptime_s: Math.round((inputs.now - inputs.stats.startedAt) / 1000),
     },
-    workers: workers.map(({ id, snapshot, state }) => ({
+    workers: workers.map(({ id, snapshot, inFlight, state }) => ({
       id,
       status: state,
       pid: snapshot.context.pid,
@@ -111,7 +112,7 @@ export function healthView(inputs: HealthInputs): { status: 200 | 503; body: Rec
       restart_count: snapshot.context.restartCount,
       crash_count: snapshot.context.crashCount,
       consecutive_failures: snapshot.context.consecutiveFailures,
-      in_flight: snapshot.context.inFlight,
+      in_flight: inFlight,
       rss_mb: snapshot.context.rssBytes === null ? null : mb(snapshot.context.rssBytes),
       models: snapshot.context.models,
       reason: snapshot.context.reason,
@@ -121,7 +122,7 @@ export function healthView(inputs: HealthInputs): { status: 200 | 503; body: Rec
       last_exit: lastExit(snapshot),
       conversation: conversationOf(inputs.pool, id, inputs.now),
     })),
-    ...(inputs.pool ? { pool: poolFigures(inputs.pool) } : {}),
+    ...(inputs.pool ? { pool: poolFigures(inputs.pool, inputs.stats.routes) } : {}),
   };
   return { status: allUnavailable ? 503 : 200, body };
 }

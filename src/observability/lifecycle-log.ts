@@ -35,9 +35,6 @@ export function logLifecycle(event: SupervisorEvent, logger: Logger): void {
     case 'spawned':
       logger.log('INFO', `${event.workerId} spawned pid ${event.pid} (run ${event.run})`, { worker: event.workerId, pid: event.pid });
       return;
-    case 'request.done':
-      // The HTTP layer logs each request's end ([DONE] with its id, status, model and worker).
-      return;
     case 'ready':
       logger.log('INFO', `${event.workerId} pid ${event.pid} ready (models: ${event.models.join(', ') || 'none'})`, { worker: event.workerId, pid: event.pid });
       return;

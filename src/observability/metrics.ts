@@ -65,7 +65,7 @@ export function createMetrics(supervisor: MetricsSource) {
     help: 'Requests being answered by workers',
     registers: [registry],
     collect() {
-      this.set(supervisor.snapshots().reduce((n, w) => n + w.snapshot.context.inFlight, 0));
+      this.set(supervisor.stats().inFlight);
     },
   });
   new Gauge({

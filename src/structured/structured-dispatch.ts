@@ -1,12 +1,13 @@
 import type { AnswerEvent, ChatRequestBody, Usage } from '../drivers/driver.js';
 import { StructuredOutputError, WorkerCrashedError } from '../errors.js';
+import type { CancelSignal } from '../util/cancellation.js';
 import type { Logger } from '../util/logger.js';
 import type { Dispatch } from '../supervisor/supervisor.js';
 import { correctiveFollowUp, withInstruction } from './instruction.js';
 import { readResponseFormat, type StructuredFormat } from './response-format.js';
 import { schemaCheck, type Verdict } from './schema-check.js';
 
-type DispatchFn = (body: ChatRequestBody, signal: AbortSignal, avoid?: { workerId: string; run: number }) => Promise<Dispatch>;
+type DispatchFn = (body: ChatRequestBody, signal: CancelSignal, avoid?: { workerId: string; run: number }) => Promise<Dispatch>;
 
 export interface StructuredOutputOptions {
   /** State the format in the turn (a worker with no per-request schema of its own: Claude Code). */
@@ -44,7 +45,7 @@ const preview = (text: string) => JSON.stringify(text.length > 200 ? `${text.sli
 // Validated answers: the answer is read whole, checked against the request's `response_format`, and
 // passed on as one delta only once it conforms. An answer that does not gets one corrective follow-up
 // turn (the conversation so far + the answer + what failed); still wrong → StructuredOutputError (502).
-async function* validatedAnswer(dispatch: DispatchFn, first: Dispatch, asked: ChatRequestBody, format: StructuredFormat, check: (answer: string) => Verdict, signal: AbortSignal, options: StructuredOutputOptions): AsyncGenerator<AnswerEvent> {
+async function* validatedAnswer(dispatch: DispatchFn, first: Dispatch, asked: ChatRequestBody, format: StructuredFormat, check: (answer: string) => Verdict, signal: CancelSignal, options: StructuredOutputOptions): AsyncGenerator<AnswerEvent> {
   const answer = await collect(first);
   if (answer.beyondText) return yield* answer.events;
   let verdict = check(answer.text);

@@ -1,7 +1,7 @@
 import type { Actor } from 'xstate';
-import { chooseRoute, type RouteCandidate } from '../../machines/policy/pool-policy.js';
+import { chooseRoute, routeChangesPool, type RouteCandidate } from '../../machines/policy/pool-policy.js';
 import type { PoolMachine } from '../../machines/pool-machine.js';
-import type { RouteResult } from '../../machines/pool-types.js';
+import type { ConversationAnswer, PoolEvent, RouteResult } from '../../machines/pool-types.js';
 import { answeredDigest, prefixDigests, type DigestToolCall } from '../conversations/conversation-digest.js';
 import type { ChatRequestBody, ConversationTurn } from '../drivers/driver.js';
 import type { SupervisedWorker } from './supervisor.js';
@@ -29,23 +29,38 @@ export interface ConversationRoutingOptions {
   workers(): readonly SupervisedWorker[];
   /** Takes the chosen worker's slot before anyone else can choose it. */
   claim(routed: RoutedRequest): void;
-  /** How many requests wait for a clean process (the pool recycles to make them one). */
-  onCleanWanted(count: number): void;
 }
 
 // The facade's half of conversation routing: it prepares each request's digests, asks the pool's
-// pure policy where the request goes, claims that worker and tells the pool what happened.
+// pure policy where the request goes, claims that worker and tells the pool what changes it.
+// Answers are told in batches: those that come in one read of a worker's output make one event,
+// sent once the read's answers are all in (a microtask), and before anything else the pool learns
+// or is asked — so the pool never sees events out of order, and a route never reads a stale table.
 export function createConversationRouting(options: ConversationRoutingOptions) {
+  const { pool } = options;
   const wantingClean = new Set<PreparedRequest>();
   let turn = 0;
+  let answers: ConversationAnswer[] = [];
+  const tellAnswers = () => {
+    if (answers.length === 0) return;
+    const told = answers;
+    answers = [];
+    pool.send({ type: 'conversations.answered', answers: told, at: Date.now() });
+  };
+  const tell = (event: PoolEvent) => {
+    tellAnswers();
+    pool.send(event);
+  };
   const setWanting = (request: PreparedRequest, wants: boolean) => {
     const before = wantingClean.size;
     if (wants) wantingClean.add(request);
     else wantingClean.delete(request);
-    if (wantingClean.size !== before) options.onCleanWanted(wantingClean.size);
+    if (wantingClean.size !== before) tell({ type: 'clean.wanted', count: wantingClean.size, at: Date.now() });
   };
 
   return {
+    /** Tells the pool an event of the facade's (after the answers gathered so far). */
+    tell,
     prepare(requestId: string, body: ChatRequestBody, sessionKey: string | null): PreparedRequest {
       const named = typeof body.prompt_cache_key === 'string' && body.prompt_cache_key ? body.prompt_cache_key : null;
       return {
@@ -58,7 +73,8 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
     },
     /** The worker for this request now, claimed; null: it waits. `avoid`: a run that just failed it. */
     choose(request: PreparedRequest, avoid?: { workerId: string; run: number }): RoutedRequest | null {
-      const context = options.pool.getSnapshot().context;
+      tellAnswers();
+      const context = pool.getSnapshot().context;
       const workers = options.workers();
       const candidates: RouteCandidate[] = workers.map((worker) => {
         const snapshot = worker.actor.getSnapshot();
@@ -89,7 +105,9 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
         request,
       };
       options.claim(routed);
-      options.pool.send({ type: 'request.routed', slotId: worker.id, run: routed.run, result: routed.result, key: request.key, at: Date.now() });
+      if (routeChangesPool(context, worker.id, routed.result, request.key)) {
+        pool.send({ type: 'request.routed', slotId: worker.id, run: routed.run, result: routed.result, key: request.key, at: Date.now() });
+      }
       return routed;
     },
     /** The request gave up waiting (timeout, client gone, shutdown). */
@@ -99,14 +117,14 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
     /** The worker answered: the pool remembers the conversation against it. */
     answered(routed: RoutedRequest, answer: { content: string; toolCalls: DigestToolCall[] }): void {
       const { request } = routed;
-      options.pool.send({
-        type: 'conversation.answered',
+      if (answers.length === 0) queueMicrotask(tellAnswers);
+      answers.push({
         slotId: routed.worker.id,
         run: routed.run,
         digest: answeredDigest(request.prefixDigests[request.prefixDigests.length - 1]!, answer),
         key: request.key,
         messageCount: request.body.messages.length + 1,
-        at: Date.now(),
+        continued: routed.result === 'continued',
       });
     },
   };

@@ -1,4 +1,5 @@
 import { QueueFullError, QueueTimeoutError, ShuttingDownError, WorkerOfflineError } from '../errors.js';
+import type { CancelSignal } from '../util/cancellation.js';
 
 export interface RouterOptions {
   queueSize: number;
@@ -30,14 +31,18 @@ export function createRouter(options: RouterOptions) {
   const retryAfterS = () => Math.max(1, Math.ceil(options.queueWaitMs / 1000 / 4));
 
   return {
-    acquire<T>(choose: Chooser<T>, signal?: AbortSignal): Promise<T> {
-      if (closed) return Promise.reject(new ShuttingDownError());
-      if (options.allUnavailable()) return Promise.reject(new WorkerOfflineError());
-      const ready = queue.length === 0 ? choose() : null;
-      if (ready !== null) return Promise.resolve(ready);
+    /** The choice at once when no request waits before this one and one fits; null: wait() for it. */
+    take<T>(choose: Chooser<T>): T | null {
+      if (closed) throw new ShuttingDownError();
+      if (options.allUnavailable()) throw new WorkerOfflineError();
+      return queue.length === 0 ? choose() : null;
+    },
+    /** Queues the request until `choose` finds it a process (after take() found none). */
+    wait<T>(choose: Chooser<T>, signal?: CancelSignal): Promise<T> {
       if (queue.length >= options.queueSize) return Promise.reject(new QueueFullError(queue.length, retryAfterS()));
       return new Promise<T>((resolve, reject) => {
         const started = Date.now();
+        let stopWatching: (() => void) | undefined;
         const waiter: Waiter<T> = {
           choose,
           resolve: (choice) => {
@@ -51,19 +56,19 @@ export function createRouter(options: RouterOptions) {
           timer: setTimeout(() => waiter.reject(new QueueTimeoutError(Date.now() - started, retryAfterS())), options.queueWaitMs),
           cleanup: () => {
             clearTimeout(waiter.timer);
-            signal?.removeEventListener('abort', onAbort);
+            stopWatching?.();
             const index = queue.indexOf(waiter as Waiter<unknown>);
             if (index >= 0) queue.splice(index, 1);
           },
         };
-        const onAbort = () => waiter.reject(new Error('the client went away while queued'));
-        signal?.addEventListener('abort', onAbort, { once: true });
         queue.push(waiter as Waiter<unknown>);
+        stopWatching = signal?.onAbort(() => waiter.reject(new Error('the client went away while queued')));
       });
     },
     /** Call whenever a process's state or load changed. */
     pump(): void {
-      if (queue.length > 0 && options.allUnavailable()) {
+      if (queue.length === 0) return;
+      if (options.allUnavailable()) {
         for (const waiter of [...queue]) waiter.reject(new WorkerOfflineError());
         return;
       }

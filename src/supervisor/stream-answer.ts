@@ -1,59 +1,91 @@
 import type { AnswerEvent, ChatRequestBody, ConversationTurn, WorkerSession } from '../drivers/driver.js';
 import { WorkerCrashedError } from '../errors.js';
 import type { DigestToolCall } from '../conversations/conversation-digest.js';
+import type { CancelSignal } from '../util/cancellation.js';
 
-export interface StreamAnswerOptions {
+/** A dispatch's hold on the worker that took it. */
+export interface AnswerLease {
   /** The session of the run that took the request, or null when its process is already gone. */
   session(): WorkerSession | null;
+  /** The whole answer, once it is done: the pool remembers the conversation. */
+  answered(answer: { content: string; toolCalls: DigestToolCall[] }): void;
+  /** Gives the lease back (exactly once, however the answer ends). */
+  finish(ok: boolean): void;
+  /** The gateway saw no answer event for its idle timeout: the worker is wedged. */
+  stalled(): void;
+}
+
+export interface StreamAnswerOptions {
   workerId: string;
   requestId: string;
   body: ChatRequestBody;
-  signal: AbortSignal;
+  signal: CancelSignal;
   turn: ConversationTurn | undefined;
-  /** Gives the lease back (exactly once, however the answer ends). */
-  finish(ok: boolean): void;
-  /** The whole answer, once it is done: the pool remembers the conversation. */
-  answered(answer: { content: string; toolCalls: DigestToolCall[] }): void;
+  /** Called on every event of the answer as it passes (the gateway's idle watch). */
+  onEvent?: () => void;
 }
 
-async function* events(options: StreamAnswerOptions): AsyncGenerator<AnswerEvent> {
-  try {
-    const session = options.session();
-    if (!session) throw new WorkerCrashedError(options.workerId, false, 'exited');
-    let content = '';
-    // Tool calls by index, their argument pieces appended: the answer's digest includes them.
-    const calls = new Map<number, DigestToolCall>();
-    for await (const event of session.answer(options.requestId, options.body, options.signal, options.turn)) {
-      if (event.type === 'delta') content += event.content;
-      else if (event.type === 'tool_call') {
-        const call = calls.get(event.call.index) ?? { id: '', name: '', arguments: '' };
-        call.id ||= event.call.id ?? '';
-        call.name ||= event.call.function?.name ?? '';
-        call.arguments += event.call.function?.arguments ?? '';
-        calls.set(event.call.index, call);
-      } else {
-        // A consumer may stop iterating right after `done`: the slot is free from here.
-        options.answered({ content, toolCalls: [...calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call) });
-        options.finish(true);
-      }
-      yield event;
+// One answer's events as they come from the worker's session, each observed on its way: the text and
+// tool calls are kept for the conversation's digest, and the lease is given back at `done` (a
+// consumer may stop iterating right there), at an error, at the end, or when the consumer returns.
+class AnswerIterator implements AsyncIterator<AnswerEvent> {
+  #inner: AsyncIterator<AnswerEvent> | null = null;
+  #content = '';
+  /** Tool calls by index, their argument pieces appended: the answer's digest includes them. */
+  #calls: Map<number, DigestToolCall> | null = null;
+
+  constructor(
+    private readonly lease: AnswerLease,
+    private readonly options: StreamAnswerOptions,
+  ) {}
+
+  next(): Promise<IteratorResult<AnswerEvent>> {
+    if (!this.#inner) {
+      const { options } = this;
+      const session = this.lease.session();
+      if (!session) return this.#fail(new WorkerCrashedError(options.workerId, false, 'exited'));
+      this.#inner = session.answer(options.requestId, options.body, options.signal, options.turn)[Symbol.asyncIterator]();
     }
-  } finally {
-    options.finish(false);
+    return this.#inner.next().then(this.#observe, this.#fail);
   }
+
+  return(): Promise<IteratorResult<AnswerEvent>> {
+    this.lease.finish(false);
+    void this.#inner?.return?.();
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  #observe = (result: IteratorResult<AnswerEvent>): IteratorResult<AnswerEvent> => {
+    if (result.done) {
+      this.lease.finish(false);
+      return result;
+    }
+    const event = result.value;
+    this.options.onEvent?.();
+    if (event.type === 'delta') this.#content += event.content;
+    else if (event.type === 'tool_call') {
+      const calls = (this.#calls ??= new Map());
+      const call = calls.get(event.call.index) ?? { id: '', name: '', arguments: '' };
+      call.id ||= event.call.id ?? '';
+      call.name ||= event.call.function?.name ?? '';
+      call.arguments += event.call.function?.arguments ?? '';
+      calls.set(event.call.index, call);
+    } else {
+      const toolCalls = this.#calls ? [...this.#calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call) : [];
+      this.lease.answered({ content: this.#content, toolCalls });
+      this.lease.finish(true);
+    }
+    return result;
+  };
+
+  #fail = (error: unknown): Promise<never> => {
+    this.lease.finish(false);
+    return Promise.reject(error);
+  };
 }
 
-// A worker's answer as an iterable whose return() gives the lease back even if iteration never
-// began (a generator's `finally` runs only once it has started).
-export function streamAnswer(options: StreamAnswerOptions): AsyncIterable<AnswerEvent> {
-  const generator = events(options);
-  return {
-    [Symbol.asyncIterator]: () => ({
-      next: () => generator.next(),
-      return: async () => {
-        options.finish(false);
-        return generator.return(undefined);
-      },
-    }),
-  };
+// A worker's answer as an iterable whose return() gives the lease back even if iteration never began.
+export function streamAnswer(lease: AnswerLease, options: StreamAnswerOptions): AsyncIterable<AnswerEvent> {
+  let iterator: AnswerIterator | undefined;
+  return { [Symbol.asyncIterator]: () => (iterator ??= new AnswerIterator(lease, options)) };
 }

@@ -2,17 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { createActor, type ActorRefFrom, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
 import type { LifecyclePolicy } from '../../machines/policy/policy.js';
 import { poolMachine } from '../../machines/pool-machine.js';
-import type { PoolPolicy } from '../../machines/pool-types.js';
+import type { PoolPolicy, RouteResult } from '../../machines/pool-types.js';
 import { workerMachine, type WorkerMachine } from '../../machines/worker-machine.js';
-import type { WorkerEmitted } from '../../machines/worker-types.js';
+import type { WorkerEmitted, WorkerTag } from '../../machines/worker-types.js';
 import type { AnswerEvent, ChatRequestBody, Driver } from '../drivers/driver.js';
 import { NotFoundError } from '../errors.js';
+import type { CancelSignal } from '../util/cancellation.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { createConversationRouting, type RoutedRequest } from './conversation-routing.js';
 import { createRouter } from './router.js';
 import { workerActors } from './worker-actors.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
-import { streamAnswer } from './stream-answer.js';
+import { streamAnswer, type AnswerLease } from './stream-answer.js';
 
 export interface SupervisorConfig {
   /** Processes that serve (--workers). */
@@ -41,8 +42,7 @@ export type SupervisorEvent =
   | { type: 'lifecycle'; workerId: string; event: WorkerEmitted }
   | { type: 'spawned'; workerId: string; pid: number; run: number }
   | { type: 'ready'; workerId: string; pid: number | null; run: number; models: string[] }
-  | { type: 'request.done'; workerId: string; durationMs: number; ok: boolean; snapshot: WorkerSnapshot }
-  /** `queued`: the request waited for a process (none could take it when it arrived). */
+  /** `queued`: the request waited for a process (none could take it when it arrived); `waitedMs` how long. */
   | { type: 'routed'; workerId: string; result: 'continued' | 'new' | 'lost'; queued: boolean; waitedMs: number }
   | { type: 'recycled'; workerId: string; reason: 'idle' | 'lru' };
 
@@ -59,6 +59,8 @@ export interface Dispatch {
 export interface DispatchOptions {
   /** The conversation's name from the client (X-Session-Id); prompt_cache_key in the body also names it. */
   sessionKey?: string | null;
+  /** Called on every event of the answer as it passes (the gateway's idle watch). */
+  onEvent?: () => void;
 }
 
 export type WorkerCommand = 'restart' | 'drain' | 'recover';
@@ -68,9 +70,16 @@ export interface SupervisedWorker {
   actor: ActorRefFrom<WorkerMachine>;
   runtime: WorkerRuntime;
   state: string | null;
-  /** Requests this supervisor has handed to the worker and not yet seen end. Counted here, not
-   * read from the machine: the router may claim slots while the actor is still processing. */
+  /** Requests this supervisor has handed to the worker and not yet seen end, whatever run took
+   * them: its load. Counted here, not read from the machine: the router claims slots synchronously. */
   leases: number;
+  /** Of those, the ones the current run took: the worker machine learns when there come to be some
+   * (`requests.began`) and when none are left (`requests.ended`), not each request. */
+  running: { run: number; count: number };
+  /** What the pool and the peers last learned of this worker. */
+  told: { tag: WorkerTag | null; run: number; stateful: boolean; busy: boolean; peers: number };
+  /** The models its worker announced (kept to tell when they change). */
+  models: string[];
 }
 
 export function topLevelState(snapshot: WorkerSnapshot): string {
@@ -78,11 +87,8 @@ export function topLevelState(snapshot: WorkerSnapshot): string {
   return typeof value === 'string' ? value : Object.keys(value)[0]!;
 }
 
-const summaryOf = (worker: SupervisedWorker) => {
-  const snapshot = worker.actor.getSnapshot();
-  const tag = snapshot.hasTag('accepting') ? 'accepting' : snapshot.hasTag('unavailable') ? 'unavailable' : 'waiting';
-  return { tag, run: snapshot.context.run, stateful: snapshot.context.stateful, inFlight: snapshot.context.inFlight } as const;
-};
+const tagOf = (snapshot: WorkerSnapshot): WorkerTag =>
+  snapshot.hasTag('accepting') ? 'accepting' : snapshot.hasTag('unavailable') ? 'unavailable' : 'waiting';
 
 // The one owner of the actors: the pool machine and, as its children, one worker machine per
 // process. start, stop, snapshot, subscribe, and dispatch — the gateway's only door to a worker.
@@ -114,6 +120,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     poolMachine.provide({ actors: { worker: machine.provide({ actors: workerActors((id) => runtimes.get(id)!) }) } }),
     {
       input: {
+        now: Date.now(),
         policy: { workers: config.workers, standby, isolation: config.isolation ?? 'isolated', sessionIdleMs: config.sessionIdleMs ?? 600_000 },
         workers: ids.map((workerId) => ({
           workerId,
@@ -128,24 +135,39 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
   );
 
   let workers: SupervisedWorker[] = [];
-  const stats = { totalRequests: 0, totalErrors: 0, startedAt: Date.now() };
+  let unavailable = 0;
+  let leasesHeld = 0;
+  let idleWaiters: Array<() => void> = [];
+  let models: string[] | null = null;
+  const stats = { totalRequests: 0, totalErrors: 0, startedAt: Date.now(), routes: { continued: 0, new: 0, lost: 0 } as Record<RouteResult, number> };
   const router = createRouter({
     queueSize: config.queueSize,
     queueWaitMs: config.queueWaitMs,
-    allUnavailable: () => workers.length > 0 && workers.every((w) => w.actor.getSnapshot().hasTag('unavailable')),
+    allUnavailable: () => workers.length > 0 && unavailable === workers.length,
   });
   const routing = createConversationRouting({
     pool,
     workers: () => workers,
-    claim: ({ worker, request }) => {
+    claim: ({ worker, run }) => {
       worker.leases += 1;
-      worker.actor.send({ type: 'request.started', requestId: request.requestId });
+      leasesHeld += 1;
+      if (worker.running.run !== run) worker.running = { run, count: 0 };
+      worker.running.count += 1;
+      if (worker.running.count === 1) worker.actor.send({ type: 'requests.began' });
     },
-    onCleanWanted: (count) => pool.send({ type: 'clean.wanted', count, at: Date.now() }),
   });
 
-  let peersAccepting = new Map<string, number>();
-  const summaries = new Map<string, string>();
+  // Each worker learns how many of its peers accept, for handovers before a proactive restart.
+  const tellPeers = () => {
+    const accepting = workers.filter((w) => w.told.tag === 'accepting').length;
+    for (const w of workers) {
+      const peers = accepting - (w.told.tag === 'accepting' ? 1 : 0);
+      if (w.told.peers !== peers && w.actor.getSnapshot().status === 'active') {
+        w.told.peers = peers;
+        w.actor.send({ type: 'peers.updated', accepting: peers });
+      }
+    }
+  };
 
   const onChange = (worker: SupervisedWorker) => {
     const snapshot = worker.actor.getSnapshot();
@@ -156,22 +178,20 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       publish({ type: 'transition', workerId: worker.id, from, to: state, snapshot });
     }
     publish({ type: 'snapshot', workerId: worker.id, snapshot });
-    const summary = summaryOf(worker);
-    const key = `${summary.tag}/${summary.run}/${summary.stateful}/${summary.inFlight}`;
-    if (summaries.get(worker.id) !== key) {
-      summaries.set(worker.id, key);
-      pool.send({ type: 'worker.changed', slotId: worker.id, ...summary });
+    if (snapshot.context.models !== worker.models) {
+      worker.models = snapshot.context.models;
+      models = null;
     }
-    // Each worker learns how many of its peers accept, for handovers before a proactive restart.
-    const accepting = (w: SupervisedWorker) => w.actor.getSnapshot().hasTag('accepting');
-    const next = new Map(workers.map((w) => [w.id, workers.filter((p) => p !== w && accepting(p)).length]));
-    for (const w of workers) {
-      if (peersAccepting.get(w.id) !== next.get(w.id) && w.actor.getSnapshot().status === 'active') {
-        peersAccepting.set(w.id, next.get(w.id)!);
-        w.actor.send({ type: 'peers.updated', accepting: next.get(w.id)! });
-      }
+    const told = worker.told;
+    const tag = tagOf(snapshot);
+    const { run, stateful, busy } = snapshot.context;
+    if (told.tag !== tag || told.run !== run || told.stateful !== stateful || told.busy !== busy) {
+      const tagChanged = told.tag !== tag;
+      if (tagChanged) unavailable += (tag === 'unavailable' ? 1 : 0) - (told.tag === 'unavailable' ? 1 : 0);
+      Object.assign(told, { tag, run, stateful, busy });
+      routing.tell({ type: 'worker.changed', slotId: worker.id, tag, run, stateful, busy, at: Date.now() });
+      if (tagChanged) tellPeers();
     }
-    peersAccepting = next;
     router.pump();
   };
 
@@ -182,18 +202,32 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
   };
 
   // The lease a dispatch takes on a worker slot, given back exactly once however the answer ends.
-  const leaseOf = (worker: SupervisedWorker, run: number, requestId: string) => {
-    const started = Date.now();
+  const lease = (routed: RoutedRequest, requestId: string): AnswerLease => {
+    const { worker, run } = routed;
     let finished = false;
-    return (ok: boolean) => {
-      if (finished) return;
-      finished = true;
-      worker.leases -= 1;
-      if (!ok) stats.totalErrors += 1;
-      const snapshot = worker.actor.getSnapshot();
-      if (snapshot.context.run === run && snapshot.status === 'active') worker.actor.send({ type: 'request.finished', requestId });
-      publish({ type: 'request.done', workerId: worker.id, durationMs: Date.now() - started, ok, snapshot: worker.actor.getSnapshot() });
-      router.pump();
+    return {
+      session: () => worker.runtime.session(run),
+      answered: (answer) => routing.answered(routed, answer),
+      finish: (ok) => {
+        if (finished) return;
+        finished = true;
+        worker.leases -= 1;
+        leasesHeld -= 1;
+        if (!ok) stats.totalErrors += 1;
+        if (worker.running.run === run && --worker.running.count === 0) {
+          const snapshot = worker.actor.getSnapshot();
+          if (snapshot.context.run === run && snapshot.status === 'active') worker.actor.send({ type: 'requests.ended' });
+        }
+        if (leasesHeld === 0 && idleWaiters.length > 0) {
+          for (const resolve of idleWaiters) resolve();
+          idleWaiters = [];
+        }
+        router.pump();
+      },
+      stalled: () => {
+        const snapshot = worker.actor.getSnapshot();
+        if (snapshot.context.run === run && snapshot.status === 'active') worker.actor.send({ type: 'request.stalled', requestId });
+      },
     };
   };
 
@@ -208,6 +242,9 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
         runtime: runtimes.get(id)!,
         state: null,
         leases: 0,
+        running: { run: 0, count: 0 },
+        told: { tag: null, run: 0, stateful: false, busy: false, peers: 0 },
+        models: [],
       }));
       for (const worker of workers) {
         worker.actor.subscribe({ next: () => onChange(worker), error: (error) => logger.log('ERROR', `worker ${worker.id} machine failed: ${String(error)}`) });
@@ -217,65 +254,65 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     },
     /** Waits for a worker (queue), then streams its answer; the stream ends with one `done`. */
     /** `avoid`: a worker run that just failed this request; a re-dispatch waits for another. */
-    async dispatch(body: ChatRequestBody, signal: AbortSignal, avoid?: { workerId: string; run: number }, options: DispatchOptions = {}): Promise<Dispatch> {
+    async dispatch(body: ChatRequestBody, signal: CancelSignal, avoid?: { workerId: string; run: number }, options: DispatchOptions = {}): Promise<Dispatch> {
       stats.totalRequests += 1;
       const requestId = randomUUID();
       const request = routing.prepare(requestId, body, options.sessionKey ?? null);
-      const started = Date.now();
-      let routed: RoutedRequest;
-      let arriving = true;
-      let queued = true;
+      const started = performance.now();
+      const choose = () => routing.choose(request, avoid);
+      let routed: RoutedRequest | null;
+      let queued = false;
       try {
-        const acquired = router.acquire(() => {
-          const choice = routing.choose(request, avoid);
-          if (choice && arriving) queued = false;
-          return choice;
-        }, signal);
-        arriving = false;
-        routed = await acquired;
+        routed = router.take(choose);
+        if (routed === null) {
+          queued = true;
+          routed = await router.wait(choose, signal);
+        }
       } catch (error) {
         routing.forget(request);
         stats.totalErrors += 1;
         throw error;
       }
       const { worker, run } = routed;
-      publish({ type: 'routed', workerId: worker.id, result: routed.result, queued, waitedMs: Date.now() - started });
-      const finish = leaseOf(worker, run, requestId);
-      const stalled = () => {
-        const snapshot = worker.actor.getSnapshot();
-        if (snapshot.context.run === run && snapshot.status === 'active') worker.actor.send({ type: 'request.stalled', requestId });
-      };
-      const events = streamAnswer({
-        session: () => worker.runtime.session(run),
-        workerId: worker.id,
-        requestId,
-        body,
-        signal,
-        turn: routed.turn,
-        finish,
-        answered: (answer) => routing.answered(routed, answer),
-      });
-      return { workerId: worker.id, run, requestId, events, stalled };
+      stats.routes[routed.result] += 1;
+      publish({ type: 'routed', workerId: worker.id, result: routed.result, queued, waitedMs: queued ? performance.now() - started : 0 });
+      const answer = lease(routed, requestId);
+      const events = streamAnswer(answer, { workerId: worker.id, requestId, body, signal, turn: routed.turn, ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
+      return { workerId: worker.id, run, requestId, events, stalled: answer.stalled };
     },
     command(workerId: string, command: WorkerCommand): WorkerSnapshot {
       const worker = find(workerId);
       worker.actor.send({ type: command });
       return worker.actor.getSnapshot();
     },
-    snapshots(): Array<{ id: string; snapshot: WorkerSnapshot }> {
-      return workers.map((w) => ({ id: w.id, snapshot: w.actor.getSnapshot() }));
+    /** Every worker's snapshot, with the requests it is answering now. */
+    snapshots(): Array<{ id: string; snapshot: WorkerSnapshot; inFlight: number }> {
+      return workers.map((w) => ({ id: w.id, snapshot: w.actor.getSnapshot(), inFlight: w.leases }));
     },
-    /** The pool's own snapshot: its policy, the conversation table and the route counts. */
+    /** The models the workers announced, each once, in the workers' order. */
+    models(): string[] {
+      return (models ??= [...new Set(workers.flatMap((w) => w.models))]);
+    },
+    /** One worker's snapshot; undefined for an unknown id. */
+    snapshotOf(workerId: string): WorkerSnapshot | undefined {
+      return workers.find((w) => w.id === workerId)?.actor.getSnapshot();
+    },
+    /** The pool's own snapshot: its policy and the conversation table. */
     pool() {
       return pool.getSnapshot();
     },
     pid(workerId: string): number | null {
       return find(workerId).runtime.currentPid();
     },
-    stats: () => ({ ...stats, queueDepth: router.depth() }),
+    stats: () => ({ ...stats, routes: { ...stats.routes }, queueDepth: router.depth(), inFlight: leasesHeld }),
     subscribe(listener: (event: SupervisorEvent) => void): () => void {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    /** Resolves when no request is in flight (at once if none is). */
+    idle(): Promise<void> {
+      if (leasesHeld === 0) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
     },
     /** Stops taking requests (queued ones fail at once); in-flight requests keep going. */
     closeQueue(): void {
@@ -284,7 +321,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     /** Ends every worker and resolves when no process of theirs is left. */
     async stop(): Promise<void> {
       router.close();
-      pool.send({ type: 'stop' });
+      routing.tell({ type: 'stop' });
       await Promise.all([...runtimes.values()].map((runtime) => runtime.settled()));
     },
   };

@@ -35,11 +35,12 @@ export function createLogger(format: LogFormat = 'text', write: (line: string) =
         write(`${JSON.stringify({ ts, level: levelOf[marker], marker, msg: message, ...rest })}\n`);
         return;
       }
-      const extra = Object.entries(fields)
-        .filter(([, value]) => value !== undefined && value !== null)
-        .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-        .join(' ');
-      write(`${ts} [${marker}] ${message}${extra ? ` ${extra}` : ''}\n`);
+      let line = `${ts} [${marker}] ${message}`;
+      for (const key in fields) {
+        const value = fields[key];
+        if (value !== undefined && value !== null) line += ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`;
+      }
+      write(`${line}\n`);
     },
   };
 }

@@ -7,32 +7,51 @@ export interface LineSink {
 }
 
 const RETRY_MS = 50;
+/** Under a steady stream of lines, one write at most this often (a write to a pipe is a thread-pool job). */
+const PACE_MS = 10;
 
 // Log lines to a file descriptor that can never kill the process: writes are asynchronous and one at
-// a time; EAGAIN is retried; EPIPE/EBADF (the reader went away) silences the sink for good; a reader
-// that stops reading makes lines queue up to `maxQueuedBytes`, then they are dropped and counted.
+// a time; a line alone goes at once, lines that keep coming go together at most every PACE_MS (one
+// system call for many request lines); EAGAIN is retried; EPIPE/EBADF (the reader went away)
+// silences the sink for good; a reader that stops reading makes lines queue up to `maxQueuedBytes`,
+// then they are dropped and counted.
 export function createFdSink(fd: number, maxQueuedBytes = 1024 * 1024): LineSink {
   const queue: Buffer[] = [];
   let queuedBytes = 0;
   let dropped = 0;
   let writing = false;
+  let pacing = false;
+  let lastWriteAt = Number.NEGATIVE_INFINITY;
   let broken = false;
   let waiters: Array<() => void> = [];
 
   const settle = () => {
-    if (writing || queue.length > 0) return;
+    if (writing || pacing || queue.length > 0) return;
     for (const resolve of waiters) resolve();
     waiters = [];
   };
 
+  const paced = () => {
+    pacing = false;
+    next();
+  };
+
   const next = () => {
-    if (broken || writing) return settle();
+    if (broken || writing || pacing) return settle();
     if (dropped > 0 && queue.length === 0) {
       queue.push(Buffer.from(`[WARN] ${dropped} log line(s) dropped: the log reader was not keeping up\n`));
       dropped = 0;
     }
-    const line = queue.shift();
-    if (line === undefined) return settle();
+    if (queue.length === 0) return settle();
+    const wait = lastWriteAt + PACE_MS - performance.now();
+    if (wait > 0) {
+      pacing = true;
+      setTimeout(paced, wait);
+      return;
+    }
+    lastWriteAt = performance.now();
+    const line = queue.length === 1 ? queue[0]! : Buffer.concat(queue);
+    queue.length = 0;
     writing = true;
     fsWrite(fd, line, 0, line.length, null, (error, written) => {
       writing = false;
@@ -70,7 +89,7 @@ export function createFdSink(fd: number, maxQueuedBytes = 1024 * 1024): LineSink
       next();
     },
     drained(timeoutMs) {
-      if (broken || (!writing && queue.length === 0)) return Promise.resolve();
+      if (broken || (!writing && !pacing && queue.length === 0)) return Promise.resolve();
       return new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);
         timer.unref();

@@ -107,7 +107,7 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
     });
     const firstPid = g.supervisor.pid('w1')!;
     const pending = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'a slow answer to interrupt' }] });
-    await g.waitFor((s) => s.context.inFlight === 1);
+    await g.waitFor((s) => s.context.busy);
     for (let i = 0; i < 500 && api.requests.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(api.requests.length).toBeGreaterThan(0);
     process.kill(firstPid, 'SIGKILL');
@@ -132,7 +132,7 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
     const reader = response.body!.getReader();
     await reader.read();
     controller.abort();
-    await g.waitFor((s) => s.context.inFlight === 0);
+    await g.waitFor((s) => !s.context.busy);
     api.setDelay(0);
     const next = await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'still here' }] });
     expect(next.choices[0]!.message.content).toContain('still here');

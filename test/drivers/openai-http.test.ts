@@ -49,7 +49,7 @@ describe('--driver openai-http against a fake OpenAI-compatible server', () => {
     const g = await start();
     const firstPid = g.supervisor.pid('w1')!;
     const pending = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:1000]] patience' }] });
-    await g.waitFor((s) => s.context.inFlight === 1);
+    await g.waitFor((s) => s.context.busy);
     process.kill(firstPid, 'SIGKILL');
     const answer = await pending;
     expect(answer.choices[0]!.message.content).toBe('Echo: patience');

@@ -67,7 +67,7 @@ describe('a worker that dies mid-request', () => {
     await g.waitForState('healthy');
     const firstPid = g.supervisor.pid('w1')!;
     const pending = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:800]] x' }] });
-    await g.waitFor((s) => s.context.inFlight === 1);
+    await g.waitFor((s) => s.context.busy);
     process.kill(firstPid, 'SIGKILL');
     const completion = await pending;
     expect(completion.choices[0]!.message.content).toBe('Echo: x');
@@ -80,7 +80,7 @@ describe('a worker that dies mid-request', () => {
     await g.waitForState('healthy');
     const firstPid = g.supervisor.pid('w1')!;
     const streamPromise = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:800]] nothing yet' }], stream: true });
-    await g.waitFor((s) => s.context.inFlight === 1);
+    await g.waitFor((s) => s.context.busy);
     process.kill(firstPid, 'SIGKILL');
     let text = '';
     for await (const chunk of await streamPromise) text += chunk.choices[0]?.delta.content ?? '';
@@ -125,7 +125,7 @@ describe('a worker that dies mid-request', () => {
     const reader = response.body!.getReader();
     await reader.read();
     controller.abort();
-    await g.waitFor((s) => s.context.inFlight === 0);
+    await g.waitFor((s) => !s.context.busy);
     await g.waitFor(() => g.logs.some((line) => /\[STDERR\] cancelled [0-9a-f-]{36}/.test(line)));
     const pid = g.supervisor.pid('w1')!;
     const completion = await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'next' }] });
@@ -144,7 +144,7 @@ describe('request timeout', () => {
     const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[wait:3000]] too slow' }] });
     expect(response.status).toBe(504);
     expect(await response.json()).toMatchObject({ error: { code: 'request_timeout', message: 'The request took longer than 300 ms' } });
-    await g.waitFor((s) => s.context.inFlight === 0);
+    await g.waitFor((s) => !s.context.busy);
   });
 
   it('a stream that outlives it ends with a request_timeout error event', async () => {

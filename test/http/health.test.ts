@@ -31,7 +31,7 @@ describe('/health tells the truth in every state', () => {
     const g = await start();
     await g.waitForState('healthy');
     const slow = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[slow:400]] take your time' }] });
-    await g.waitFor((s) => s.context.inFlight === 1);
+    await g.waitFor((s) => s.context.busy);
     expect((await g.post('/admin/workers/w1/drain', {})).status).toBe(202);
     const { status, body } = await health(g);
     expect(status).toBe(200);

@@ -16,7 +16,7 @@ describe('slow and odd clients', () => {
     await g.waitForState('healthy');
     const exchange = rawPost(g.url, '/v1/chat/completions', { messages: [{ role: 'user', content: `size:${size}` }], stream: true }, { paused: true });
     // The worker has said everything long before the client reads a byte.
-    await g.waitFor((s) => s.context.inFlight === 0 && s.context.run === 1, 'w1', 20_000);
+    await g.waitFor((s) => !s.context.busy && s.context.run === 1, 'w1', 20_000);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     exchange.socket.resume();
     await exchange.closed;
@@ -42,7 +42,7 @@ describe('slow and odd clients', () => {
     const last = JSON.parse(sseData(exchange.text()).at(-1)!) as { error: { code: string; message: string } };
     expect(last.error.code).toBe('client_too_slow');
     expect(last.error.message).toContain('1048576 bytes (stream_buffer_bytes)');
-    await g.waitFor((s) => s.context.inFlight === 0);
+    await g.waitFor((s) => !s.context.busy);
     expect(g.snapshotOf().context.restartCount).toBe(0);
   }, 60_000);
 

@@ -31,7 +31,7 @@ describe('gating by tags: the queue', () => {
     const g = await start({ flags: ['--queue-size', '2'] });
     await g.waitForState('healthy');
     const busy = g.post('/v1/chat/completions', message('[[wait:1500]] busy'));
-    await g.waitFor((s) => s.context.inFlight === 1);
+    await g.waitFor((s) => s.context.busy);
     const queued = [g.post('/v1/chat/completions', message('q1')), g.post('/v1/chat/completions', message('q2'))];
     await g.waitFor(() => g.supervisor.stats().queueDepth === 2);
     const overflow = await g.post('/v1/chat/completions', message('one too many'));
@@ -46,7 +46,7 @@ describe('gating by tags: the queue', () => {
     const g = await start({ flags: ['--queue-wait-ms', '300'] });
     await g.waitForState('healthy');
     const busy = g.post('/v1/chat/completions', message('[[wait:1500]] busy'));
-    await g.waitFor((s) => s.context.inFlight === 1);
+    await g.waitFor((s) => s.context.busy);
     const began = Date.now();
     const waited = await g.post('/v1/chat/completions', message('waiting'));
     expect(waited.status).toBe(503);

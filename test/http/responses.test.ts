@@ -92,7 +92,7 @@ describe('POST /v1/responses (official openai SDK)', () => {
     await g.waitForState('healthy');
     const firstPid = g.supervisor.pid('w1')!;
     const pending = g.client().responses.create({ model: 'm', input: '[[wait:800]] again' });
-    await g.waitFor((s) => s.context.inFlight === 1);
+    await g.waitFor((s) => s.context.busy);
     process.kill(firstPid, 'SIGKILL');
     expect((await pending).output_text).toBe('Echo: again');
     expect(g.supervisor.pid('w1')).not.toBe(firstPid);

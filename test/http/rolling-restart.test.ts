@@ -54,13 +54,13 @@ describe('several workers (SPEC §6)', () => {
       body: JSON.stringify({ messages: [{ role: 'user', content: '[[wait:120000]] slow' }] }),
       signal: release.signal,
     }).catch((error: unknown) => error);
-    await g.waitFor(() => g.supervisor.snapshots().some((w) => w.snapshot.context.inFlight === 1));
-    const busy = g.supervisor.snapshots().find((w) => w.snapshot.context.inFlight === 1)!.id;
+    await g.waitFor(() => g.supervisor.snapshots().some((w) => w.snapshot.context.busy));
+    const busy = g.supervisor.snapshots().find((w) => w.snapshot.context.busy)!.id;
     const idle = busy === 'w1' ? 'w2' : 'w1';
     for (let i = 0; i < 3; i++) {
       const fast = await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'fast' }] });
       expect(fast.choices[0]!.message.content).toBe('Echo: fast');
-      expect(g.snapshotOf(busy).context.inFlight).toBe(1);
+      expect(g.supervisor.snapshots().find((w) => w.id === busy)!.inFlight).toBe(1);
     }
     expect(g.snapshotOf(idle).context.usage.turns).toBe(3);
     expect(g.snapshotOf(busy).context.usage.turns).toBe(0);

@@ -46,7 +46,8 @@ export interface ModelContext {
   restarts: number;
   run: number;
   seed: number;
-  inFlight: number;
+  /** Requests are in flight (the facade tells the machine when some begin and when none are left). */
+  busy: boolean;
   turns: number;
   rss: 'none' | 'under' | 'over';
   peers: number;
@@ -107,7 +108,7 @@ function exitRecorded(context: ModelContext, exit: ExitClass): ExpectedEmit[] {
 const fail = (reason: string) => assign(({ context }: Ctx) => failed(context, reason));
 const because = (reason: string) => assign((_: Ctx) => ({ reason }));
 const restartBecause = (reason: string) => assign((_: Ctx) => ({ reason, restartReason: reason }));
-const recordExit = (exit: ExitClass) => assign((_: Ctx) => ({ lastExit: exit, inFlight: 0 }));
+const recordExit = (exit: ExitClass) => assign((_: Ctx) => ({ lastExit: exit, busy: false }));
 const announceExit = assign(({ context }: Ctx) => ({ emitted: exitRecorded(context, context.lastExit!) }));
 
 // A running worker's exit, the same in starting, healthy and draining.
@@ -145,9 +146,7 @@ const exits = {
   REQUESTED_EXIT: { actions: [recordExit('requested'), announceExit] },
 };
 
-const inFlightBelow = (n: number) => ({ context }: Ctx) => context.inFlight < n;
-const startRequest = assign(({ context }: Ctx) => ({ inFlight: context.inFlight + 1 }));
-const finishRequest = assign(({ context }: Ctx) => ({ inFlight: context.inFlight - 1 }));
+const isBusy = ({ context }: Ctx) => context.busy;
 
 // The abstract lifecycle: what an operator expects to see, with the counters, reasons, backoff and
 // emitted events it promises. Every generated path is replayed against the real machine (fake
@@ -161,7 +160,7 @@ export const lifecycleModel = createMachine({
     restarts: 0,
     run: 0,
     seed: MODEL_SEED,
-    inFlight: 0,
+    busy: false,
     turns: 0,
     rss: 'none',
     peers: 0,
@@ -187,7 +186,7 @@ export const lifecycleModel = createMachine({
       entry: assign(({ context }) => ({
         run: context.run + 1,
         restarts: context.run > 0 ? context.restarts + 1 : context.restarts,
-        inFlight: 0,
+        busy: false,
         turns: 0,
         rss: 'none' as const,
         backoffMs: 0,
@@ -248,11 +247,11 @@ export const lifecycleModel = createMachine({
       ],
       on: {
         ...exits,
-        REQUEST_STARTED: { guard: inFlightBelow(2), actions: startRequest },
-        REQUEST_FINISHED: { guard: ({ context }) => context.inFlight > 0, actions: finishRequest },
-        REQUEST_STALLED: { guard: ({ context }) => context.inFlight > 0, target: 'restarting', actions: restartBecause('wedge') },
-        WEDGE_TIMEOUT: { guard: ({ context }) => context.inFlight > 0, target: 'restarting', actions: restartBecause('wedge') },
-        STABLE_RUN: { guard: ({ context }) => context.inFlight === 0 && !context.stable, actions: assign({ failures: 0, stable: true }) },
+        REQUESTS_BEGAN: { guard: ({ context }) => !context.busy, actions: assign({ busy: true }) },
+        REQUESTS_ENDED: { guard: isBusy, actions: assign({ busy: false }) },
+        REQUEST_STALLED: { guard: isBusy, target: 'restarting', actions: restartBecause('wedge') },
+        WEDGE_TIMEOUT: { guard: isBusy, target: 'restarting', actions: restartBecause('wedge') },
+        STABLE_RUN: { guard: ({ context }) => !context.busy && !context.stable, actions: assign({ failures: 0, stable: true }) },
         CONTEXT_PROACTIVE: { guard: ({ context }) => context.turns < 8, actions: assign({ turns: 8 }) },
         CONTEXT_HARD: { actions: assign({ turns: 10 }) },
         MEMORY_UNDER: { guard: ({ context }) => context.rss !== 'under', actions: assign({ rss: 'under' as const }) },
@@ -263,10 +262,10 @@ export const lifecycleModel = createMachine({
       },
     },
     draining: {
-      always: { guard: ({ context }) => context.inFlight === 0, target: 'restarting', actions: because('drained') },
+      always: { guard: ({ context }) => !context.busy, target: 'restarting', actions: because('drained') },
       on: {
         ...exits,
-        REQUEST_FINISHED: { actions: finishRequest },
+        REQUESTS_ENDED: { actions: assign({ busy: false }) },
         REQUEST_STALLED: { target: 'restarting', actions: restartBecause('wedge') },
         WEDGE_TIMEOUT: { target: 'restarting', actions: restartBecause('wedge') },
         DRAIN_TIMEOUT: { target: 'restarting', actions: because('drain_timeout') },
@@ -352,17 +351,17 @@ export function modelStateKey(
 }
 
 // Event sequences for what the shortest paths reach only with empty budgets and one request:
-// exceeded budgets, windows cleared by recover, several requests in flight, a proactive drain that
+// exceeded budgets, windows cleared by recover, a busy worker that drains, a proactive drain that
 // waits for the peer, and what a draining worker still records.
 export const SCENARIOS: string[][] = [
   ['READY', 'PROBE_PASSED', 'MEMORY_OVER', 'STOPPER_DONE', 'READY', 'PROBE_PASSED', 'MEMORY_OVER', 'STOPPER_DONE', 'BACKOFF_ELAPSED'],
-  ['READY', 'PROBE_PASSED', 'REQUEST_STARTED', 'REQUEST_STARTED', 'MEMORY_OVER', 'REQUEST_FINISHED', 'CONTEXT_HARD', 'REQUEST_FINISHED', 'STOPPER_DONE', 'READY', 'PROBE_PASSED', 'REQUEST_STARTED', 'MEMORY_OVER', 'REQUEST_STALLED', 'STOPPER_DONE'],
+  ['READY', 'PROBE_PASSED', 'REQUESTS_BEGAN', 'MEMORY_OVER', 'CONTEXT_HARD', 'REQUESTS_ENDED', 'STOPPER_DONE', 'READY', 'PROBE_PASSED', 'REQUESTS_BEGAN', 'MEMORY_OVER', 'REQUEST_STALLED', 'STOPPER_DONE'],
   ['CLEAN_EXIT', 'STOPPER_DONE', 'CLEAN_EXIT', 'STOPPER_DONE', 'BACKOFF_ELAPSED', 'CRASH', 'STOPPER_DONE', 'BACKOFF_ELAPSED', 'CRASH', 'STOPPER_DONE', 'BACKOFF_ELAPSED', 'CRASH', 'STOPPER_DONE', 'RECOVER', 'CLEAN_EXIT', 'STOPPER_DONE'],
   ['READY', 'PROBE_PASSED', 'MEMORY_OVER', 'STOPPER_DONE', 'CRASH', 'STOPPER_DONE', 'BACKOFF_ELAPSED', 'CRASH', 'STOPPER_DONE', 'BACKOFF_ELAPSED', 'CRASH', 'STOPPER_DONE', 'RECOVER', 'READY', 'PROBE_PASSED', 'MEMORY_OVER', 'STOPPER_DONE'],
-  ['READY', 'PROBE_PASSED', 'REQUEST_STARTED', 'REQUEST_STARTED', 'DRAIN', 'REQUEST_FINISHED', 'WEDGE_TIMEOUT', 'STOPPER_DONE'],
-  ['READY', 'PROBE_PASSED', 'REQUEST_STARTED', 'REQUEST_STARTED', 'REQUEST_FINISHED', 'CONTEXT_PROACTIVE', 'PEERS_UP', 'REQUEST_FINISHED', 'STOPPER_DONE'],
-  ['READY', 'PROBE_PASSED', 'PEERS_UP', 'REQUEST_STARTED', 'CONTEXT_PROACTIVE', 'CONTEXT_HARD', 'MEMORY_OVER', 'DRAIN_TIMEOUT', 'STOPPER_DONE'],
-  ['READY', 'PROBE_PASSED', 'REQUEST_STARTED', 'REQUEST_STARTED', 'RESTART', 'REQUESTED_EXIT', 'STOPPER_DONE'],
-  ['READY', 'PROBE_PASSED', 'REQUEST_STARTED', 'REQUEST_STARTED', 'REQUEST_STALLED', 'STOPPER_DONE'],
-  ['CRASH', 'STOPPER_DONE', 'BACKOFF_ELAPSED', 'READY', 'PROBE_PASSED', 'REQUEST_STARTED', 'REQUEST_FINISHED', 'STABLE_RUN', 'CRASH', 'STOPPER_DONE'],
+  ['READY', 'PROBE_PASSED', 'REQUESTS_BEGAN', 'DRAIN', 'WEDGE_TIMEOUT', 'STOPPER_DONE'],
+  ['READY', 'PROBE_PASSED', 'REQUESTS_BEGAN', 'CONTEXT_PROACTIVE', 'PEERS_UP', 'REQUESTS_ENDED', 'STOPPER_DONE'],
+  ['READY', 'PROBE_PASSED', 'PEERS_UP', 'REQUESTS_BEGAN', 'CONTEXT_PROACTIVE', 'CONTEXT_HARD', 'MEMORY_OVER', 'DRAIN_TIMEOUT', 'STOPPER_DONE'],
+  ['READY', 'PROBE_PASSED', 'REQUESTS_BEGAN', 'RESTART', 'REQUESTED_EXIT', 'STOPPER_DONE'],
+  ['READY', 'PROBE_PASSED', 'REQUESTS_BEGAN', 'REQUEST_STALLED', 'STOPPER_DONE'],
+  ['CRASH', 'STOPPER_DONE', 'BACKOFF_ELAPSED', 'READY', 'PROBE_PASSED', 'REQUESTS_BEGAN', 'REQUESTS_ENDED', 'STABLE_RUN', 'CRASH', 'STOPPER_DONE'],
 ];

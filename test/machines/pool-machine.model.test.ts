@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, SimulatedClock } from 'xstate';
 import { createTestModel } from 'xstate/graph';
-import { chooseRoute, isClean } from '../../machines/policy/pool-policy.js';
+import { chooseRoute, isClean, routeChangesPool } from '../../machines/policy/pool-policy.js';
 import { poolMachine } from '../../machines/pool-machine.js';
 import type { WorkerMachineInput } from '../../machines/worker-types.js';
 import type { WorkerMachine } from '../../machines/worker-machine.js';
@@ -37,7 +37,7 @@ function createPoolHarness() {
   const state = { lastRoute: null as PoolModelContext['lastRoute'], lastRecycled: [] as SlotId[] };
 
   const changed = (id: SlotId) =>
-    actor.send({ type: 'worker.changed', slotId: id, tag: worker[id].tag, run: worker[id].run, stateful: true, inFlight: 0 });
+    actor.send({ type: 'worker.changed', slotId: id, tag: worker[id].tag, run: worker[id].run, stateful: true, busy: false, at: clock.now() });
   (['w1', 'w2'] as const).forEach(changed);
 
   const tick = () => clock.increment(1);
@@ -55,9 +55,17 @@ function createPoolHarness() {
     if (waiting) actor.send({ type: 'clean.wanted', count: 0, at: clock.now() });
     const slot = decision.slotId as SlotId;
     const run = worker[slot].run;
-    actor.send({ type: 'request.routed', slotId: slot, run, result: decision.result, key: null, at: clock.now() });
+    // As the facade: the route is told only when it changes the pool (here: a clean process is used).
+    if (routeChangesPool(context(), slot, decision.result, null)) {
+      actor.send({ type: 'request.routed', slotId: slot, run, result: decision.result, key: null, at: clock.now() });
+    }
     const answer = `answer ${++answers}`;
-    actor.send({ type: 'conversation.answered', slotId: slot, run, digest: answeredDigest(digests.at(-1)!, { content: answer, toolCalls: [] }), key: null, messageCount: messages.length + 1, at: clock.now() });
+    const digest = answeredDigest(digests.at(-1)!, { content: answer, toolCalls: [] });
+    actor.send({
+      type: 'conversations.answered',
+      answers: [{ slotId: slot, run, digest, key: null, messageCount: messages.length + 1, continued: decision.result === 'continued' }],
+      at: clock.now(),
+    });
     held.set(slot, [...messages, { role: 'assistant', content: answer }]);
     state.lastRoute = { slot, result: decision.result };
     return true;

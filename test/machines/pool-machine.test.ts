@@ -38,12 +38,12 @@ function createPool(policy: Partial<PoolPolicy> = {}, ids = ['w1', 'w2', 'w3']) 
     emitted,
     context: () => actor.getSnapshot().context,
     slot: (id: string) => actor.getSnapshot().context.slots.find((s) => s.id === id)!,
-    changed: (slotId: string, over: { tag?: 'accepting' | 'waiting' | 'unavailable'; run?: number; stateful?: boolean; inFlight?: number } = {}) =>
-      actor.send({ type: 'worker.changed', slotId, tag: 'accepting', run: 1, stateful: true, inFlight: 0, ...over }),
+    changed: (slotId: string, over: { tag?: 'accepting' | 'waiting' | 'unavailable'; run?: number; stateful?: boolean; busy?: boolean } = {}) =>
+      actor.send({ type: 'worker.changed', slotId, tag: 'accepting', run: 1, stateful: true, busy: false, at: clock.now(), ...over }),
     routed: (slotId: string, result: 'continued' | 'new' | 'lost', key: string | null = null, run = 1) =>
       actor.send({ type: 'request.routed', slotId, run, result, key, at: clock.now() }),
-    answered: (slotId: string, digest: string, messageCount = 2, key: string | null = null, run = 1) =>
-      actor.send({ type: 'conversation.answered', slotId, run, digest, key, messageCount, at: clock.now() }),
+    answered: (slotId: string, digest: string, messageCount = 2, key: string | null = null, run = 1, continued = false) =>
+      actor.send({ type: 'conversations.answered', answers: [{ slotId, run, digest, key, messageCount, continued }], at: clock.now() }),
     /** Every slot accepting, stateful, run 1. */
     allUp: () => ids.forEach((id) => pool.changed(id)),
     advance: (ms: number) => clock.increment(ms),
@@ -57,9 +57,9 @@ describe('pool machine: its workers', () => {
     expect(p.inputs.map((i) => i.workerId)).toEqual(['w1', 'w2', 'w3']);
     expect(p.actor.system.get('w2')).toBeDefined();
     expect(p.context().slots).toEqual(
-      ['w1', 'w2', 'w3'].map((id) => ({ id, tag: 'waiting', run: 0, stateful: false, inFlight: 0, usedRun: null, conversation: null, recycledRun: null })),
+      ['w1', 'w2', 'w3'].map((id) => ({ id, tag: 'waiting', run: 0, stateful: false, busy: false, usedRun: null, conversation: null, recycledRun: null })),
     );
-    expect(p.context()).toMatchObject({ cleanWanted: 0, now: 0, routes: { continued: 0, new: 0, lost: 0 }, lost: [] });
+    expect(p.context()).toMatchObject({ cleanWanted: 0, now: 0, lost: [] });
     expect(p.actor.getSnapshot().value).toEqual({ serving: 'watching' });
   });
 
@@ -76,8 +76,10 @@ describe('pool machine: its workers', () => {
 
   it('learns each worker’s tag, run, statefulness and load; an unknown slot changes nothing', () => {
     const p = createPool();
-    p.changed('w1', { tag: 'accepting', run: 3, stateful: true, inFlight: 2 });
-    expect(p.slot('w1')).toMatchObject({ tag: 'accepting', run: 3, stateful: true, inFlight: 2 });
+    p.advance(5);
+    p.changed('w1', { tag: 'accepting', run: 3, stateful: true, busy: true });
+    expect(p.slot('w1')).toMatchObject({ tag: 'accepting', run: 3, stateful: true, busy: true });
+    expect(p.context().now).toBe(5);
     const before = p.context().slots;
     p.changed('nobody');
     expect(p.context().slots).toEqual(before);
@@ -85,25 +87,53 @@ describe('pool machine: its workers', () => {
 });
 
 describe('pool machine: the conversation table', () => {
-  it('a routed request marks the process used and starts or refreshes its conversation, and is announced', () => {
+  it('a routed request marks the process used and starts or refreshes its conversation', () => {
     const p = createPool({ standby: 0 });
     p.allUp();
     p.advance(10);
     p.routed('w1', 'new', 'k1');
     expect(p.slot('w1')).toMatchObject({ usedRun: 1, conversation: { digest: '', key: 'k1', messageCount: 0, turns: 0, lastUsedAt: 10 } });
-    expect(p.context().routes).toEqual({ continued: 0, new: 1, lost: 0 });
     expect(p.context().now).toBe(10);
-    expect(p.emitted).toEqual([{ type: 'conversation.routed', slotId: 'w1', result: 'new' }]);
-    p.answered('w1', 'd2', 2, null);
+    p.answered('w1', 'd2', 2, 'k1');
     expect(p.slot('w1').conversation).toEqual({ digest: 'd2', key: 'k1', messageCount: 2, turns: 1, lastUsedAt: 10 });
     p.advance(5);
     p.routed('w1', 'continued');
     expect(p.slot('w1').conversation).toEqual({ digest: 'd2', key: 'k1', messageCount: 2, turns: 1, lastUsedAt: 15 });
-    p.answered('w1', 'd4', 4, 'k2');
+    p.answered('w1', 'd4', 4, 'k2', 1, true);
     expect(p.slot('w1').conversation).toMatchObject({ digest: 'd4', key: 'k2', messageCount: 4, turns: 2 });
-    p.routed('w2', 'lost');
-    p.routed('w2', 'continued');
-    expect(p.context().routes).toEqual({ continued: 2, new: 1, lost: 1 });
+    p.advance(5);
+    p.answered('w1', 'd6', 6, null, 1, true);
+    expect(p.slot('w1').conversation).toEqual({ digest: 'd6', key: 'k2', messageCount: 6, turns: 3, lastUsedAt: 20 });
+    expect(p.context().now).toBe(20);
+  });
+
+  it('a new conversation answered on a used process replaces what it held: one turn, no key carried over', () => {
+    const p = createPool({ standby: 0, isolation: 'shared' });
+    p.allUp();
+    p.routed('w1', 'new', 'k1');
+    p.answered('w1', 'd2', 2, 'k1');
+    p.answered('w1', 'd4', 4, 'k1', 1, true);
+    expect(p.slot('w1').conversation).toMatchObject({ digest: 'd4', key: 'k1', turns: 2 });
+    p.answered('w1', 'other', 2);
+    expect(p.slot('w1').conversation).toMatchObject({ digest: 'other', key: null, messageCount: 2, turns: 1 });
+  });
+
+  it('answers told together are each recorded, in order', () => {
+    const p = createPool({ standby: 0 });
+    p.allUp();
+    p.advance(3);
+    p.actor.send({
+      type: 'conversations.answered',
+      answers: [
+        { slotId: 'w1', run: 1, digest: 'a', key: null, messageCount: 2, continued: false },
+        { slotId: 'w2', run: 1, digest: 'b', key: 'k', messageCount: 4, continued: false },
+        { slotId: 'w1', run: 1, digest: 'a2', key: null, messageCount: 4, continued: true },
+      ],
+      at: p.clock.now(),
+    });
+    expect(p.slot('w1').conversation).toEqual({ digest: 'a2', key: null, messageCount: 4, turns: 2, lastUsedAt: 3 });
+    expect(p.slot('w2').conversation).toEqual({ digest: 'b', key: 'k', messageCount: 4, turns: 1, lastUsedAt: 3 });
+    expect(p.context().now).toBe(3);
   });
 
   it('a new conversation under a key takes the key from the process that held it', () => {
@@ -129,7 +159,7 @@ describe('pool machine: the conversation table', () => {
     const p = createPool({ standby: 0 });
     p.allUp();
     p.routed('w1', 'new', 'k1');
-    p.answered('w1', 'd1');
+    p.answered('w1', 'd1', 2, 'k1');
     p.routed('w2', 'new');
     p.answered('w2', 'd2');
     p.changed('w1', { run: 2 });
@@ -142,7 +172,7 @@ describe('pool machine: the conversation table', () => {
     ]);
     p.routed('w3', 'new');
     p.answered('w3', 'd3');
-    p.changed('w3', { inFlight: 1 });
+    p.changed('w3', { busy: true });
     expect(p.slot('w3').conversation?.digest).toBe('d3');
   });
 });
@@ -200,7 +230,7 @@ describe('pool machine: spares and recycling', () => {
     expect(p.context().now).toBe(1000);
   });
 
-  it('each use pushes the idle check back; a request in flight keeps its conversation', () => {
+  it('a check before a conversation’s idle end finds nothing and waits for that end; a request in flight keeps it', () => {
     const p = createPool({ standby: 0, sessionIdleMs: 1000 }, ['w1']);
     p.changed('w1');
     p.routed('w1', 'new');
@@ -208,17 +238,18 @@ describe('pool machine: spares and recycling', () => {
     expect(p.context().idleCheckAt).toBe(1000);
     p.advance(600);
     p.routed('w1', 'continued');
-    expect(p.context().idleCheckAt).toBe(1600);
-    p.advance(600);
-    expect(p.told).toEqual([]);
-    expect(p.context().idleCheckAt).toBe(1600);
-    p.changed('w1', { inFlight: 1 });
     p.advance(400);
     expect(p.told).toEqual([]);
+    expect(p.context()).toMatchObject({ now: 1000, idleCheckAt: 1600 });
+    p.advance(200);
+    p.changed('w1', { busy: true });
+    p.advance(400);
+    expect(p.told).toEqual([]);
+    expect(p.context().idleCheckAt).toBe(2600);
     expect(p.slot('w1').conversation?.digest).toBe('d1');
   });
 
-  it('an answer pushes the idle check back too, and a check that finds nothing idle schedules the next', () => {
+  it('a check that finds nothing held schedules the next one a whole idle time on; an answer’s end is found', () => {
     const p = createPool({ standby: 0, sessionIdleMs: 1000 }, ['w1']);
     p.changed('w1');
     expect(p.context().idleCheckAt).toBe(1000);
@@ -227,7 +258,43 @@ describe('pool machine: spares and recycling', () => {
     p.routed('w1', 'new');
     p.advance(300);
     p.answered('w1', 'd1');
+    p.advance(700);
     expect(p.context().idleCheckAt).toBe(2300);
+    expect(p.told).toEqual([]);
+    p.advance(300);
+    expect(p.told).toEqual([{ id: 'w1', type: 'recycle' }]);
+  });
+
+  it('the end of a request, answered or not, starts its conversation’s idle time anew', () => {
+    const p = createPool({ standby: 0, sessionIdleMs: 1000 }, ['w1']);
+    p.changed('w1');
+    p.routed('w1', 'new');
+    p.answered('w1', 'd1');
+    p.advance(100);
+    p.changed('w1', { busy: true });
+    p.advance(800);
+    p.changed('w1', { busy: false });
+    expect(p.slot('w1').conversation?.lastUsedAt).toBe(900);
+    p.advance(100);
+    expect(p.context().idleCheckAt).toBe(1900);
+    p.advance(899);
+    expect(p.told).toEqual([]);
+    p.advance(1);
+    expect(p.told).toEqual([{ id: 'w1', type: 'recycle' }]);
+  });
+
+  it('a pool that starts at a later clock reading schedules its first check from there', () => {
+    const clock = new SimulatedClock();
+    clock.set(5000);
+    const actor = createActor(poolMachine.provide({ actors: { worker: fromCallback(() => undefined) as never } }), {
+      clock,
+      input: { now: 5000, policy: { workers: 1, standby: 0, isolation: 'isolated', sessionIdleMs: 1000 }, workers: [{ workerId: 'w1', seed: 1 }] },
+    });
+    actor.start();
+    expect(actor.getSnapshot().context).toMatchObject({ now: 5000, idleCheckAt: 6000 });
+    clock.increment(1000);
+    expect(actor.getSnapshot().context).toMatchObject({ now: 6000, idleCheckAt: 7000 });
+    actor.stop();
   });
 
   it('an idle conversation on a process that is not accepting is forgotten without a recycle', () => {

@@ -48,7 +48,7 @@ describe('worker machine: the default policy', () => {
       isolation: 'shared',
       limits: { tokenLimit: 150_000, turnLimit: 10 },
       usage: { tokens: 0, turns: 0 },
-      inFlight: 0,
+      busy: false,
       rssBytes: null,
       now: 0,
       consecutiveFailures: 0,
@@ -107,7 +107,7 @@ describe('worker machine: the default policy', () => {
   it('drain: 30 s for the requests in flight', async () => {
     const h = createHarness();
     await h.bringUp();
-    h.actor.send({ type: 'request.started', requestId: 'r1' });
+    h.actor.send({ type: 'requests.began' });
     h.actor.send({ type: 'drain' });
     await h.advance(29_999);
     expect(h.state()).toBe('draining');
@@ -118,7 +118,7 @@ describe('worker machine: the default policy', () => {
   it('wedge: 2 minutes without output while busy', async () => {
     const h = createHarness();
     await h.bringUp();
-    h.actor.send({ type: 'request.started', requestId: 'r1' });
+    h.actor.send({ type: 'requests.began' });
     await h.advance(119_999);
     expect(h.state()).toBe('healthy');
     await h.advance(1);

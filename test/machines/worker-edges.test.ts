@@ -20,8 +20,7 @@ describe('worker machine: requested exits (lifeguard caused them)', () => {
   it('in draining: the requests it carried are gone, so the drain is over', async () => {
     const h = createHarness();
     await h.bringUp();
-    h.actor.send({ type: 'request.started', requestId: 'r1' });
-    h.actor.send({ type: 'request.started', requestId: 'r2' });
+    h.actor.send({ type: 'requests.began' });
     h.actor.send({ type: 'drain' });
     await h.exit(null, 'SIGTERM', true);
     expect(h.state()).toBe('starting');
@@ -72,34 +71,31 @@ describe('worker machine: the process actor', () => {
 });
 
 describe('worker machine: requests in flight', () => {
-  it('counts every request: busy until the last one finishes; extra finishes never go below 0', async () => {
+  it('busy from the first request in flight until none is left; a repeated edge changes nothing', async () => {
     const h = createHarness();
     await h.bringUp();
-    h.actor.send({ type: 'request.started', requestId: 'r1' });
-    h.actor.send({ type: 'request.started', requestId: 'r2' });
-    h.actor.send({ type: 'request.started', requestId: 'r3' });
-    expect(h.context().inFlight).toBe(3);
-    h.actor.send({ type: 'request.finished', requestId: 'r1' });
-    expect(h.context().inFlight).toBe(2);
+    h.actor.send({ type: 'requests.began' });
+    expect(h.context().busy).toBe(true);
     expect(h.actor.getSnapshot().matches({ healthy: 'busy' })).toBe(true);
-    h.actor.send({ type: 'request.finished', requestId: 'r2' });
-    h.actor.send({ type: 'request.finished', requestId: 'r3' });
+    h.actor.send({ type: 'requests.began' });
+    expect(h.actor.getSnapshot().matches({ healthy: 'busy' })).toBe(true);
+    h.actor.send({ type: 'requests.ended' });
+    expect(h.context().busy).toBe(false);
     expect(h.actor.getSnapshot().matches({ healthy: 'idle' })).toBe(true);
-    h.actor.send({ type: 'request.finished', requestId: 'r3' });
-    expect(h.context().inFlight).toBe(0);
-    h.actor.send({ type: 'request.started', requestId: 'r4' });
-    expect(h.context().inFlight).toBe(1);
+    h.actor.send({ type: 'requests.ended' });
+    expect(h.actor.getSnapshot().matches({ healthy: 'idle' })).toBe(true);
+    h.actor.send({ type: 'requests.began' });
+    expect(h.context().busy).toBe(true);
   });
 
-  it('a drain waits for every request, not just the first', async () => {
+  it('a drain waits until no request is left', async () => {
     const h = createHarness();
     await h.bringUp();
-    h.actor.send({ type: 'request.started', requestId: 'r1' });
-    h.actor.send({ type: 'request.started', requestId: 'r2' });
+    h.actor.send({ type: 'requests.began' });
     h.actor.send({ type: 'restart' });
-    h.actor.send({ type: 'request.finished', requestId: 'r1' });
+    await settle();
     expect(h.state()).toBe('draining');
-    h.actor.send({ type: 'request.finished', requestId: 'r2' });
+    h.actor.send({ type: 'requests.ended' });
     await settle();
     expect(h.state()).toBe('starting');
     expect(h.context()).toMatchObject({ reason: 'drained', restartReason: 'admin_restart' });
@@ -108,11 +104,11 @@ describe('worker machine: requests in flight', () => {
   it('a new run starts with nothing in flight even when the drain timed out with requests left', async () => {
     const h = createHarness({ policy: { drainTimeoutMs: 1000, wedgeTimeoutMs: 5000 } });
     await h.bringUp();
-    h.actor.send({ type: 'request.started', requestId: 'r1' });
+    h.actor.send({ type: 'requests.began' });
     h.actor.send({ type: 'drain' });
     await h.advance(1000);
     expect(h.state()).toBe('starting');
-    expect(h.context().inFlight).toBe(0);
+    expect(h.context().busy).toBe(false);
   });
 });
 
@@ -120,7 +116,7 @@ describe('worker machine: while draining', () => {
   const draining = async (policy = {}) => {
     const h = createHarness({ policy });
     await h.bringUp();
-    h.actor.send({ type: 'request.started', requestId: 'r1' });
+    h.actor.send({ type: 'requests.began' });
     h.actor.send({ type: 'drain' });
     expect(h.state()).toBe('draining');
     return h;
@@ -176,11 +172,11 @@ describe('worker machine: what it records', () => {
   it('recycle drains the requests in flight, then restarts the process clean with reason recycle', async () => {
     const h = createHarness();
     await h.bringUp();
-    h.actor.send({ type: 'request.started', requestId: 'r1' });
+    h.actor.send({ type: 'requests.began' });
     h.actor.send({ type: 'recycle' });
     expect(h.state()).toBe('draining');
     expect(h.context().restartReason).toBe('recycle');
-    h.actor.send({ type: 'request.finished', requestId: 'r1' });
+    h.actor.send({ type: 'requests.ended' });
     await settle();
     expect(h.stopped.map((s) => s.reason)).toEqual(['recycle']);
     expect(h.state()).toBe('starting');

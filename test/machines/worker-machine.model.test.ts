@@ -31,7 +31,7 @@ function expectMatches(h: Harness, model: Model) {
   const top = topLevel(value);
   expect(h.state()).toBe(top);
   if (top === 'starting') expect(h.actor.getSnapshot().matches(value as never)).toBe(true);
-  if (top === 'healthy') expect(h.actor.getSnapshot().matches({ healthy: m.inFlight > 0 ? 'busy' : 'idle' })).toBe(true);
+  if (top === 'healthy') expect(h.actor.getSnapshot().matches({ healthy: m.busy ? 'busy' : 'idle' })).toBe(true);
   for (const tag of ['accepting', 'waiting', 'unavailable'] as const) expect(h.hasTag(tag), tag).toBe(TAGS[top] === tag);
   const c = h.context();
   expect({
@@ -39,7 +39,7 @@ function expectMatches(h: Harness, model: Model) {
     crashCount: c.crashCount,
     restartCount: c.restartCount,
     run: c.run,
-    inFlight: c.inFlight,
+    busy: c.busy,
     turns: c.usage.turns,
     rssBytes: c.rssBytes,
     peersAccepting: c.peersAccepting,
@@ -55,7 +55,7 @@ function expectMatches(h: Harness, model: Model) {
     crashCount: m.crashes,
     restartCount: m.restarts,
     run: m.run,
-    inFlight: m.inFlight,
+    busy: m.busy,
     turns: m.turns,
     rssBytes: RSS[m.rss],
     peersAccepting: m.peers,
@@ -74,7 +74,6 @@ function expectMatches(h: Harness, model: Model) {
 
 // How each abstract event is made to happen to the real machine.
 function executors(h: Harness, model: Model): Record<string, () => Promise<void>> {
-  let request = 0;
   const send = async (event: Parameters<Harness['actor']['send']>[0]) => {
     h.actor.send(event);
     await h.advance(0);
@@ -95,9 +94,9 @@ function executors(h: Harness, model: Model): Record<string, () => Promise<void>
     CRASH: () => h.exit(1),
     CLEAN_EXIT: () => h.exit(0),
     REQUESTED_EXIT: () => h.exit(null, 'SIGTERM', true),
-    REQUEST_STARTED: () => send({ type: 'request.started', requestId: `r${++request}` }),
-    REQUEST_FINISHED: () => send({ type: 'request.finished', requestId: `r${request}` }),
-    REQUEST_STALLED: () => send({ type: 'request.stalled', requestId: `r${request}` }),
+    REQUESTS_BEGAN: () => send({ type: 'requests.began' }),
+    REQUESTS_ENDED: () => send({ type: 'requests.ended' }),
+    REQUEST_STALLED: () => send({ type: 'request.stalled', requestId: 'r1' }),
     WEDGE_TIMEOUT: () => h.advance(MODEL_POLICY.wedgeTimeoutMs),
     STABLE_RUN: () => h.advance(MODEL_POLICY.stableRunMs),
     CONTEXT_PROACTIVE: () => send({ type: 'context.reported', tokens: 0, turns: 8 }),

@@ -199,12 +199,12 @@ describe('worker machine: context thresholds', () => {
   it('at 80 % of the turn limit it drains the in-flight request, then restarts (proactive)', async () => {
     const h = createHarness();
     await h.bringUp();
-    h.actor.send({ type: 'request.started', requestId: 'r1' });
+    h.actor.send({ type: 'requests.began' });
     h.actor.send({ type: 'context.reported', tokens: 100, turns: 8 });
     expect(h.state()).toBe('draining');
     expect(h.hasTag('waiting')).toBe(true);
     expect(h.context().restartReason).toBe('proactive');
-    h.actor.send({ type: 'request.finished', requestId: 'r1' });
+    h.actor.send({ type: 'requests.ended' });
     await settle();
     expect(h.stopped.at(-1)?.reason).toBe('proactive');
     expect(h.state()).toBe('starting');
@@ -226,7 +226,7 @@ describe('worker machine: context thresholds', () => {
   it('at 100 % it stops dispatching and restarts when the in-flight request ends (hard restart)', async () => {
     const h = createHarness();
     await h.bringUp();
-    h.actor.send({ type: 'request.started', requestId: 'r1' });
+    h.actor.send({ type: 'requests.began' });
     h.actor.send({ type: 'context.reported', tokens: 150_000, turns: 2 });
     expect(h.state()).toBe('draining');
     expect(h.hasTag('accepting')).toBe(false);
@@ -250,7 +250,7 @@ describe('worker machine: context thresholds', () => {
   it('a drain that outlives the drain timeout stops the worker anyway', async () => {
     const h = createHarness({ policy: { drainTimeoutMs: 30_000 } });
     await h.bringUp();
-    h.actor.send({ type: 'request.started', requestId: 'r1' });
+    h.actor.send({ type: 'requests.began' });
     h.actor.send({ type: 'drain' });
     expect(h.state()).toBe('draining');
     for (let t = 0; t < 29; t++) {
@@ -269,7 +269,7 @@ describe('worker machine: wedge and memory', () => {
   it('a request with no worker output for the wedge timeout restarts the worker, not as a crash', async () => {
     const h = createHarness({ policy: { wedgeTimeoutMs: 120_000 } });
     await h.bringUp();
-    h.actor.send({ type: 'request.started', requestId: 'r1' });
+    h.actor.send({ type: 'requests.began' });
     await h.advance(100_000);
     h.actor.send({ type: 'worker.output' });
     await h.advance(100_000);
@@ -283,7 +283,7 @@ describe('worker machine: wedge and memory', () => {
   it('a request the gateway reports stalled (no answer, heartbeats notwithstanding) restarts the worker as wedged', async () => {
     const h = createHarness();
     await h.bringUp();
-    h.actor.send({ type: 'request.started', requestId: 'r1' });
+    h.actor.send({ type: 'requests.began' });
     h.actor.send({ type: 'worker.output' });
     h.actor.send({ type: 'request.stalled', requestId: 'r1' });
     await settle();
@@ -341,10 +341,10 @@ describe('worker machine: operator commands', () => {
   it('restart drains the in-flight request first (graceful)', async () => {
     const h = createHarness();
     await h.bringUp();
-    h.actor.send({ type: 'request.started', requestId: 'r1' });
+    h.actor.send({ type: 'requests.began' });
     h.actor.send({ type: 'restart' });
     expect(h.state()).toBe('draining');
-    h.actor.send({ type: 'request.finished', requestId: 'r1' });
+    h.actor.send({ type: 'requests.ended' });
     await settle();
     expect(h.state()).toBe('starting');
     expect(h.context().restartCount).toBe(1);
@@ -373,7 +373,7 @@ describe('worker machine: operator commands', () => {
     ['healthy', async (h: ReturnType<typeof createHarness>) => h.bringUp()],
     ['draining', async (h: ReturnType<typeof createHarness>) => {
       await h.bringUp();
-      h.actor.send({ type: 'request.started', requestId: 'r1' });
+      h.actor.send({ type: 'requests.began' });
       h.actor.send({ type: 'drain' });
     }],
     ['recovering', async (h: ReturnType<typeof createHarness>) => {

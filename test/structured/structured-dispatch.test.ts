@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Cancellation } from '../../src/util/cancellation.js';
 import type { AnswerEvent, ChatRequestBody } from '../../src/drivers/driver.js';
 import { StructuredOutputError } from '../../src/errors.js';
 import { silentLogger } from '../../src/util/logger.js';
@@ -54,7 +55,7 @@ describe('withStructuredOutput around the dispatch', () => {
   it('the corrective follow-up is the conversation sent, the invalid answer and what failed; usage counts both turns', async () => {
     const worker = scriptedDispatch('{"n": "two"}', 'It is {"n": 2}.');
     const dispatch = withStructuredOutput(worker.dispatch, { instruct: true, logger: silentLogger });
-    const events = await drain(await dispatch(request(), new AbortController().signal));
+    const events = await drain(await dispatch(request(), new Cancellation()));
     expect(events).toEqual([
       { type: 'delta', content: '{"n":2}' },
       { type: 'done', finishReason: 'stop', usage: { promptTokens: 20, completionTokens: 2 }, context: null },
@@ -70,14 +71,14 @@ describe('withStructuredOutput around the dispatch', () => {
   it('a second invalid answer is a StructuredOutputError naming what failed', async () => {
     const worker = scriptedDispatch('nope', 'still nope');
     const dispatch = withStructuredOutput(worker.dispatch, { instruct: true, logger: silentLogger });
-    await expect(drain(await dispatch(request(), new AbortController().signal))).rejects.toThrow(StructuredOutputError);
+    await expect(drain(await dispatch(request(), new Cancellation()))).rejects.toThrow(StructuredOutputError);
     expect(worker.bodies).toHaveLength(2);
     expect(worker.released()).toBe(2);
   });
 
   it('an answer abandoned before its first read still gives the lease back', async () => {
     const worker = scriptedDispatch('{"n": 1}');
-    const dispatch = await withStructuredOutput(worker.dispatch, { instruct: true, logger: silentLogger })(request(), new AbortController().signal);
+    const dispatch = await withStructuredOutput(worker.dispatch, { instruct: true, logger: silentLogger })(request(), new Cancellation());
     await dispatch.events[Symbol.asyncIterator]().return?.();
     expect(worker.released()).toBe(1);
   });
@@ -86,9 +87,9 @@ describe('withStructuredOutput around the dispatch', () => {
     const worker = scriptedDispatch('{"n": 3}', 'plain text');
     const dispatch = withStructuredOutput(worker.dispatch, { instruct: false, logger: silentLogger });
     const body = request();
-    await drain(await dispatch(body, new AbortController().signal));
+    await drain(await dispatch(body, new Cancellation()));
     expect(worker.bodies[0]).toBe(body);
-    const text = await drain(await dispatch(request({ response_format: { type: 'text' } }), new AbortController().signal));
+    const text = await drain(await dispatch(request({ response_format: { type: 'text' } }), new Cancellation()));
     expect(text[0]).toEqual({ type: 'delta', content: 'plain text' });
   });
 

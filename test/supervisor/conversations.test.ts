@@ -156,7 +156,7 @@ describe('warm spares (SPEC §6, §9)', () => {
       // Paced by time as the issue asks, and by events so a loaded machine cannot fail it: the next
       // request goes once the previous answers are done and some process accepts (a peer or the
       // spare has finished its restart).
-      const idle = () => g.supervisor.snapshots().every((w) => w.snapshot.context.inFlight === 0);
+      const idle = () => g.supervisor.snapshots().every((w) => !w.snapshot.context.busy);
       await g.waitFor(() => idle() && g.supervisor.snapshots().some((w) => w.snapshot.hasTag('accepting')), 'w1', 30_000);
       answers.push(g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `request ${i}` }] }).then((c) => c.choices[0]!.message.content ?? ''));
       await new Promise((resolve) => setTimeout(resolve, 250));

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { isAlive, listProcesses, workerTree } from '../../src/process/process-table.js';
 import { commandDriver, fixture, referenceDriver } from '../support/drivers.js';
 import { startSupervisor } from '../support/start-supervisor.js';
+import { Cancellation } from '../../src/util/cancellation.js';
 
 type Running = ReturnType<typeof startSupervisor>;
 const running: Running[] = [];
@@ -200,10 +201,29 @@ describe('dispatch leases', () => {
   it('an answer given up before it was read still frees the slot and tells the machine', async () => {
     const s = start({ driver: referenceDriver() });
     await s.waitForState('w1', 'healthy');
-    const dispatch = await s.supervisor.dispatch({ messages: [{ role: 'user', content: 'never read' }] }, new AbortController().signal);
-    expect(s.snapshotOf('w1').context.inFlight).toBe(1);
+    const dispatch = await s.supervisor.dispatch({ messages: [{ role: 'user', content: 'never read' }] }, new Cancellation());
+    expect(s.supervisor.stats().inFlight).toBe(1);
+    expect(s.snapshotOf('w1').context.busy).toBe(true);
     await dispatch.events[Symbol.asyncIterator]().return?.();
-    expect(s.snapshotOf('w1').context.inFlight).toBe(0);
+    expect(s.supervisor.stats().inFlight).toBe(0);
+    expect(s.snapshotOf('w1').context.busy).toBe(false);
     expect((await s.ask('the next one')).text).toBe('Echo: the next one');
+  });
+
+  it('the machine learns when requests begin and when none is left, not each request', async () => {
+    const s = start({ driver: referenceDriver({ REF_WORKER_CONCURRENCY: '3' }) });
+    await s.waitForState('w1', 'healthy');
+    const told = () => s.received.filter((r) => r.startsWith('w1: requests.'));
+    const body = (content: string) => ({ messages: [{ role: 'user', content }] });
+    const dispatches = await Promise.all(['one', 'two', 'three'].map((c) => s.supervisor.dispatch(body(c), new Cancellation())));
+    expect(s.supervisor.stats().inFlight).toBe(3);
+    expect(s.supervisor.snapshots()[0]!.inFlight).toBe(3);
+    await dispatches[0]!.events[Symbol.asyncIterator]().return?.();
+    await dispatches[1]!.events[Symbol.asyncIterator]().return?.();
+    expect(s.snapshotOf('w1').context.busy).toBe(true);
+    expect(s.supervisor.stats().inFlight).toBe(1);
+    await dispatches[2]!.events[Symbol.asyncIterator]().return?.();
+    expect(s.snapshotOf('w1').context.busy).toBe(false);
+    expect(told()).toEqual(['w1: requests.began', 'w1: requests.ended']);
   });
 });

@@ -1,4 +1,5 @@
 import { defaultPolicy, type LifecyclePolicy } from '../../machines/policy/policy.js';
+import { Cancellation } from '../../src/util/cancellation.js';
 import type { Driver } from '../../src/drivers/driver.js';
 import { createLogger } from '../../src/util/logger.js';
 import {
@@ -29,10 +30,13 @@ export interface StartOptions {
   memoryPollMs?: number;
 }
 
-// A real supervisor over real processes, with its log lines and events captured.
+// A real supervisor over real processes, with its log lines, its events and the events its machines
+// received captured.
 export function startSupervisor(options: StartOptions) {
   const logs: string[] = [];
   const events: SupervisorEvent[] = [];
+  /** Every event an actor of the pool received, as `actor id: event type`. */
+  const received: string[] = [];
   const supervisor = createSupervisor({
     workers: options.workers ?? 1,
     driver: options.driver,
@@ -41,6 +45,9 @@ export function startSupervisor(options: StartOptions) {
     queueWaitMs: options.queueWaitMs ?? 10_000,
     memoryPollMs: options.memoryPollMs ?? 100,
     logger: createLogger('text', (line) => logs.push(line)),
+    inspect: (event) => {
+      if (event.type === '@xstate.event') received.push(`${(event.actorRef as { id?: string }).id}: ${event.event.type}`);
+    },
   });
   supervisor.subscribe((event) => events.push(event));
   supervisor.start();
@@ -74,7 +81,7 @@ export function startSupervisor(options: StartOptions) {
     events.filter((e): e is Extract<SupervisorEvent, { type: 'transition' }> => e.type === 'transition' && e.workerId === workerId).map((e) => e.to);
 
   /** Sends one chat request and collects its answer text. */
-  const ask = async (content: string, signal = new AbortController().signal) => {
+  const ask = async (content: string, signal = new Cancellation()) => {
     const dispatch = await supervisor.dispatch({ messages: [{ role: 'user', content }] }, signal);
     let text = '';
     let done: unknown = null;
@@ -85,5 +92,5 @@ export function startSupervisor(options: StartOptions) {
     return { text, done, workerId: dispatch.workerId };
   };
 
-  return { supervisor, logs, events, snapshotOf, waitFor, waitForState, transitions, ask, stop: () => supervisor.stop() };
+  return { supervisor, logs, events, received, snapshotOf, waitFor, waitForState, transitions, ask, stop: () => supervisor.stop() };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { InvalidRequestError, RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
 import { AsyncQueue } from '../../util/async-queue.js';
+import type { CancelSignal } from '../../util/cancellation.js';
 import type { AnswerEvent, ChatRequestBody, ConversationTurn, Driver, SessionHooks, WorkerSession } from '../driver.js';
 import { createLineSplitter } from '../jsonl/line-splitter.js';
 import { attachOutputLog } from '../output-log.js';
@@ -174,7 +175,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
         });
       });
     },
-    answer(requestId: string, body: ChatRequestBody, signal: AbortSignal, conversation?: ConversationTurn) {
+    answer(requestId: string, body: ChatRequestBody, signal: CancelSignal, conversation?: ConversationTurn) {
       if (Array.isArray(body.tools) && body.tools.length > 0) {
         // Never drop a client's tools silently (SPEC §4): the CLI runs its own tools, and an MCP bridge
         // that serves the request's tools to it is not built yet.
@@ -201,12 +202,11 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
         if (turn.sent) {
           // The turn stays first in line until its result arrives, so the next one is not mixed in.
           control({ subtype: 'interrupt' }, () => undefined);
-        } else {
+        } else if (turns.includes(turn)) {
           turns.splice(turns.indexOf(turn), 1);
         }
       };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+      signal.onAbort(onAbort);
       if (!turn.cancelled) {
         turns.push(turn);
         sendNextTurn();

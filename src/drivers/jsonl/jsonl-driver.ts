@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
 import { AsyncQueue } from '../../util/async-queue.js';
-import type { AnswerEvent, ChatRequestBody, ConversationTurn, Driver, SessionHooks, WorkerSession } from '../driver.js';
+import type { CancelSignal } from '../../util/cancellation.js';
+import type { AnswerEvent, ChatRequestBody, ContextReport, ConversationTurn, Driver, SessionHooks, WorkerSession } from '../driver.js';
 import { attachOutputLog } from '../output-log.js';
 import { createLineSplitter } from './line-splitter.js';
 import { parseWorkerLine } from './jsonl-messages.js';
@@ -16,6 +17,10 @@ export interface JsonlDriverOptions {
 interface PendingAnswer {
   queue: AsyncQueue<AnswerEvent>;
   started: boolean;
+  /** A whole answer is wanted (not a stream): consecutive text deltas of one read are one event. */
+  whole: boolean;
+  /** Text of this read's deltas not yet queued (whole answers only). */
+  text: string | null;
 }
 
 // jsonl v1 (SPEC §5): one JSON object per line each way; stderr is logged, never parsed.
@@ -36,10 +41,27 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
   const probes = new Map<string, () => void>();
   let ready = false;
   let closed: string | null = null;
+  // The worker's latest context report of one read of its stdout: the machine learns it once per read.
+  let reported: ContextReport | null = null;
+  // Answers whose text of this read is not queued yet.
+  let texts: PendingAnswer[] = [];
+  const queueText = (pending: PendingAnswer) => {
+    if (pending.text === null) return;
+    pending.queue.push({ type: 'delta', content: pending.text });
+    pending.text = null;
+  };
 
-  const write = (message: object) => {
+  // Lines written in one turn of the event loop reach the worker's stdin as one write.
+  let outgoing: string[] = [];
+  const writeOut = () => {
+    const text = outgoing.join('');
+    outgoing = [];
     if (closed || !worker.stdin || worker.stdin.destroyed) return;
-    worker.stdin.write(`${JSON.stringify(message)}\n`);
+    worker.stdin.write(text);
+  };
+  const write = (message: object) => {
+    if (closed) return;
+    if (outgoing.push(`${JSON.stringify(message)}\n`) === 1) setImmediate(writeOut);
   };
 
   const warn = (message: string) => logger.log('WARN', message, { worker: workerId, pid });
@@ -63,7 +85,13 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
         const pending = answers.get(message.id);
         if (!pending) return cancelled.has(message.id) ? undefined : warn(`delta for unknown request ${message.id}`);
         pending.started = true;
-        if (message.content || !message.toolCalls.length) pending.queue.push({ type: 'delta', content: message.content });
+        if (message.toolCalls.length === 0 && pending.whole) {
+          if (pending.text === null) texts.push(pending);
+          pending.text = (pending.text ?? '') + message.content;
+          return;
+        }
+        queueText(pending);
+        if (message.content || message.toolCalls.length === 0) pending.queue.push({ type: 'delta', content: message.content });
         for (const call of message.toolCalls) pending.queue.push({ type: 'tool_call', call });
         return;
       }
@@ -72,7 +100,8 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
         if (!pending && cancelled.delete(message.id)) return;
         if (!pending) return warn(`done for unknown request ${message.id}`);
         answers.delete(message.id);
-        if (message.context) hooks.context(message.context);
+        if (message.context) reported = message.context;
+        queueText(pending);
         pending.queue.push({ type: 'done', finishReason: message.finishReason, usage: message.usage, context: message.context });
         pending.queue.end();
         return;
@@ -82,6 +111,7 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
         if (!pending && cancelled.delete(message.id)) return;
         if (!pending) return warn(`error for unknown request ${message.id}`);
         answers.delete(message.id);
+        queueText(pending);
         pending.queue.fail(new WorkerRequestError(`The worker failed the request: ${message.message}`, message.retryable));
       }
     }
@@ -91,8 +121,21 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
     hooks.activity();
     warn(`skipped a stdout line longer than ${maxLineBytes} bytes (${bytes}+ bytes)`);
   });
-  worker.stdout?.on('data', (chunk: Buffer) => splitter.push(chunk));
-  worker.stdout?.on('end', () => splitter.flush());
+  // After each read, before any consumer sees its answers (they resume once this handler returns).
+  const afterRead = () => {
+    if (reported) hooks.context(reported);
+    reported = null;
+    for (const pending of texts) queueText(pending);
+    texts = [];
+  };
+  worker.stdout?.on('data', (chunk: Buffer) => {
+    splitter.push(chunk);
+    afterRead();
+  });
+  worker.stdout?.on('end', () => {
+    splitter.flush();
+    afterRead();
+  });
   attachOutputLog(worker, hooks);
 
   return {
@@ -111,8 +154,8 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
         write({ type: 'ping', id });
       });
     },
-    answer(requestId: string, body: ChatRequestBody, signal: AbortSignal, turn?: ConversationTurn) {
-      const pending: PendingAnswer = { queue: new AsyncQueue(), started: false };
+    answer(requestId: string, body: ChatRequestBody, signal: CancelSignal, turn?: ConversationTurn) {
+      const pending: PendingAnswer = { queue: new AsyncQueue(), started: false, whole: body.stream !== true, text: null };
       if (closed) {
         pending.queue.fail(new WorkerCrashedError(workerId, false, closed));
         return pending.queue;
@@ -125,8 +168,7 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
         answers.delete(requestId);
         pending.queue.fail(new RequestCancelledError('The request was cancelled'));
       };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+      signal.onAbort(onAbort);
       // jsonl v1.1: a stateful worker that holds the conversation gets only the new messages.
       if (turn?.continues) write({ type: 'request', id: requestId, continues: true, body: { ...body, messages: turn.messages } });
       else write({ type: 'request', id: requestId, body });

@@ -1,5 +1,9 @@
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+
 // Splits a byte stream into lines across chunk boundaries. A line longer than maxBytes is dropped
-// (reported once, with its length so far) and reading resumes at the next newline.
+// (reported once, with its length so far) and reading resumes at the next newline. A line that lies
+// whole in one chunk is decoded straight from it; only a line split across chunks is joined first.
 export function createLineSplitter(
   maxBytes: number,
   onLine: (line: string) => void,
@@ -9,31 +13,38 @@ export function createLineSplitter(
   let length = 0;
   let skipping = false;
 
+  const emit = (bytes: Buffer, start: number, end: number) => {
+    onLine(bytes.toString('utf8', start, end > start && bytes[end - 1] === CR ? end - 1 : end));
+  };
+
   const push = (input: Buffer | string) => {
-    let chunk = typeof input === 'string' ? Buffer.from(input) : input;
-    while (chunk.length > 0) {
-      const newline = chunk.indexOf(0x0a);
-      const piece = newline === -1 ? chunk : chunk.subarray(0, newline);
+    const chunk = typeof input === 'string' ? Buffer.from(input) : input;
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      const end = newline === -1 ? chunk.length : newline;
       if (!skipping) {
-        if (length + piece.length > maxBytes) {
+        if (length + end - start > maxBytes) {
           skipping = true;
-          onOverlong(length + piece.length);
+          onOverlong(length + end - start);
           parts = [];
           length = 0;
+        } else if (newline !== -1 && length === 0) {
+          emit(chunk, start, end);
         } else {
-          parts.push(piece);
-          length += piece.length;
+          parts.push(chunk.subarray(start, end));
+          length += end - start;
         }
       }
       if (newline === -1) return;
-      if (!skipping) {
-        const line = Buffer.concat(parts, length).toString('utf8').replace(/\r$/, '');
+      if (!skipping && length > 0) {
+        const line = Buffer.concat(parts, length);
         parts = [];
         length = 0;
-        onLine(line);
+        emit(line, 0, line.length);
       }
       skipping = false;
-      chunk = chunk.subarray(newline + 1);
+      start = newline + 1;
     }
   };
 

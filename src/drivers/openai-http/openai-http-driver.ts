@@ -7,6 +7,7 @@ import { splitChunk } from './split-chunk.js';
 import { attachOutputLog } from '../output-log.js';
 import { freePort } from './free-port.js';
 import { sseData } from './sse-lines.js';
+import type { CancelSignal } from '../../util/cancellation.js';
 
 export interface OpenAIHttpDriverOptions {
   /** The server command; `{port}` in any argument is replaced by the port lifeguard picked. */
@@ -143,7 +144,7 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
     async probe(timeoutMs) {
       await models(AbortSignal.timeout(timeoutMs));
     },
-    answer(_requestId: string, body: ChatRequestBody, signal: AbortSignal) {
+    answer(_requestId: string, body: ChatRequestBody, signal: CancelSignal) {
       const queue = new AsyncQueue<AnswerEvent>();
       if (closed) {
         queue.fail(new WorkerCrashedError(workerId, false, closed));
@@ -152,9 +153,7 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
       const controller = new AbortController();
       const state = { started: false };
       inFlight.add(controller);
-      const onAbort = () => controller.abort(new RequestCancelledError('The request was cancelled'));
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+      const stopWatching = signal.onAbort(() => controller.abort(new RequestCancelledError('The request was cancelled')));
       run(queue, body, controller, state)
         .catch((error: unknown) => {
           if (signal.aborted) return queue.fail(new RequestCancelledError('The request was cancelled'));
@@ -164,7 +163,7 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
         })
         .finally(() => {
           inFlight.delete(controller);
-          signal.removeEventListener('abort', onAbort);
+          stopWatching();
         });
       return queue;
     },

@@ -3,10 +3,12 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AnswerEvent, ChatRequestBody } from '../../drivers/driver.js';
 import { RequestTimeoutError } from '../../errors.js';
 import { onClientGone } from '../../http/client-gone.js';
+import { requestFacts } from '../../http/request-facts.js';
 import type { Dispatch, DispatchOptions, Supervisor } from '../../supervisor/supervisor.js';
+import type { CancelSignal } from '../../util/cancellation.js';
 
 /** The gateway's dispatch: the supervisor's, with the request's routing options bound. */
-export type DispatchFn = (body: ChatRequestBody, signal: AbortSignal, avoid?: { workerId: string; run: number }, options?: DispatchOptions) => Promise<Dispatch>;
+export type DispatchFn = (body: ChatRequestBody, signal: CancelSignal, avoid?: { workerId: string; run: number }, options?: DispatchOptions) => Promise<Dispatch>;
 
 /** Request spans: the middleware opens one per request, the dispatch wrapper adds its steps. */
 export interface RequestTracing {
@@ -116,8 +118,8 @@ export function createRequestTracing(tracer: Tracer, supervisor: Pick<Supervisor
         span.end();
       };
       await context.with(trace.setSpan(parent, span), next);
-      const body = c.res.body;
-      if (!body || !c.res.headers.get('content-type')?.includes('text/event-stream')) return end();
+      const body = requestFacts(c).streamed ? c.res.body : null;
+      if (!body) return end();
       // A stream's span runs to its last byte, or to the moment its client went away.
       stopWatching = onClientGone(c, end);
       c.res = new Response(body.pipeThrough(new TransformStream({ flush: end })), c.res);
@@ -136,8 +138,7 @@ export function createRequestTracing(tracer: Tracer, supervisor: Pick<Supervisor
           span.addEvent(timedOut ? 'timeout' : 'client.gone', { 'lifeguard.reason': (signal.reason as Error | undefined)?.message ?? 'aborted' });
           if (timedOut) state.failure = signal.reason;
         };
-        if (signal.aborted) onAbort();
-        else signal.addEventListener('abort', onAbort, { once: true });
+        signal.onAbort(onAbort);
       } else {
         state.failure = null;
         span.addEvent('re-dispatched', avoid ? { 'worker.name': avoid.workerId, 'worker.run': avoid.run } : {});

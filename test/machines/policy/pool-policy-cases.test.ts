@@ -16,7 +16,7 @@ import type { RouteCandidate, RouteRequest } from '../../../machines/policy/pool
 import type { HeldConversation, PoolContext, PoolSlot } from '../../../machines/pool-types.js';
 
 function slot(id: string, over: Partial<PoolSlot> = {}): PoolSlot {
-  return { id, tag: 'accepting', run: 1, stateful: true, inFlight: 0, usedRun: null, conversation: null, recycledRun: null, ...over };
+  return { id, tag: 'accepting', run: 1, stateful: true, busy: false, usedRun: null, conversation: null, recycledRun: null, ...over };
 }
 
 function held(over: Partial<HeldConversation> = {}): HeldConversation {
@@ -33,7 +33,6 @@ function pool(slots: PoolSlot[], over: Partial<PoolContext> = {}): PoolContext {
     cleanWanted: 0,
     now: 0,
     idleCheckAt: 0,
-    routes: { continued: 0, new: 0, lost: 0 },
     lost: [],
     ...over,
   };
@@ -71,7 +70,7 @@ describe('pool policy: clean processes and spares', () => {
     const context = pool([
       used('new', { conversation: held({ lastUsedAt: 300 }) }),
       used('old', { conversation: held({ lastUsedAt: 100 }) }),
-      used('older-busy', { conversation: held({ lastUsedAt: 50 }), inFlight: 1 }),
+      used('older-busy', { conversation: held({ lastUsedAt: 50 }), busy: true }),
       used('oldest-waiting', { conversation: held({ lastUsedAt: 10 }), tag: 'waiting' }),
       used('oldest-stateless', { conversation: held({ lastUsedAt: 10 }), stateful: false }),
       slot('spare'),
@@ -85,7 +84,7 @@ describe('pool policy: clean processes and spares', () => {
     expect(needsSpare(pool([used('a'), used('b')]))).toBe(true);
     expect(needsSpare(pool([used('a'), slot('b')]))).toBe(false);
     expect(needsSpare(pool([used('a'), slot('b')], { cleanWanted: 1 }))).toBe(true);
-    expect(needsSpare(pool([used('a', { inFlight: 1 }), used('b', { inFlight: 1 })]))).toBe(false);
+    expect(needsSpare(pool([used('a', { busy: true }), used('b', { busy: true })]))).toBe(false);
     expect(needsSpare(pool([used('a')], { policy: { workers: 1, standby: 0, isolation: 'isolated', sessionIdleMs: 1 } }))).toBe(false);
   });
 });
@@ -95,7 +94,7 @@ describe('pool policy: idle conversations', () => {
     const context = pool([
       used('a', { conversation: held({ lastUsedAt: 100 }) }),
       used('b', { conversation: held({ lastUsedAt: 500 }) }),
-      used('busy', { conversation: held({ lastUsedAt: 0 }), inFlight: 1 }),
+      used('busy', { conversation: held({ lastUsedAt: 0 }), busy: true }),
       slot('empty'),
     ]);
     expect(idleSlots(context, 1099).map((s) => s.id)).toEqual([]);

@@ -3,13 +3,13 @@ import { chooseRoute, needsSpare, nextIdleDelay, recycleVictim, spareCount, type
 import type { PoolContext, PoolSlot } from '../../../machines/pool-types.js';
 
 const slot = (id: string, over: Partial<PoolSlot> = {}): PoolSlot => ({
-  id, tag: 'accepting', run: 1, stateful: true, inFlight: 0, usedRun: null, conversation: null, recycledRun: null, ...over,
+  id, tag: 'accepting', run: 1, stateful: true, busy: false, usedRun: null, conversation: null, recycledRun: null, ...over,
 });
 const holding = (id: string, digest: string, lastUsedAt: number, over: Partial<PoolSlot> = {}) =>
   slot(id, { usedRun: 1, conversation: { digest, key: null, messageCount: 2, turns: 1, lastUsedAt }, ...over });
 const pool = (slots: PoolSlot[], over: Partial<PoolContext> = {}): PoolContext => ({
   policy: { workers: 1, standby: 1, isolation: 'isolated', sessionIdleMs: 1000 }, slots, cleanWanted: 0, now: 0, idleCheckAt: 0,
-  routes: { continued: 0, new: 0, lost: 0 }, lost: [], ...over,
+  lost: [], ...over,
 });
 const free = (ids: string[]): RouteCandidate[] => ids.map((id) => ({ id, accepting: true, free: true, load: 0 }));
 const request = (prefixDigests: string[], key: string | null = null, hasAssistant = true) => ({ prefixDigests, key, hasAssistant });
@@ -26,7 +26,7 @@ describe('pool policy', () => {
   });
 
   it('the victim is the idle conversation used least recently; a busy one is never recycled', () => {
-    const context = pool([holding('w1', 'a', 50), holding('w2', 'b', 10, { inFlight: 1 }), holding('w3', 'c', 20)]);
+    const context = pool([holding('w1', 'a', 50), holding('w2', 'b', 10, { busy: true }), holding('w3', 'c', 20)]);
     expect(recycleVictim(context)?.id).toBe('w3');
     expect(needsSpare(context)).toBe(true);
     expect(needsSpare(pool([holding('w1', 'a', 5), slot('w2')]))).toBe(false);

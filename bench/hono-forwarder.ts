@@ -1,0 +1,22 @@
+// The framework alone: the same forwarding as bench/baseline-forwarder.ts, as a minimal Hono app on
+// @hono/node-server (lifeguard's stack). What lifeguard costs beyond this is lifeguard's own.
+// Run: node --import tsx bench/hono-forwarder.ts   (prints "listening <port>")
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { AddressInfo } from 'node:net';
+import { completion, startJsonlLink } from './jsonl-link.js';
+
+const link = startJsonlLink();
+let nextId = 0;
+
+const app = new Hono();
+app.post('/v1/chat/completions', async (c) => {
+  const id = `r${nextId++}`;
+  return c.json(completion(id, await link.forward(id, await c.req.json())));
+});
+const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => console.log(`listening ${info.port}`));
+process.on('SIGTERM', () => {
+  link.stop();
+  server.close();
+  process.exit(0);
+});

@@ -1,0 +1,20 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { MiddlewareHandler } from 'hono';
+
+const HEADER = 'X-Request-Id';
+const VALID = /^[\w\-=]{1,255}$/;
+
+// Every response carries X-Request-Id: the client's own when it sent a valid one, else a new UUID
+// (as Hono's requestId middleware; `c.get('requestId')` holds it). Under @hono/node-server the
+// header goes straight onto the Node response, merged into whatever the handler answers, so no
+// fetch Headers object is built for it.
+export const requestId: MiddlewareHandler = async (c, next) => {
+  const sent = c.req.header(HEADER);
+  const id = sent !== undefined && VALID.test(sent) ? sent : randomUUID();
+  c.set('requestId', id);
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  if (outgoing && typeof outgoing.setHeader === 'function') outgoing.setHeader(HEADER, id);
+  else c.header(HEADER, id);
+  await next();
+};
