@@ -61,6 +61,9 @@ interface OpenedAnswer {
   first: IteratorResult<AnswerEvent>;
 }
 
+/** A timer may fire a little before its time as performance.now() sees it. */
+const TIMER_SLACK_MS = 1;
+
 const isRedispatchable = (error: unknown) => error instanceof WorkerCrashedError && !error.answerStarted;
 
 // A timeout (or a shutdown, or a slow client) aborts the worker's request; the error the client
@@ -139,30 +142,29 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
   const cancellation = new Cancellation();
   const untrack = deps.track?.(cancellation);
   const stopWatching = onClientGone(c, () => cancellation.abort(new Error('client disconnected')));
-  const timer = setTimeout(
-    () => cancellation.abort(new RequestTimeoutError(`The request took longer than ${deps.requestTimeoutMs} ms`)),
-    deps.requestTimeoutMs,
-  );
-  // Inside the answer (Hono's timeout middleware does not bound a stream): silence from the worker
-  // for idle_timeout_ms ends the request even when the worker itself still sends heartbeats.
-  // A worker that stays silent on a request is wedged (its heartbeats notwithstanding): it is
-  // restarted, and the request ends with a timeout. One timer; an event only notes its time, and a
-  // timer that finds the worker spoke meanwhile waits for the rest of the silence.
+  // Two limits, one timer. The request may take requestTimeoutMs end to end (Hono's timeout
+  // middleware does not bound a stream). Once a worker holds it, silence from the worker for
+  // idleTimeoutMs ends it even when the worker still sends heartbeats: such a worker is wedged and is
+  // restarted. An answer event only notes its time; the timer, when it fires, looks at both.
+  const startedAt = performance.now();
   let holder: Dispatch | null = null;
-  let idleTimer: NodeJS.Timeout | undefined;
   let lastEventAt = 0;
   const onEvent = () => {
     lastEventAt = performance.now();
   };
-  const onIdle = () => {
-    const quiet = performance.now() - lastEventAt;
-    if (quiet < deps.idleTimeoutMs) {
-      idleTimer = setTimeout(onIdle, deps.idleTimeoutMs - quiet);
-      return;
+  const watch = () => {
+    const now = performance.now() + TIMER_SLACK_MS;
+    if (now - startedAt >= deps.requestTimeoutMs) {
+      cancellation.abort(new RequestTimeoutError(`The request took longer than ${deps.requestTimeoutMs} ms`));
+    } else if (holder && now - lastEventAt >= deps.idleTimeoutMs) {
+      cancellation.abort(new RequestTimeoutError(`The worker sent nothing for ${deps.idleTimeoutMs} ms`));
+      holder.stalled();
+    } else {
+      const due = Math.min(startedAt + deps.requestTimeoutMs, holder ? lastEventAt + deps.idleTimeoutMs : Number.POSITIVE_INFINITY);
+      timer = setTimeout(watch, due - now);
     }
-    cancellation.abort(new RequestTimeoutError(`The worker sent nothing for ${deps.idleTimeoutMs} ms`));
-    holder?.stalled();
   };
+  let timer = setTimeout(watch, Math.min(deps.requestTimeoutMs, deps.idleTimeoutMs));
   // X-Session-Id names the conversation (SPEC §6), whichever API the request came through;
   // prompt_cache_key in the body does too.
   const options: DispatchOptions = { sessionKey: c.req.header('x-session-id') ?? null, onEvent };
@@ -173,7 +175,6 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
       noteRequest(c, { worker: dispatch.workerId });
       holder = dispatch;
       onEvent();
-      idleTimer ??= setTimeout(onIdle, deps.idleTimeoutMs);
       return dispatch;
     },
   };
@@ -183,7 +184,6 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
     : watched;
   const finish = () => {
     clearTimeout(timer);
-    clearTimeout(idleTimer);
     stopWatching();
     untrack?.();
   };

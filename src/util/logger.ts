@@ -26,10 +26,22 @@ export const levelOf: Record<LogMarker, LogLevel> = {
 // One line per event: `[MARKER] message key=value …` for people, or one JSON object per line with
 // `level` (debug, info, warn, error) and `marker` as fields of their own. By default to stderr
 // through a sink that never throws and never blocks (stderr-sink.ts).
+// Lines of the same millisecond share one timestamp string (a busy gateway writes several a millisecond).
+let stampedAt = -1;
+let stamp = '';
+function timestamp(): string {
+  const now = Date.now();
+  if (now !== stampedAt) {
+    stampedAt = now;
+    stamp = new Date(now).toISOString();
+  }
+  return stamp;
+}
+
 export function createLogger(format: LogFormat = 'text', write: (line: string) => void = (l) => stderrSink().write(l)): Logger {
   return {
     log(marker, message, fields = {}) {
-      const ts = new Date().toISOString();
+      const ts = timestamp();
       if (format === 'json') {
         const { ts: _ts, level: _level, marker: _marker, msg: _msg, ...rest } = fields;
         write(`${JSON.stringify({ ts, level: levelOf[marker], marker, msg: message, ...rest })}\n`);

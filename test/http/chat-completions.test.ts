@@ -55,9 +55,14 @@ describe('POST /v1/chat/completions through the reference worker (official opena
     expect(models.data.map((m) => m.id)).toEqual(['lifeguard-reference']);
   });
 
-  it('every response carries an X-Request-Id', async () => {
+  it('every response carries an X-Request-Id: the client’s own when valid, else a new one', async () => {
     const g = await start();
-    expect((await g.get('/health')).headers.get('x-request-id')).toBeTruthy();
+    expect((await g.get('/health')).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await g.get('/health', { 'x-request-id': 'trace-42=' })).headers.get('x-request-id')).toBe('trace-42=');
+    expect((await g.get('/health', { 'x-request-id': 'not valid!' })).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await g.get('/v1/nothing', { 'x-request-id': 'x'.repeat(256) })).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const answered = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }, { 'x-request-id': 'mine' });
+    expect(answered.headers.get('x-request-id')).toBe('mine');
   });
 });
 

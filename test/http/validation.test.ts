@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../support/start-gateway.js';
 
@@ -12,6 +13,22 @@ afterAll(async () => {
 });
 
 const auth = { authorization: 'Bearer sk-test-key' };
+
+// A POST whose body goes in pieces with chunked transfer coding, on the given agent's connection.
+function chunkedPost(url: string, agent: Agent, pieces: string[]): Promise<{ status: number; body: string; reusedSocket: boolean }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, path: '/v1/chat/completions', method: 'POST', agent, headers: { 'content-type': 'application/json', ...auth } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, reusedSocket: req.reusedSocket }));
+    });
+    req.on('error', reject);
+    for (const piece of pieces) req.write(piece);
+    req.end();
+  });
+}
 
 describe('client auth', () => {
   it('401 without the key, and with a wrong one, in OpenAI error shape', async () => {
@@ -60,6 +77,23 @@ describe('bad input gets a clear 400 naming the field', () => {
     const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: 'x'.repeat(5000) }] }, auth);
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({ error: { code: 'request_too_large', message: 'Request body exceeds the limit of 4096 bytes' } });
+  });
+
+  it('a chunked body (no Content-Length) is counted as it arrives: 413 past the limit, and the connection serves on', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const big = JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(5000) }] });
+      const refused = await chunkedPost(g.url, agent, [big.slice(0, 3000), big.slice(3000)]);
+      expect(refused.status).toBe(413);
+      expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'request_too_large', message: 'Request body exceeds the limit of 4096 bytes' } });
+      const small = JSON.stringify({ messages: [{ role: 'user', content: 'in two pieces' }] });
+      const served = await chunkedPost(g.url, agent, [small.slice(0, 20), small.slice(20)]);
+      expect(served.status).toBe(200);
+      expect(JSON.parse(served.body).choices[0].message.content).toBe('Echo: in two pieces');
+      expect(served.reusedSocket).toBe(true);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('404 in OpenAI shape for an unknown route', async () => {

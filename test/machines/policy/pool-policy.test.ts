@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseRoute, needsSpare, nextIdleDelay, recycleVictim, spareCount, type RouteCandidate } from '../../../machines/policy/pool-policy.js';
+import { chooseRoute, needsSpare, nextIdleDelay, recycleVictim, routeChangesPool, spareCount, type RouteCandidate } from '../../../machines/policy/pool-policy.js';
 import type { PoolContext, PoolSlot } from '../../../machines/pool-types.js';
 
 const slot = (id: string, over: Partial<PoolSlot> = {}): PoolSlot => ({
@@ -31,6 +31,22 @@ describe('pool policy', () => {
     expect(needsSpare(context)).toBe(true);
     expect(needsSpare(pool([holding('w1', 'a', 5), slot('w2')]))).toBe(false);
     expect(needsSpare(pool([holding('w1', 'a', 5), slot('w2')], { cleanWanted: 1 }))).toBe(true);
+  });
+
+  it.each([
+    ['a new conversation on a clean process', slot('w1'), 'new', null, true],
+    ['a lost one resumed on a clean process', slot('w1'), 'lost', null, true],
+    ['a continuation on the process that holds it', holding('w1', 'd', 0), 'continued', null, false],
+    ['a named continuation', holding('w1', 'd', 0), 'continued', 'k', false],
+    ['a new unnamed conversation on a used process (shared)', holding('w1', 'd', 0), 'new', null, false],
+    ['a new named conversation on a used process (the name moves)', holding('w1', 'd', 0), 'new', 'k', true],
+    ['a used process of an earlier run, now clean again', holding('w1', 'd', 0, { run: 2 }), 'new', null, true],
+  ] as const)('the pool learns of a route before its answer when it changes the pool: %s → %s', (_, s, result, key, told) => {
+    expect(routeChangesPool(pool([s, slot('w2')]), 'w1', result, key)).toBe(told);
+  });
+
+  it('a route to a process the pool does not know changes nothing', () => {
+    expect(routeChangesPool(pool([slot('w1')]), 'w9', 'new', 'k')).toBe(false);
   });
 
   it('the next idle check is due when the oldest idle conversation expires', () => {
