@@ -1,3 +1,4 @@
+import './cli/heap-settings.js';
 import { ConfigError, readCommandLine } from './config/load-config.js';
 import { startLifeguard } from './cli/start-lifeguard.js';
 import { createLogger } from './util/logger.js';
