@@ -157,11 +157,12 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     },
   });
 
-  // Each worker learns how many of its peers accept, for handovers before a proactive restart.
+  // Each worker learns how many of its peers accept, for handovers before a proactive restart. The
+  // count is taken anew for each worker: telling one may make it drain at once, and a nested call
+  // has then told the others already — a count from before would undo that.
   const tellPeers = () => {
-    const accepting = workers.filter((w) => w.told.tag === 'accepting').length;
     for (const w of workers) {
-      const peers = accepting - (w.told.tag === 'accepting' ? 1 : 0);
+      const peers = workers.filter((p) => p !== w && p.told.tag === 'accepting').length;
       if (w.told.peers !== peers && w.actor.getSnapshot().status === 'active') {
         w.told.peers = peers;
         w.actor.send({ type: 'peers.updated', accepting: peers });

@@ -227,3 +227,29 @@ describe('dispatch leases', () => {
     expect(told()).toEqual(['w1: requests.began', 'w1: requests.ended']);
   });
 });
+
+describe('peers for a proactive drain', () => {
+  it('a worker that drains the moment it hears of a peer leaves the others knowing it is gone', async () => {
+    const s = start({ driver: referenceDriver(), workers: 2, policy: { turnLimit: 10, tokenLimit: 0 } });
+    await s.waitForState('w1', 'healthy');
+    await s.waitForState('w2', 'healthy');
+    // When w1 drains proactively, what w2 was told about its peers once that news has settled.
+    const afterDrain = new Promise<{ reason: string | null; told: number; accepting: number }>((resolve) => {
+      const unsubscribe = s.supervisor.subscribe((event) => {
+        // Idle, w1 passes through draining within one step: it leaves healthy for restarting.
+        if (event.type !== 'transition' || event.workerId !== 'w1' || event.from !== 'healthy') return;
+        unsubscribe();
+        setImmediate(() => {
+          const accepting = s.supervisor.snapshots().filter((w) => w.id !== 'w2' && w.snapshot.hasTag('accepting')).length;
+          resolve({ reason: s.snapshotOf('w1').context.restartReason, told: s.snapshotOf('w2').context.peersAccepting, accepting });
+        });
+      });
+    });
+    // w1 serves alone while w2 restarts (then the two share the turns); eight turns put w1 past the
+    // proactive threshold (80 % of 10), and it drains as soon as it hears that w2 accepts.
+    s.supervisor.command('w2', 'restart');
+    await s.waitFor('w2', (snapshot) => !snapshot.hasTag('accepting'));
+    for (let turn = 0; turn < 40 && s.snapshotOf('w1').context.usage.turns < 8; turn++) await s.ask(`turn ${turn}`);
+    expect(await afterDrain).toEqual({ reason: 'proactive', told: 0, accepting: 0 });
+  });
+});
