@@ -15,6 +15,7 @@ import { STREAM_JSON_ARGS } from '../src/drivers/claude-code/claude-code-driver.
 import { silentLogger } from '../src/util/logger.js';
 import { startFakeAnthropic } from '../test/fixtures/fake-anthropic-api.js';
 import { CLAUDE_CLI, claudeEnv } from '../test/support/claude-code.js';
+import { quantiles } from './stats.js';
 
 const requests = Number(process.argv[2] ?? 20);
 const latencyMs = Number(process.argv[3] ?? 150);
@@ -23,12 +24,6 @@ const prompts = Array.from({ length: requests }, (_, i) => `benchmark prompt num
 const api = await startFakeAnthropic({ latencyMs });
 const env = { ...process.env, ...claudeEnv(api) };
 const cwd = mkdtempSync(join(tmpdir(), 'lifeguard-bench-'));
-
-function stats(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { median: at(0.5), p90: at(0.9), min: sorted[0]!, max: sorted.at(-1)! };
-}
 
 async function viaLifeguard(): Promise<number[]> {
   const config = loadConfig(
@@ -95,9 +90,9 @@ async function viaProcessPerRequest(): Promise<number[]> {
   return times;
 }
 
-const a = stats(await viaLifeguard());
-const b = stats(await viaPersistentCli());
-const c = stats(await viaProcessPerRequest());
+const a = quantiles(await viaLifeguard());
+const b = quantiles(await viaPersistentCli());
+const c = quantiles(await viaProcessPerRequest());
 await api.close();
 
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;

@@ -17,6 +17,7 @@ import { silentLogger } from '../src/util/logger.js';
 import type { SupervisorEvent } from '../src/supervisor/supervisor.js';
 import { startFakeAnthropic } from '../test/fixtures/fake-anthropic-api.js';
 import { CLAUDE_CLI, claudeEnv } from '../test/support/claude-code.js';
+import { quantiles } from './stats.js';
 
 const clients = Number(process.argv[2] ?? 3);
 const turns = Number(process.argv[3] ?? 10);
@@ -89,12 +90,6 @@ function selfCpuSeconds(): number {
 }
 
 // ---- figures ----
-
-function quantiles(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-  return { min: sorted[0] ?? NaN, median: at(0.5), p90: at(0.9), max: sorted.at(-1) ?? NaN };
-}
 
 interface RunResult {
   load: string;

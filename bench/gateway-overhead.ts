@@ -13,6 +13,7 @@ import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildLifeguard, startServer } from './start-server.js';
+import { quantiles } from './stats.js';
 
 const seconds = Number(process.argv[2] ?? 8);
 const runs = Number(process.argv[3] ?? 1);
@@ -35,9 +36,8 @@ interface Figures {
 }
 
 const percentiles = (samples: number[]): Latency => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50: at(0.5), p99: at(0.99) };
+  const { median, p99 } = quantiles(samples);
+  return { p50: median, p99 };
 };
 
 // 16 connections for `duration` seconds; every 2xx response's time (ms, float) is kept.

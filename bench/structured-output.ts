@@ -18,6 +18,7 @@ import { STREAM_JSON_ARGS } from '../src/drivers/claude-code/claude-code-driver.
 import { silentLogger } from '../src/util/logger.js';
 import { startFakeAnthropic, type FakeReply } from '../test/fixtures/fake-anthropic-api.js';
 import { CLAUDE_CLI, claudeEnv } from '../test/support/claude-code.js';
+import { quantiles } from './stats.js';
 
 const requests = Number(process.argv[2] ?? 20);
 const latencyMs = Number(process.argv[3] ?? 150);
@@ -51,12 +52,6 @@ const api = await startFakeAnthropic({
 });
 const env = { ...process.env, ...claudeEnv(api) };
 const cwd = mkdtempSync(join(tmpdir(), 'lifeguard-bench-'));
-
-function stats(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { median: at(0.5), p90: at(0.9), min: sorted[0]!, max: sorted.at(-1)! };
-}
 
 async function viaLifeguard(withFormat: boolean): Promise<{ times: number[]; apiCalls: number }> {
   const config = loadConfig(
@@ -136,6 +131,6 @@ console.log('');
 console.log('| setup | API calls per request | median | p90 | min | max |');
 console.log('|---|---|---|---|---|---|');
 for (const [name, { times, apiCalls }] of runs) {
-  const s = stats(times);
+  const s = quantiles(times);
   console.log(`| ${name} | ${apiCalls.toFixed(1)} | ${fmt(s.median)} | ${fmt(s.p90)} | ${fmt(s.min)} | ${fmt(s.max)} |`);
 }
