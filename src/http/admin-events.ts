@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { healthView } from '../observability/health-view.js';
+import { framedForClient } from './http10.js';
 import { transitionRecord, type TransitionHistory } from '../observability/transition-history.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
@@ -25,7 +26,7 @@ function states(source: Source) {
 // every transition as it happens and the health figures at most every 250 ms while anything changes.
 // A subscriber that stops reading is disconnected once MAX_QUEUED_EVENTS wait for it.
 export function streamAdminEvents(c: Context, source: Source, history?: Pick<TransitionHistory, 'recent'>): Response {
-  return streamSSE(c, async (stream) => {
+  return framedForClient(c, streamSSE(c, async (stream) => {
     let id = 0;
     const send = (event: string, data: unknown) => stream.writeSSE({ event, data: JSON.stringify(data), id: String(++id) });
     await send('snapshot', { workers: states(source), health: health(source), transitions: history?.recent() ?? [] });
@@ -54,5 +55,5 @@ export function streamAdminEvents(c: Context, source: Source, history?: Pick<Tra
     await new Promise<void>((resolve) => stream.onAbort(resolve));
     unsubscribe();
     if (healthTimer) clearTimeout(healthTimer);
-  });
+  }));
 }

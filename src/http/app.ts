@@ -15,7 +15,6 @@ import { recordTransitions } from '../observability/transition-history.js';
 import { isAnthropicPath, registerAnswerRoutes, respondInShape } from './answer-routes.js';
 import type { AnswerDeps } from './serve-answer.js';
 import { bearerMatches, clientKeyMatches, isLoopback } from './auth.js';
-import { http10Framing } from './http10.js';
 import { requestId } from './request-id.js';
 
 export interface AppDeps {
@@ -58,7 +57,6 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const mermaid = machineToMermaid(workerMachine);
 
-  app.use(http10Framing);
   app.use(requestId);
   if (deps.tracing) {
     app.use('/v1/chat/completions', deps.tracing.middleware('chat.completions'));
@@ -72,14 +70,17 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.notFound((c) => respondInShape(c, new NotFoundError(`No route for ${c.req.method} ${c.req.path}`)));
 
-  app.use('/v1/*', async (c, next) => {
-    if (deps.apiKey && !clientKeyMatches(c, deps.apiKey, isAnthropicPath(c.req.path))) {
-      throw new UnauthorizedError(
-        isAnthropicPath(c.req.path) ? 'Missing or invalid API key: send x-api-key: <key> or Authorization: Bearer <key>' : 'Missing or invalid API key: send Authorization: Bearer <key>',
-      );
-    }
-    await next();
-  });
+  const apiKey = deps.apiKey;
+  if (apiKey) {
+    app.use('/v1/*', async (c, next) => {
+      if (!clientKeyMatches(c, apiKey, isAnthropicPath(c.req.path))) {
+        throw new UnauthorizedError(
+          isAnthropicPath(c.req.path) ? 'Missing or invalid API key: send x-api-key: <key> or Authorization: Bearer <key>' : 'Missing or invalid API key: send Authorization: Bearer <key>',
+        );
+      }
+      await next();
+    });
+  }
 
   registerAnswerRoutes(app, {
     answer: {

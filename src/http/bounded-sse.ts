@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { ClientTooSlowError } from '../errors.js';
+import { framedForClient } from './http10.js';
 import { TextBacklog } from './text-backlog.js';
 
 export interface SSEMessage {
@@ -38,7 +39,7 @@ const frame = (message: SSEMessage) =>
 // worker (so the idle timer measures the worker's silence), and one that falls `limitBytes` behind is
 // told so (ClientTooSlowError) instead of growing the gateway's memory. Draining is linear.
 export function streamBoundedSSE(c: Context, options: BoundedSSEOptions, run: (stream: BoundedSSE) => Promise<void>): Response {
-  return streamSSE(c, async (sse) => {
+  return framedForClient(c, streamSSE(c, async (sse) => {
     const backlog = new TextBacklog();
     let pumping: Promise<void> | null = null;
     const pump = async () => {
@@ -69,7 +70,7 @@ export function streamBoundedSSE(c: Context, options: BoundedSSEOptions, run: (s
     };
     await run(stream);
     await flushed(sse, () => pumping, options.flushTimeoutMs, c);
-  });
+  }));
 }
 
 // Waits for the backlog to reach the client; past the timeout the client is disconnected.

@@ -31,11 +31,11 @@ export function registerUi(app: Hono, machine: AnyStateMachine): void {
   app.get('/ui', (c) => c.body(files.get('index.html')!, 200, { 'content-type': TYPES['index.html']! }));
   app.get('/ui/chart.json', (c) => c.json(chart));
   app.get('/ui/statechart.svg', async (c) => c.body(await (svg ??= statechartSvg(machine)), 200, { 'content-type': 'image/svg+xml' }));
-  app.get('/ui/:file', (c) => {
-    const name = c.req.param('file');
-    const body = files.get(name);
-    if (!body || name === 'index.html') return c.notFound();
-    return c.body(body, 200, { 'content-type': TYPES[name]!, 'cache-control': 'no-cache' });
-  });
+  // One static route per file (no `/ui/:file` pattern: with static paths only, Hono's SmartRouter keeps
+  // its RegExpRouter, which matches every request — the answer routes too — without allocating).
+  for (const [name, body] of files) {
+    if (name === 'index.html') continue;
+    app.get(`/ui/${name}`, (c) => c.body(body, 200, { 'content-type': TYPES[name]!, 'cache-control': 'no-cache' }));
+  }
   app.get('/favicon.ico', (c) => c.body(null, 204));
 }
