@@ -17,18 +17,23 @@ function text(content: unknown): string {
     .trim();
 }
 
+const NO_CALLS: DigestToolCall[] = [];
+
 function toolCallsOf(message: ChatMessage): DigestToolCall[] {
-  const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as Array<Record<string, any>>) : [];
+  if (!Array.isArray(message.tool_calls) || message.tool_calls.length === 0) return NO_CALLS;
+  const calls = message.tool_calls as Array<Record<string, any>>;
   return calls.map((call) => ({ id: String(call.id ?? ''), name: String(call.function?.name ?? ''), arguments: String(call.function?.arguments ?? '') }));
 }
 
 // What identifies a message across a client's resend: role, text, tool calls and the tool call it
 // answers. Fields clients add or drop when echoing an answer back (refusal: null, name, content as
 // parts or as a string) do not change it.
+// (The JSON of [role, text, tool calls or null, tool-call id or null], written out piece by piece.)
 function canonical(message: ChatMessage): string {
   const calls = toolCallsOf(message);
-  const callId = typeof message.tool_call_id === 'string' ? message.tool_call_id : null;
-  return JSON.stringify([message.role === 'developer' ? 'system' : message.role, text(message.content), calls.length ? calls : null, callId]);
+  const callId = typeof message.tool_call_id === 'string' ? JSON.stringify(message.tool_call_id) : 'null';
+  const role = JSON.stringify(message.role === 'developer' ? 'system' : message.role);
+  return `[${role},${JSON.stringify(text(message.content))},${calls.length ? JSON.stringify(calls) : 'null'},${callId}]`;
 }
 
 const chain = (previous: string, message: ChatMessage) => hash('sha256', `${previous}\n${canonical(message)}`).slice(0, 32);
@@ -45,6 +50,7 @@ export function prefixDigests(messages: readonly ChatMessage[]): string[] {
 
 /** The digest of the conversation after an answer: the request's messages, then the answer. */
 export function answeredDigest(lastPrefix: string, answer: { content: string; toolCalls: DigestToolCall[] }): string {
+  if (answer.toolCalls.length === 0) return chain(lastPrefix, { role: 'assistant', content: answer.content });
   const toolCalls = answer.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }));
-  return chain(lastPrefix, { role: 'assistant', content: answer.content, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) });
+  return chain(lastPrefix, { role: 'assistant', content: answer.content, tool_calls: toolCalls });
 }

@@ -10,12 +10,10 @@ export interface RequestFacts {
 
 type WithFacts = Context<{ Variables: { requestFacts?: RequestFacts } }>;
 
-// Handlers note the model and the worker as they learn them; the request log reads them at the end.
-// They live in the request's own context variables (no table keyed by request).
-export function noteRequest(c: Context, learned: RequestFacts): void {
-  const known = (c as WithFacts).get('requestFacts');
-  if (known) Object.assign(known, learned);
-  else (c as WithFacts).set('requestFacts', { ...learned });
+// The request's facts: one object in its context variables, filled in by the handler as it learns
+// them (model, worker, whether it streams) and read by the request log at the end.
+export function requestFacts(c: Context): RequestFacts {
+  let facts = (c as WithFacts).get('requestFacts');
+  if (!facts) (c as WithFacts).set('requestFacts', (facts = {}));
+  return facts;
 }
-
-export const requestFacts = (c: Context): RequestFacts => (c as WithFacts).get('requestFacts') ?? {};

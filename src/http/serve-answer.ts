@@ -9,7 +9,7 @@ import { streamBoundedSSE } from './bounded-sse.js';
 import { createAnswerCollector, type CollectedAnswer } from './collect-answer.js';
 import { assertJsonDepth } from './json-depth.js';
 import { onClientGone } from './client-gone.js';
-import { noteRequest } from './request-facts.js';
+import { requestFacts } from './request-facts.js';
 import { readBodyText } from './read-body.js';
 
 export interface AnswerDeps {
@@ -138,7 +138,8 @@ export async function readJsonBody(c: Context, limitBytes: number): Promise<unkn
 export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerRequest): Promise<Response> {
   if (deps.isShuttingDown()) throw new ShuttingDownError();
   const { body, renderer } = request;
-  noteRequest(c, { model: body.model ?? deps.defaultModel() });
+  const facts = requestFacts(c);
+  facts.model = body.model ?? deps.defaultModel();
   const cancellation = new Cancellation();
   const untrack = deps.track?.(cancellation);
   const stopWatching = onClientGone(c, () => cancellation.abort(new Error('client disconnected')));
@@ -172,7 +173,7 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
     ...deps,
     dispatch: async (requestBody, signal, avoid) => {
       const dispatch = await deps.dispatch(requestBody, signal, avoid, options);
-      noteRequest(c, { worker: dispatch.workerId });
+      facts.worker = dispatch.workerId;
       holder = dispatch;
       onEvent();
       return dispatch;
@@ -206,7 +207,7 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
     throw failureOf(error, cancellation);
   }
 
-  noteRequest(c, { streamed: true });
+  facts.streamed = true;
   return streamBoundedSSE(c, { limitBytes: deps.streamBufferBytes, flushTimeoutMs: deps.requestTimeoutMs }, async (stream) => {
     stream.onAbort(() => cancellation.abort(new Error('client disconnected')));
     const view = renderer.stream();

@@ -108,7 +108,10 @@ export function createMetrics(supervisor: MetricsSource) {
     labelNames: ['result'],
     registers: [registry],
   });
-  for (const result of ['continued', 'new', 'lost']) routes.inc({ result }, 0);
+  // Labelled children made once: counting a request then hashes no labels.
+  const routeCounters = { continued: routes.labels('continued'), new: routes.labels('new'), lost: routes.labels('lost') };
+  for (const counter of Object.values(routeCounters)) counter.inc(0);
+  const requestCounters = new Map<number, Counter.Internal>();
   new Gauge({
     name: 'lifeguard_standby_workers',
     help: 'Clean processes accepting and ready for a new conversation',
@@ -134,7 +137,7 @@ export function createMetrics(supervisor: MetricsSource) {
 
   supervisor.subscribe((event) => {
     if (event.type === 'routed') {
-      routes.inc({ result: event.result });
+      routeCounters[event.result].inc();
       queueWait.observe(event.waitedMs / 1000);
       return;
     }
@@ -152,7 +155,9 @@ export function createMetrics(supervisor: MetricsSource) {
   return {
     registry,
     observeRequest(code: number, seconds: number): void {
-      requests.inc({ code: String(code) });
+      let counter = requestCounters.get(code);
+      if (!counter) requestCounters.set(code, (counter = requests.labels(String(code))));
+      counter.inc();
       duration.observe(seconds);
     },
   };

@@ -50,7 +50,7 @@ export function createLogger(format: LogFormat = 'text', write: (line: string) =
       let line = `${ts} [${marker}] ${message}`;
       for (const key in fields) {
         const value = fields[key];
-        if (value !== undefined && value !== null) line += ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`;
+        if (value !== undefined && value !== null) line += ` ${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`;
       }
       write(`${line}\n`);
     },

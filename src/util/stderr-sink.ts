@@ -12,12 +12,14 @@ const PACE_MS = 10;
 
 // Log lines to a file descriptor that can never kill the process: writes are asynchronous and one at
 // a time; a line alone goes at once, lines that keep coming go together at most every PACE_MS (one
-// system call for many request lines); EAGAIN is retried; EPIPE/EBADF (the reader went away)
-// silences the sink for good; a reader that stops reading makes lines queue up to `maxQueuedBytes`,
-// then they are dropped and counted.
+// system call, one buffer, for many request lines); EAGAIN is retried; EPIPE/EBADF (the reader went
+// away) silences the sink for good; a reader that stops reading makes lines queue up to
+// `maxQueuedBytes` (counted in characters, near enough), then they are dropped and counted.
 export function createFdSink(fd: number, maxQueuedBytes = 1024 * 1024): LineSink {
-  const queue: Buffer[] = [];
+  let queue: string[] = [];
   let queuedBytes = 0;
+  /** What a partial or refused write left, written before anything queued after it. */
+  let rest: Buffer | null = null;
   let dropped = 0;
   let writing = false;
   let pacing = false;
@@ -25,8 +27,9 @@ export function createFdSink(fd: number, maxQueuedBytes = 1024 * 1024): LineSink
   let broken = false;
   let waiters: Array<() => void> = [];
 
+  const idle = () => !writing && !pacing && rest === null && queue.length === 0;
   const settle = () => {
-    if (writing || pacing || queue.length > 0) return;
+    if (!idle()) return;
     for (const resolve of waiters) resolve();
     waiters = [];
   };
@@ -38,11 +41,11 @@ export function createFdSink(fd: number, maxQueuedBytes = 1024 * 1024): LineSink
 
   const next = () => {
     if (broken || writing || pacing) return settle();
-    if (dropped > 0 && queue.length === 0) {
-      queue.push(Buffer.from(`[WARN] ${dropped} log line(s) dropped: the log reader was not keeping up\n`));
+    if (dropped > 0 && queue.length === 0 && rest === null) {
+      queue.push(`[WARN] ${dropped} log line(s) dropped: the log reader was not keeping up\n`);
       dropped = 0;
     }
-    if (queue.length === 0) return settle();
+    if (rest === null && queue.length === 0) return settle();
     const wait = lastWriteAt + PACE_MS - performance.now();
     if (wait > 0) {
       pacing = true;
@@ -50,27 +53,31 @@ export function createFdSink(fd: number, maxQueuedBytes = 1024 * 1024): LineSink
       return;
     }
     lastWriteAt = performance.now();
-    const line = queue.length === 1 ? queue[0]! : Buffer.concat(queue);
-    queue.length = 0;
+    let buffer: Buffer;
+    if (rest !== null) {
+      buffer = rest;
+      rest = null;
+    } else {
+      const text = queue.length === 1 ? queue[0]! : queue.join('');
+      queue = [];
+      queuedBytes -= text.length;
+      buffer = Buffer.from(text);
+    }
     writing = true;
-    fsWrite(fd, line, 0, line.length, null, (error, written) => {
+    fsWrite(fd, buffer, 0, buffer.length, null, (error, written) => {
       writing = false;
       if (error && error.code === 'EAGAIN') {
-        queue.unshift(line);
+        rest = buffer;
         setTimeout(next, RETRY_MS).unref();
         return;
       }
-      // A pipe may take part of a line: the rest goes first next time.
-      if (!error && written < line.length) {
-        queue.unshift(line.subarray(written));
-        queuedBytes -= written;
-        return next();
-      }
-      queuedBytes -= line.length;
+      // A pipe may take part of a write: the rest goes first next time.
+      if (!error && written < buffer.length) rest = buffer.subarray(written);
       if (error) {
         broken = true;
-        queue.length = 0;
+        queue = [];
         queuedBytes = 0;
+        rest = null;
       }
       next();
     });
@@ -79,17 +86,16 @@ export function createFdSink(fd: number, maxQueuedBytes = 1024 * 1024): LineSink
   return {
     write(text) {
       if (broken) return;
-      const line = Buffer.from(text);
-      if (queuedBytes + line.length > maxQueuedBytes) {
+      if (queuedBytes + text.length > maxQueuedBytes) {
         dropped += 1;
         return;
       }
-      queue.push(line);
-      queuedBytes += line.length;
+      queue.push(text);
+      queuedBytes += text.length;
       next();
     },
     drained(timeoutMs) {
-      if (broken || (!writing && !pacing && queue.length === 0)) return Promise.resolve();
+      if (broken || idle()) return Promise.resolve();
       return new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);
         timer.unref();
