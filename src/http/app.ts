@@ -4,9 +4,9 @@ import { NotFoundError, UnauthorizedError, type LifeguardError } from '../errors
 import { healthView } from '../observability/health-view.js';
 import type { Cancellation } from '../util/cancellation.js';
 import type { Logger } from '../util/logger.js';
-import type { Supervisor, WorkerCommand } from '../supervisor/supervisor.js';
+import type { DispatchFn, Supervisor, WorkerCommand } from '../supervisor/supervisor.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { DispatchFn, RequestTracing } from '../observability/tracing/request-spans.js';
+import type { RequestTracing } from '../observability/tracing/request-spans.js';
 import { machineToMermaid } from '../viz/machine-to-mermaid.js';
 import { streamAdminEvents } from './admin-events.js';
 import { refuseRecoverUnlessOffline } from './admin-guards.js';

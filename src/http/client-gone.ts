@@ -11,7 +11,7 @@ export function onClientGone(c: Context, gone: () => void): () => void {
     const onClose = () => {
       if (!outgoing.writableFinished) gone();
     };
-    outgoing.once('close', onClose);
+    outgoing.on('close', onClose);
     return () => outgoing.off('close', onClose);
   }
   const signal = c.req.raw.signal;

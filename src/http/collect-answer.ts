@@ -35,22 +35,23 @@ function mergeInto(target: Json, piece: Json | undefined, appendStrings: boolean
 }
 
 // Folds the answer's events as they come; `result()` is the whole answer once `done` arrived.
-export function createAnswerCollector() {
-  let content = '';
-  const calls = new Map<number, CollectedToolCall>();
-  const passThrough: Required<PassThrough> = { chunk: {}, choice: {}, delta: {} };
-  let done: Extract<AnswerEvent, { type: 'done' }> | null = null;
+class AnswerCollector {
+  #content = '';
+  #calls: Map<number, CollectedToolCall> | null = null;
+  readonly #passThrough: Required<PassThrough> = { chunk: {}, choice: {}, delta: {} };
+  #done: Extract<AnswerEvent, { type: 'done' }> | null = null;
 
-  const add = (event: AnswerEvent) => {
+  add(event: AnswerEvent): void {
     if (event.passThrough) {
-      mergeInto(passThrough.chunk, event.passThrough.chunk, false);
-      mergeInto(passThrough.choice, event.passThrough.choice, false);
-      mergeInto(passThrough.delta, event.passThrough.delta, true);
+      mergeInto(this.#passThrough.chunk, event.passThrough.chunk, false);
+      mergeInto(this.#passThrough.choice, event.passThrough.choice, false);
+      mergeInto(this.#passThrough.delta, event.passThrough.delta, true);
     }
     if (event.type === 'delta') {
-      content += event.content;
+      this.#content += event.content;
     } else if (event.type === 'tool_call') {
       const { index, id, type: _type, function: fn, ...rest } = event.call;
+      const calls = (this.#calls ??= new Map());
       const call = calls.get(index) ?? { id: '', type: 'function' as const, function: { name: '', arguments: '' } };
       Object.assign(call, rest);
       if (id && !call.id) call.id = id;
@@ -58,19 +59,24 @@ export function createAnswerCollector() {
       call.function.arguments += fn?.arguments ?? '';
       calls.set(index, call);
     } else {
-      done = event;
+      this.#done = event;
     }
-  };
+  }
 
-  const result = (): CollectedAnswer | null => {
-    const finished = done as Extract<AnswerEvent, { type: 'done' }> | null;
-    if (!finished) return null;
-    const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => ({ ...call, id: call.id || `call_${randomUUID().replaceAll('-', '')}` }));
-    return { content, toolCalls, finishReason: finished.finishReason, usage: finished.usage, passThrough };
-  };
+  result(): CollectedAnswer | null {
+    const done = this.#done;
+    if (!done) return null;
+    const calls = this.#calls ? [...this.#calls.entries()].sort(([a], [b]) => a - b) : [];
+    const toolCalls = calls.map(([, call]) => ({ ...call, id: call.id || `call_${randomUUID().replaceAll('-', '')}` }));
+    return { content: this.#content, toolCalls, finishReason: done.finishReason, usage: done.usage, passThrough: this.#passThrough };
+  }
 
-  return { add, result, hasContent: () => content.length > 0 || calls.size > 0 };
+  hasContent(): boolean {
+    return this.#content.length > 0 || (this.#calls?.size ?? 0) > 0;
+  }
 }
+
+export const createAnswerCollector = () => new AnswerCollector();
 
 /** OpenAI's usage object: the upstream's own (with its details) when there is one. */
 export const chatUsage = (usage: Usage) => ({

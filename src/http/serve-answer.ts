@@ -1,19 +1,18 @@
 import type { Context } from 'hono';
 import type { AnswerEvent, ChatRequestBody } from '../drivers/driver.js';
-import { ClientTooSlowError, InvalidRequestError, LifeguardError, RequestTimeoutError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
+import { ClientTooSlowError, InvalidRequestError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
 import { withStructuredOutput, type StructuredOutputOptions } from '../structured/structured-dispatch.js';
-import { Cancellation, type CancelSignal } from '../util/cancellation.js';
+import type { Cancellation, CancelSignal } from '../util/cancellation.js';
 import type { Logger } from '../util/logger.js';
-import type { Dispatch, DispatchOptions } from '../supervisor/supervisor.js';
+import type { Dispatch, DispatchFn } from '../supervisor/supervisor.js';
 import { streamBoundedSSE } from './bounded-sse.js';
 import { createAnswerCollector, type CollectedAnswer } from './collect-answer.js';
 import { assertJsonDepth } from './json-depth.js';
-import { onClientGone } from './client-gone.js';
-import { requestFacts } from './request-facts.js';
+import { AnswerRun } from './answer-run.js';
 import { readBodyText } from './read-body.js';
 
 export interface AnswerDeps {
-  dispatch(body: ChatRequestBody, signal: CancelSignal, avoid?: { workerId: string; run: number }, options?: DispatchOptions): Promise<Dispatch>;
+  dispatch: DispatchFn;
   defaultModel(): string;
   requestTimeoutMs: number;
   /** Longest silence between two answer events once a worker holds the request. */
@@ -61,30 +60,21 @@ interface OpenedAnswer {
   first: IteratorResult<AnswerEvent>;
 }
 
-/** A timer may fire a little before its time as performance.now() sees it. */
-const TIMER_SLACK_MS = 1;
-
 const isRedispatchable = (error: unknown) => error instanceof WorkerCrashedError && !error.answerStarted;
-
-// A timeout (or a shutdown, or a slow client) aborts the worker's request; the error the client
-// sees says why.
-function failureOf(error: unknown, signal: CancelSignal): unknown {
-  return signal.aborted && signal.reason instanceof LifeguardError ? signal.reason : error;
-}
 
 // Dispatches and waits for the first event. A worker that dies before answering anything gets the
 // request re-dispatched once, to whichever worker is healthy next.
-async function openAnswer(deps: AnswerDeps, body: ChatRequestBody, signal: CancelSignal): Promise<OpenedAnswer> {
+async function openAnswer(dispatchFn: DispatchFn, logger: Logger, body: ChatRequestBody, signal: CancelSignal): Promise<OpenedAnswer> {
   let avoid: { workerId: string; run: number } | undefined;
   for (let attempt = 0; ; attempt++) {
-    const dispatch = await deps.dispatch(body, signal, avoid);
+    const dispatch = await dispatchFn(body, signal, avoid);
     const iterator = dispatch.events[Symbol.asyncIterator]();
     try {
       return { dispatch, iterator, first: await iterator.next() };
     } catch (error) {
       await iterator.return?.();
       if (attempt === 0 && isRedispatchable(error) && !signal.aborted) {
-        deps.logger.log('WARN', `re-dispatching a request: ${(error as Error).message}`, { worker: dispatch.workerId });
+        logger.log('WARN', `re-dispatching a request: ${(error as Error).message}`, { worker: dispatch.workerId });
         avoid = { workerId: dispatch.workerId, run: dispatch.run };
         continue;
       }
@@ -95,22 +85,21 @@ async function openAnswer(deps: AnswerDeps, body: ChatRequestBody, signal: Cance
 
 // A whole answer, for a request that does not stream. Nothing of it reaches the client before it is
 // complete, so a worker that dies at any point before `done` gets the request re-dispatched once.
-async function completeOnce(deps: AnswerDeps, body: ChatRequestBody, signal: CancelSignal): Promise<CollectedAnswer> {
+async function completeOnce(dispatchFn: DispatchFn, logger: Logger, body: ChatRequestBody, signal: CancelSignal): Promise<CollectedAnswer> {
   let avoid: { workerId: string; run: number } | undefined;
   for (let attempt = 0; ; attempt++) {
-    const dispatch = await deps.dispatch(body, signal, avoid);
+    const dispatch = await dispatchFn(body, signal, avoid);
     const iterator = dispatch.events[Symbol.asyncIterator]();
     const collector = createAnswerCollector();
     try {
       for (let result = await iterator.next(); !result.done; result = await iterator.next()) {
         collector.add(result.value);
-        const answer = collector.result();
-        if (answer) return answer;
+        if (result.value.type === 'done') return collector.result()!;
       }
       throw new WorkerCrashedError(dispatch.workerId, collector.hasContent(), 'ended the answer without "done"');
     } catch (error) {
       if (attempt === 0 && error instanceof WorkerCrashedError && !signal.aborted) {
-        deps.logger.log('WARN', `re-dispatching a request: ${error.message}`, { worker: dispatch.workerId });
+        logger.log('WARN', `re-dispatching a request: ${error.message}`, { worker: dispatch.workerId });
         avoid = { workerId: dispatch.workerId, run: dispatch.run };
         continue;
       }
@@ -138,76 +127,31 @@ export async function readJsonBody(c: Context, limitBytes: number): Promise<unkn
 export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerRequest): Promise<Response> {
   if (deps.isShuttingDown()) throw new ShuttingDownError();
   const { body, renderer } = request;
-  const facts = requestFacts(c);
-  facts.model = body.model ?? deps.defaultModel();
-  const cancellation = new Cancellation();
-  const untrack = deps.track?.(cancellation);
-  const stopWatching = onClientGone(c, () => cancellation.abort(new Error('client disconnected')));
-  // Two limits, one timer. The request may take requestTimeoutMs end to end (Hono's timeout
-  // middleware does not bound a stream). Once a worker holds it, silence from the worker for
-  // idleTimeoutMs ends it even when the worker still sends heartbeats: such a worker is wedged and is
-  // restarted. An answer event only notes its time; the timer, when it fires, looks at both.
-  const startedAt = performance.now();
-  let holder: Dispatch | null = null;
-  let lastEventAt = 0;
-  const onEvent = () => {
-    lastEventAt = performance.now();
-  };
-  const watch = () => {
-    const now = performance.now() + TIMER_SLACK_MS;
-    if (now - startedAt >= deps.requestTimeoutMs) {
-      cancellation.abort(new RequestTimeoutError(`The request took longer than ${deps.requestTimeoutMs} ms`));
-    } else if (holder && now - lastEventAt >= deps.idleTimeoutMs) {
-      cancellation.abort(new RequestTimeoutError(`The worker sent nothing for ${deps.idleTimeoutMs} ms`));
-      holder.stalled();
-    } else {
-      const due = Math.min(startedAt + deps.requestTimeoutMs, holder ? lastEventAt + deps.idleTimeoutMs : Number.POSITIVE_INFINITY);
-      timer = setTimeout(watch, due - now);
-    }
-  };
-  let timer = setTimeout(watch, Math.min(deps.requestTimeoutMs, deps.idleTimeoutMs));
-  // X-Session-Id names the conversation (SPEC §6), whichever API the request came through;
-  // prompt_cache_key in the body does too.
-  const options: DispatchOptions = { sessionKey: c.req.header('x-session-id') ?? null, onEvent };
-  const watched: AnswerDeps = {
-    ...deps,
-    dispatch: async (requestBody, signal, avoid) => {
-      const dispatch = await deps.dispatch(requestBody, signal, avoid, options);
-      facts.worker = dispatch.workerId;
-      holder = dispatch;
-      onEvent();
-      return dispatch;
-    },
-  };
+  const run = new AnswerRun(c, deps, deps.dispatch);
+  run.facts.model = body.model ?? deps.defaultModel();
+  const { cancellation } = run;
   // Outside the idle watch, so each turn of a structured answer is watched on its own.
-  const served: AnswerDeps = deps.structuredOutput
-    ? { ...watched, dispatch: withStructuredOutput(watched.dispatch, { ...deps.structuredOutput, logger: deps.logger }) }
-    : watched;
-  const finish = () => {
-    clearTimeout(timer);
-    stopWatching();
-    untrack?.();
-  };
+  const dispatch = deps.structuredOutput ? withStructuredOutput(run.dispatch, { ...deps.structuredOutput, logger: deps.logger }) : run.dispatch;
 
   if (!request.stream) {
     try {
-      return c.json(renderer.complete(await completeOnce(served, body, cancellation)) as object);
+      return c.json(renderer.complete(await completeOnce(dispatch, deps.logger, body, cancellation)) as object);
     } catch (error) {
-      throw failureOf(error, cancellation);
+      throw run.failure(error);
     } finally {
-      finish();
+      run.finish();
     }
   }
 
   let opened: OpenedAnswer;
   try {
-    opened = await openAnswer(served, body, cancellation);
+    opened = await openAnswer(dispatch, deps.logger, body, cancellation);
   } catch (error) {
-    finish();
-    throw failureOf(error, cancellation);
+    run.finish();
+    throw run.failure(error);
   }
 
-  facts.streamed = true;
+  run.facts.streamed = true;
   return streamBoundedSSE(c, { limitBytes: deps.streamBufferBytes, flushTimeoutMs: deps.requestTimeoutMs }, async (stream) => {
     stream.onAbort(() => cancellation.abort(new Error('client disconnected')));
     const view = renderer.stream();
@@ -225,12 +169,12 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
       if (stream.aborted || stream.closed) return;
       // Too far behind: the worker stops answering it (cancel) and the client is told why.
       if (error instanceof ClientTooSlowError) cancellation.abort(error);
-      const failure = failureOf(error, cancellation);
+      const failure = run.failure(error);
       deps.logger.log('ERROR', `stream ended with an error: ${(failure as Error).message}`, { worker: opened.dispatch.workerId });
       // The headers are gone: the error travels as the stream's last event, in the API's shape.
       for (const message of view.fail(failure)) await stream.writeLast(message);
     } finally {
-      finish();
+      run.finish();
       await opened.iterator.return?.();
     }
   });

@@ -2,12 +2,11 @@ import type { AnswerEvent, ChatRequestBody, Usage } from '../drivers/driver.js';
 import { StructuredOutputError, WorkerCrashedError } from '../errors.js';
 import type { CancelSignal } from '../util/cancellation.js';
 import type { Logger } from '../util/logger.js';
-import type { Dispatch } from '../supervisor/supervisor.js';
+import type { Dispatch, DispatchFn } from '../supervisor/supervisor.js';
 import { correctiveFollowUp, withInstruction } from './instruction.js';
 import { readResponseFormat, type StructuredFormat } from './response-format.js';
 import { schemaCheck, type Verdict } from './schema-check.js';
 
-type DispatchFn = (body: ChatRequestBody, signal: CancelSignal, avoid?: { workerId: string; run: number }) => Promise<Dispatch>;
 
 export interface StructuredOutputOptions {
   /** State the format in the turn (a worker with no per-request schema of its own: Claude Code). */

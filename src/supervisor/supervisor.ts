@@ -63,6 +63,9 @@ export interface DispatchOptions {
   onEvent?: () => void;
 }
 
+/** The dispatch as the gateway calls it (the supervisor's, or one that wraps it: tracing, structured output). */
+export type DispatchFn = (body: ChatRequestBody, signal: CancelSignal, avoid?: { workerId: string; run: number }, options?: DispatchOptions) => Promise<Dispatch>;
+
 export type WorkerCommand = 'restart' | 'drain' | 'recover';
 
 export interface SupervisedWorker {

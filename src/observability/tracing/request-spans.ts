@@ -1,14 +1,12 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AnswerEvent, ChatRequestBody } from '../../drivers/driver.js';
+import type { AnswerEvent } from '../../drivers/driver.js';
 import { RequestTimeoutError } from '../../errors.js';
 import { onClientGone } from '../../http/client-gone.js';
 import { requestFacts } from '../../http/request-facts.js';
-import type { Dispatch, DispatchOptions, Supervisor } from '../../supervisor/supervisor.js';
-import type { CancelSignal } from '../../util/cancellation.js';
+import type { Dispatch, DispatchFn, Supervisor } from '../../supervisor/supervisor.js';
 
 /** The gateway's dispatch: the supervisor's, with the request's routing options bound. */
-export type DispatchFn = (body: ChatRequestBody, signal: CancelSignal, avoid?: { workerId: string; run: number }, options?: DispatchOptions) => Promise<Dispatch>;
 
 /** Request spans: the middleware opens one per request, the dispatch wrapper adds its steps. */
 export interface RequestTracing {
