@@ -1,8 +1,8 @@
-import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { healthView } from '../observability/health-view.js';
 import { framedForClient } from './http10.js';
+import { nodeResponse } from './incoming.js';
 import { transitionRecord, type TransitionHistory } from '../observability/transition-history.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
@@ -36,7 +36,7 @@ export function streamAdminEvents(c: Context, source: Source, history?: Pick<Tra
     const enqueue = (write: () => Promise<void>) => {
       if (queue.length >= MAX_QUEUED_EVENTS) {
         stream.abort();
-        (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing?.destroy();
+        nodeResponse(c)?.destroy();
         return;
       }
       queue.push(write);

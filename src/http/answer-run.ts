@@ -4,6 +4,7 @@ import { LifeguardError, RequestTimeoutError } from '../errors.js';
 import type { Dispatch, DispatchFn, DispatchOptions } from '../supervisor/supervisor.js';
 import { Cancellation, type CancelSignal } from '../util/cancellation.js';
 import { onClientGone } from './client-gone.js';
+import { requestHeader } from './incoming.js';
 import { requestFacts, type RequestFacts } from './request-facts.js';
 
 /** A timer may fire a little before its time as performance.now() sees it. */
@@ -46,7 +47,7 @@ export class AnswerRun {
     this.#stopWatching = onClientGone(c, this.#clientGone);
     // X-Session-Id names the conversation (SPEC §6), whichever API the request came through;
     // prompt_cache_key in the body does too.
-    this.#options = { sessionKey: c.req.header('x-session-id') ?? null, onEvent: this.#onEvent };
+    this.#options = { sessionKey: requestHeader(c, 'x-session-id') ?? null, onEvent: this.#onEvent };
     this.#timer = setTimeout(this.#watch, Math.min(limits.requestTimeoutMs, limits.idleTimeoutMs));
   }
 

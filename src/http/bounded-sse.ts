@@ -1,8 +1,8 @@
-import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { ClientTooSlowError } from '../errors.js';
 import { framedForClient } from './http10.js';
+import { nodeResponse } from './incoming.js';
 import { TextBacklog } from './text-backlog.js';
 
 export interface SSEMessage {
@@ -83,7 +83,7 @@ async function flushed(sse: SSEStreamingApi, pumping: () => Promise<void> | null
     for (let current = pumping(); current; current = pumping()) {
       if ((await Promise.race([current, timedOut])) === 'timeout') {
         sse.abort();
-        (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing?.destroy();
+        nodeResponse(c)?.destroy();
         return;
       }
     }

@@ -1,12 +1,12 @@
 import type { Context } from 'hono';
-import type { ServerResponse } from 'node:http';
+import { nodeResponse } from './incoming.js';
 
 // Calls `gone` when the client disconnects before the response is complete. Under
 // @hono/node-server it watches the Node response directly (building the fetch Request and its
 // AbortSignal for every request costs more than the rest of the gateway); elsewhere it uses the
 // request's signal. Returns the function that stops watching.
 export function onClientGone(c: Context, gone: () => void): () => void {
-  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  const outgoing = nodeResponse(c);
   if (outgoing && typeof outgoing.once === 'function') {
     const onClose = () => {
       if (!outgoing.writableFinished) gone();

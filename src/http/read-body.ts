@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { BodyTooLargeError } from '../errors.js';
+import { nodeRequest, requestHeader } from './incoming.js';
 
 // A chunked Node request body, counted as it arrives. Past the limit the rest is read and dropped
 // (not destroyed), so the 413 still reaches the client on a connection that stays usable.
@@ -40,12 +41,12 @@ async function readStream(body: ReadableStream<Uint8Array>, limitBytes: number):
 // before a byte is read, and the body is then read by @hono/node-server straight from the Node
 // request (no fetch Request, no web stream); a chunked body is counted as it arrives.
 export async function readBodyText(c: Context, limitBytes: number): Promise<string> {
-  const declared = c.req.header('content-length');
-  if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
+  const declared = requestHeader(c, 'content-length');
+  if (declared !== undefined && requestHeader(c, 'transfer-encoding') === undefined) {
     if (Number(declared) > limitBytes) throw new BodyTooLargeError(limitBytes);
     return c.req.text();
   }
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const incoming = nodeRequest(c);
   if (incoming) return readIncoming(incoming, limitBytes);
   const body = c.req.raw.body;
   return body ? readStream(body, limitBytes) : '';

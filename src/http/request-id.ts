@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
+import { nodeResponse, requestHeader } from './incoming.js';
 
 const HEADER = 'X-Request-Id';
 const VALID = /^[\w\-=]{1,255}$/;
@@ -10,10 +10,10 @@ const VALID = /^[\w\-=]{1,255}$/;
 // header goes straight onto the Node response, merged into whatever the handler answers, so no
 // fetch Headers object is built for it.
 export const requestId: MiddlewareHandler = async (c, next) => {
-  const sent = c.req.header(HEADER);
+  const sent = requestHeader(c, 'x-request-id');
   const id = sent !== undefined && VALID.test(sent) ? sent : randomUUID();
   c.set('requestId', id);
-  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  const outgoing = nodeResponse(c);
   if (outgoing && typeof outgoing.setHeader === 'function') outgoing.setHeader(HEADER, id);
   else c.header(HEADER, id);
   await next();

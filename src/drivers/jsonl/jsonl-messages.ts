@@ -31,8 +31,10 @@ function parseLimits(value: unknown): ReadyInfo['limits'] {
 const optionalString = (value: unknown) => value === undefined || typeof value === 'string';
 
 // v1.1: a delta's `tool_calls`, in OpenAI's streamed shape. Returns why they are invalid instead of throwing.
+const NO_TOOL_CALLS: ToolCallDelta[] = [];
+
 function parseToolCalls(value: unknown): ToolCallDelta[] | string {
-  if (value === undefined || value === null) return [];
+  if (value === undefined || value === null) return NO_TOOL_CALLS;
   if (!Array.isArray(value)) return 'delta whose "tool_calls" is not an array';
   for (const call of value) {
     if (!isObject(call) || !Number.isInteger(call.index) || (call.index as number) < 0) return 'tool call without an integer "index"';
