@@ -1,11 +1,13 @@
-// bench/gateway-overhead (SPEC §9, issue 13): lifeguard against the limit, side by side in one run on
-// one machine — bench/baseline-forwarder.ts (bare node:http forwarding over jsonl to the same
-// reference worker) and bench/hono-forwarder.ts (the same as a minimal Hono app: the framework alone).
-// Per server: throughput and latency (p50, p99) at 16 connections (autocannon, every response timed),
-// latency at 1 connection (sequential requests on one keep-alive connection, timed in µs), and the
-// time to the first streamed delta (sequential `stream: true` requests). `runs` repeats the whole
-// comparison (the servers in turn each run), to show the figures hold run after run.
-// Run: npx tsx bench/gateway-overhead.ts [seconds at 16 connections=8] [runs=1]
+// bench/gateway-overhead (SPEC §9, issue 13): lifeguard against the limit, side by side on one machine
+// in one run — bench/baseline-forwarder.ts (bare node:http forwarding over jsonl to the same reference
+// worker) and bench/hono-forwarder.ts (the same as a minimal Hono app: the framework alone).
+// All three servers run at once (each with its own worker) and are measured in turn, round after
+// round, so a machine whose speed drifts (a shared VM) slows all three alike; each figure is the
+// median of its rounds. Per server: throughput and latency (p50, p99) at 16 connections (autocannon,
+// every response timed), latency at 1 connection (sequential requests on one keep-alive connection,
+// timed in µs), and the time to the first streamed delta (sequential `stream: true` requests).
+// `runs` repeats the whole comparison with fresh servers, to show the figures hold run after run.
+// Run: npx tsx bench/gateway-overhead.ts [seconds at 16 connections per round=3] [rounds=5] [runs=1]
 import autocannon from 'autocannon';
 import type { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
@@ -15,10 +17,11 @@ import { join } from 'node:path';
 import { buildLifeguard, startServer } from './start-server.js';
 import { quantiles } from './stats.js';
 
-const seconds = Number(process.argv[2] ?? 8);
-const runs = Number(process.argv[3] ?? 1);
-const SEQUENTIAL = 2000;
-const STREAMED = 1000;
+const seconds = Number(process.argv[2] ?? 3);
+const rounds = Number(process.argv[3] ?? 5);
+const runs = Number(process.argv[4] ?? 1);
+const SEQUENTIAL = 400;
+const STREAMED = 200;
 const messages = [{ role: 'user', content: 'measure the gateway overhead' }];
 const body = JSON.stringify({ model: 'lifeguard-reference', messages });
 const streamBody = JSON.stringify({ model: 'lifeguard-reference', messages, stream: true });
@@ -35,13 +38,14 @@ interface Figures {
   ttfb: Latency;
 }
 
-const percentiles = (samples: number[]): Latency => {
-  const { median, p99 } = quantiles(samples);
-  return { p50: median, p99 };
+const median = (values: number[]) => quantiles(values).median;
+const latencyOf = (samples: number[]): Latency => {
+  const { median: p50, p99 } = quantiles(samples);
+  return { p50, p99 };
 };
 
-// 16 connections for `duration` seconds; every 2xx response's time (ms, float) is kept.
-async function load(port: number, connections: number, duration: number): Promise<{ rps: number; latency: Latency }> {
+// `connections` for `duration` seconds; every 2xx response's time (ms, float) is kept.
+async function load(port: number, connections: number, duration: number): Promise<{ rps: number; times: number[] }> {
   const times: number[] = [];
   // The run is an EventEmitter as well as a promise (autocannon's types give only the promise).
   const instance = autocannon({ url: `http://127.0.0.1:${port}/v1/chat/completions`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration }) as unknown as EventEmitter & Promise<autocannon.Result>;
@@ -50,7 +54,7 @@ async function load(port: number, connections: number, duration: number): Promis
   });
   const result = await instance;
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx answers and ${result.errors} errors`);
-  return { rps: result.requests.average, latency: percentiles(times) };
+  return { rps: result.requests.average, times };
 }
 
 // One request on the keep-alive agent: ms to the end of the answer, or to its first streamed delta.
@@ -71,7 +75,7 @@ function timed(port: number, agent: Agent, payload: string, untilFirstDelta: boo
   });
 }
 
-async function sequential(port: number, count: number, payload: string, untilFirstDelta: boolean): Promise<Latency> {
+async function sequential(port: number, count: number, payload: string, untilFirstDelta: boolean): Promise<number[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const samples: number[] = [];
   try {
@@ -80,20 +84,7 @@ async function sequential(port: number, count: number, payload: string, untilFir
     agent.destroy();
   }
   if (samples.some(Number.isNaN)) throw new Error('a streamed answer carried no delta');
-  return percentiles(samples);
-}
-
-async function measure(args: string[]): Promise<Figures> {
-  const server = await startServer(args, workerEnv);
-  try {
-    await load(server.port, 16, 3); // warm-up, not counted
-    const at1 = await sequential(server.port, SEQUENTIAL, body, false);
-    const ttfb = await sequential(server.port, STREAMED, streamBody, true);
-    const { rps, latency } = await load(server.port, 16, seconds);
-    return { rps, at16: latency, at1, ttfb };
-  } finally {
-    await server.stop();
-  }
+  return samples;
 }
 
 const lockDir = mkdtempSync(join(tmpdir(), 'lifeguard-bench-'));
@@ -104,19 +95,44 @@ const servers = [
   { name: 'lifeguard', args: [buildLifeguard(), '--port', '0', '--turn-limit', '0', '--token-limit', '0', '--queue-size', '1024', '--lock-file', join(lockDir, 'lock')] },
 ];
 
+async function compare(): Promise<Figures[]> {
+  const started = await Promise.all(servers.map((server) => startServer(server.args, workerEnv)));
+  try {
+    for (const server of started) await load(server.port, 16, 3); // warm-up, not counted
+    const rps = started.map(() => [] as number[]);
+    const at16 = started.map(() => [] as number[]);
+    const at1 = started.map(() => [] as number[]);
+    const ttfb = started.map(() => [] as number[]);
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, server] of started.entries()) {
+        at1[i]!.push(...(await sequential(server.port, SEQUENTIAL, body, false)));
+        ttfb[i]!.push(...(await sequential(server.port, STREAMED, streamBody, true)));
+        const measured = await load(server.port, 16, seconds);
+        rps[i]!.push(measured.rps);
+        at16[i]!.push(...measured.times);
+      }
+    }
+    return started.map((_, i) => ({ rps: median(rps[i]!), at16: latencyOf(at16[i]!), at1: latencyOf(at1[i]!), ttfb: latencyOf(ttfb[i]!) }));
+  } finally {
+    await Promise.all(started.map((server) => server.stop()));
+  }
+}
+
 const ms = (value: number) => `${value.toFixed(3)} ms`;
 const pct = (part: number, whole: number) => `${((part / whole) * 100).toFixed(1)} %`;
-console.log(`bench/gateway-overhead — POST /v1/chat/completions, reference worker (max_concurrency 16); ${SEQUENTIAL} sequential requests at 1 connection, ${STREAMED} streamed ones for the first delta, autocannon 16 connections for ${seconds} s (after 3 s of warm-up)`);
+console.log(
+  `bench/gateway-overhead — POST /v1/chat/completions, reference worker (max_concurrency 16); the three servers measured in turn, ${rounds} rounds: ` +
+    `${SEQUENTIAL} sequential requests at 1 connection, ${STREAMED} streamed ones for the first delta, autocannon at 16 connections for ${seconds} s (after 3 s of warm-up each)`,
+);
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
 const kept: number[] = [];
 for (let run = 1; run <= runs; run++) {
-  const figures: Figures[] = [];
-  for (const server of servers) figures.push(await measure(server.args));
+  const figures = await compare();
   const [bare, hono, lifeguard] = figures as [Figures, Figures, Figures];
   console.log('');
   console.log(`run ${run} of ${runs}`);
   console.log('');
-  console.log('| server | throughput (16 conns) | p50 / p99 (16 conns) | p50 / p99 (1 conn) | first delta p50 / p99 (1 conn, streamed) |');
+  console.log('| server | throughput (16 conns, median of rounds) | p50 / p99 (16 conns) | p50 / p99 (1 conn) | first delta p50 / p99 (1 conn, streamed) |');
   console.log('|---|---|---|---|---|');
   servers.forEach((server, i) => {
     const f = figures[i]!;

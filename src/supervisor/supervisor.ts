@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { createActor, type ActorRefFrom, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
+import { createActor, type ActorRefFrom } from 'xstate';
 import type { LifecyclePolicy } from '../../machines/policy/policy.js';
 import { poolMachine } from '../../machines/pool-machine.js';
 import type { PoolPolicy, RouteResult } from '../../machines/pool-types.js';
 import { workerMachine, type WorkerMachine } from '../../machines/worker-machine.js';
-import type { WorkerEmitted, WorkerTag } from '../../machines/worker-types.js';
-import type { AnswerEvent, ChatRequestBody, Driver } from '../drivers/driver.js';
+import type { ChatRequestBody, Driver } from '../drivers/driver.js';
 import { NotFoundError } from '../errors.js';
 import type { CancelSignal } from '../util/cancellation.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { createConversationRouting, type RoutedRequest } from './conversation-routing.js';
 import { createRouter } from './router.js';
 import { workerActors } from './worker-actors.js';
-import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
+import { createWorkerRuntime } from './worker-runtime.js';
+import { tagOf, topLevelState, type Dispatch, type DispatchOptions, type InspectionObserver, type SupervisedWorker, type SupervisorEvent, type WorkerCommand, type WorkerSnapshot } from './supervisor-types.js';
+import { InFlight } from './in-flight.js';
 import { streamAnswer, type AnswerLease } from './stream-answer.js';
 
 export interface SupervisorConfig {
@@ -33,65 +34,8 @@ export interface SupervisorConfig {
   inspect?: InspectionObserver;
 }
 
-export type WorkerSnapshot = SnapshotFrom<WorkerMachine>;
-export type InspectionObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-
-export type SupervisorEvent =
-  | { type: 'transition'; workerId: string; from: string | null; to: string; snapshot: WorkerSnapshot }
-  | { type: 'snapshot'; workerId: string; snapshot: WorkerSnapshot }
-  | { type: 'lifecycle'; workerId: string; event: WorkerEmitted }
-  | { type: 'spawned'; workerId: string; pid: number; run: number }
-  | { type: 'ready'; workerId: string; pid: number | null; run: number; models: string[] }
-  /** `queued`: the request waited for a process (none could take it when it arrived); `waitedMs` how long. */
-  | { type: 'routed'; workerId: string; result: 'continued' | 'new' | 'lost'; queued: boolean; waitedMs: number }
-  | { type: 'recycled'; workerId: string; reason: 'idle' | 'lru' };
-
-export interface Dispatch {
-  workerId: string;
-  /** The worker's run (process generation) that took the request. */
-  run: number;
-  requestId: string;
-  events: AsyncIterable<AnswerEvent>;
-  /** The gateway saw no answer event for its idle timeout: the worker is wedged, restart it. */
-  stalled(): void;
-}
-
-export interface DispatchOptions {
-  /** The conversation's name from the client (X-Session-Id); prompt_cache_key in the body also names it. */
-  sessionKey?: string | null;
-  /** Called on every event of the answer as it passes (the gateway's idle watch). */
-  onEvent?: () => void;
-}
-
-/** The dispatch as the gateway calls it (the supervisor's, or one that wraps it: tracing, structured output). */
-export type DispatchFn = (body: ChatRequestBody, signal: CancelSignal, avoid?: { workerId: string; run: number }, options?: DispatchOptions) => Promise<Dispatch>;
-
-export type WorkerCommand = 'restart' | 'drain' | 'recover';
-
-export interface SupervisedWorker {
-  id: string;
-  actor: ActorRefFrom<WorkerMachine>;
-  runtime: WorkerRuntime;
-  state: string | null;
-  /** Requests this supervisor has handed to the worker and not yet seen end, whatever run took
-   * them: its load. Counted here, not read from the machine: the router claims slots synchronously. */
-  leases: number;
-  /** Of those, the ones the current run took: the worker machine learns when there come to be some
-   * (`requests.began`) and when none are left (`requests.ended`), not each request. */
-  running: { run: number; count: number };
-  /** What the pool and the peers last learned of this worker. */
-  told: { tag: WorkerTag | null; run: number; stateful: boolean; busy: boolean; peers: number };
-  /** The models its worker announced (kept to tell when they change). */
-  models: string[];
-}
-
-export function topLevelState(snapshot: WorkerSnapshot): string {
-  const value = snapshot.value;
-  return typeof value === 'string' ? value : Object.keys(value)[0]!;
-}
-
-const tagOf = (snapshot: WorkerSnapshot): WorkerTag =>
-  snapshot.hasTag('accepting') ? 'accepting' : snapshot.hasTag('unavailable') ? 'unavailable' : 'waiting';
+export type { Dispatch, DispatchFn, DispatchOptions, InspectionObserver, SupervisedWorker, SupervisorEvent, WorkerCommand, WorkerSnapshot } from './supervisor-types.js';
+export { topLevelState } from './supervisor-types.js';
 
 // The one owner of the actors: the pool machine and, as its children, one worker machine per
 // process. start, stop, snapshot, subscribe, and dispatch — the gateway's only door to a worker.
@@ -154,9 +98,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     claim: ({ worker, run }) => {
       worker.leases += 1;
       leasesHeld += 1;
-      if (worker.running.run !== run) worker.running = { run, count: 0 };
-      worker.running.count += 1;
-      if (worker.running.count === 1) worker.actor.send({ type: 'requests.began' });
+      worker.inFlight.began(run);
     },
   });
 
@@ -218,10 +160,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
         worker.leases -= 1;
         leasesHeld -= 1;
         if (!ok) stats.totalErrors += 1;
-        if (worker.running.run === run && --worker.running.count === 0) {
-          const snapshot = worker.actor.getSnapshot();
-          if (snapshot.context.run === run && snapshot.status === 'active') worker.actor.send({ type: 'requests.ended' });
-        }
+        worker.inFlight.ended(run);
         if (leasesHeld === 0 && idleWaiters.length > 0) {
           for (const resolve of idleWaiters) resolve();
           idleWaiters = [];
@@ -240,16 +179,19 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     start(): void {
       pool.on('slot.recycled', (event) => publish({ type: 'recycled', workerId: event.slotId, reason: event.reason }));
       pool.start();
-      workers = ids.map((id) => ({
-        id,
-        actor: pool.system.get(id) as ActorRefFrom<WorkerMachine>,
-        runtime: runtimes.get(id)!,
-        state: null,
-        leases: 0,
-        running: { run: 0, count: 0 },
-        told: { tag: null, run: 0, stateful: false, busy: false, peers: 0 },
-        models: [],
-      }));
+      workers = ids.map((id) => {
+        const actor = pool.system.get(id) as ActorRefFrom<WorkerMachine>;
+        return {
+          id,
+          actor,
+          runtime: runtimes.get(id)!,
+          state: null,
+          leases: 0,
+          inFlight: new InFlight(actor),
+          told: { tag: null, run: 0, stateful: false, busy: false, peers: 0 },
+          models: [],
+        };
+      });
       for (const worker of workers) {
         worker.actor.subscribe({ next: () => onChange(worker), error: (error) => logger.log('ERROR', `worker ${worker.id} machine failed: ${String(error)}`) });
         worker.actor.on('*', (event) => publish({ type: 'lifecycle', workerId: worker.id, event }));

@@ -206,7 +206,7 @@ describe('dispatch leases', () => {
     expect(s.snapshotOf('w1').context.busy).toBe(true);
     await dispatch.events[Symbol.asyncIterator]().return?.();
     expect(s.supervisor.stats().inFlight).toBe(0);
-    expect(s.snapshotOf('w1').context.busy).toBe(false);
+    await s.waitFor('w1', (snapshot) => !snapshot.context.busy);
     expect((await s.ask('the next one')).text).toBe('Echo: the next one');
   });
 
@@ -223,8 +223,24 @@ describe('dispatch leases', () => {
     expect(s.snapshotOf('w1').context.busy).toBe(true);
     expect(s.supervisor.stats().inFlight).toBe(1);
     await dispatches[2]!.events[Symbol.asyncIterator]().return?.();
-    expect(s.snapshotOf('w1').context.busy).toBe(false);
+    await s.waitFor('w1', (snapshot) => !snapshot.context.busy);
     expect(told()).toEqual(['w1: requests.began', 'w1: requests.ended']);
+  });
+
+  it('requests back to back keep the worker busy to its machine: one edge pair, not one per request', async () => {
+    const s = start({ driver: referenceDriver() });
+    await s.waitForState('w1', 'healthy');
+    const body = (content: string) => ({ messages: [{ role: 'user', content }] });
+    // Each next request is taken while the previous one is still in flight, so the count never rests at 0.
+    let previous = await s.supervisor.dispatch(body('first'), new Cancellation());
+    for (let i = 0; i < 5; i++) {
+      const next = s.supervisor.dispatch(body(`then ${i}`), new Cancellation());
+      for await (const _ of previous.events) void _;
+      previous = await next;
+    }
+    for await (const _ of previous.events) void _;
+    await s.waitFor('w1', (snapshot) => !snapshot.context.busy);
+    expect(s.received.filter((r) => r.startsWith('w1: requests.'))).toEqual(['w1: requests.began', 'w1: requests.ended']);
   });
 });
 
