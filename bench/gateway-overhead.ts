@@ -2,12 +2,13 @@
 // in one run — bench/baseline-forwarder.ts (bare node:http forwarding over jsonl to the same reference
 // worker) and bench/hono-forwarder.ts (the same as a minimal Hono app: the framework alone).
 // All three servers run at once (each with its own worker) and are measured in turn, round after
-// round, so a machine whose speed drifts (a shared VM) slows all three alike; each figure is the
-// median of its rounds. Per server: throughput and latency (p50, p99) at 16 connections (autocannon,
+// round, so a machine whose speed drifts (a shared VM) slows all three alike: throughput is compared
+// round by round (lifeguard's against the bare forwarder's of the same round) and the median of those
+// ratios is reported; latencies pool every round's samples. Per server: throughput and latency (p50, p99) at 16 connections (autocannon,
 // every response timed), latency at 1 connection (sequential requests on one keep-alive connection,
 // timed in µs), and the time to the first streamed delta (sequential `stream: true` requests).
 // `runs` repeats the whole comparison with fresh servers, to show the figures hold run after run.
-// Run: npx tsx bench/gateway-overhead.ts [seconds at 16 connections per round=3] [rounds=5] [runs=1]
+// Run: npx tsx bench/gateway-overhead.ts [seconds at 16 connections per round=2] [rounds=7] [runs=1]
 import autocannon from 'autocannon';
 import type { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
@@ -17,11 +18,11 @@ import { join } from 'node:path';
 import { buildLifeguard, startServer } from './start-server.js';
 import { quantiles } from './stats.js';
 
-const seconds = Number(process.argv[2] ?? 3);
-const rounds = Number(process.argv[3] ?? 5);
+const seconds = Number(process.argv[2] ?? 2);
+const rounds = Number(process.argv[3] ?? 7);
 const runs = Number(process.argv[4] ?? 1);
-const SEQUENTIAL = 400;
-const STREAMED = 200;
+const SEQUENTIAL = 300;
+const STREAMED = 150;
 const messages = [{ role: 'user', content: 'measure the gateway overhead' }];
 const body = JSON.stringify({ model: 'lifeguard-reference', messages });
 const streamBody = JSON.stringify({ model: 'lifeguard-reference', messages, stream: true });
@@ -32,7 +33,10 @@ interface Latency {
   p99: number;
 }
 interface Figures {
+  /** Median of the rounds. */
   rps: number;
+  /** Each round's. */
+  rounds: number[];
   at16: Latency;
   at1: Latency;
   ttfb: Latency;
@@ -105,14 +109,18 @@ async function compare(): Promise<Figures[]> {
     const ttfb = started.map(() => [] as number[]);
     for (let round = 0; round < rounds; round++) {
       for (const [i, server] of started.entries()) {
-        at1[i]!.push(...(await sequential(server.port, SEQUENTIAL, body, false)));
-        ttfb[i]!.push(...(await sequential(server.port, STREAMED, streamBody, true)));
         const measured = await load(server.port, 16, seconds);
         rps[i]!.push(measured.rps);
         at16[i]!.push(...measured.times);
       }
     }
-    return started.map((_, i) => ({ rps: median(rps[i]!), at16: latencyOf(at16[i]!), at1: latencyOf(at1[i]!), ttfb: latencyOf(ttfb[i]!) }));
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, server] of started.entries()) {
+        at1[i]!.push(...(await sequential(server.port, SEQUENTIAL, body, false)));
+        ttfb[i]!.push(...(await sequential(server.port, STREAMED, streamBody, true)));
+      }
+    }
+    return started.map((_, i) => ({ rps: median(rps[i]!), rounds: rps[i]!, at16: latencyOf(at16[i]!), at1: latencyOf(at1[i]!), ttfb: latencyOf(ttfb[i]!) }));
   } finally {
     await Promise.all(started.map((server) => server.stop()));
   }
@@ -121,8 +129,8 @@ async function compare(): Promise<Figures[]> {
 const ms = (value: number) => `${value.toFixed(3)} ms`;
 const pct = (part: number, whole: number) => `${((part / whole) * 100).toFixed(1)} %`;
 console.log(
-  `bench/gateway-overhead — POST /v1/chat/completions, reference worker (max_concurrency 16); the three servers measured in turn, ${rounds} rounds: ` +
-    `${SEQUENTIAL} sequential requests at 1 connection, ${STREAMED} streamed ones for the first delta, autocannon at 16 connections for ${seconds} s (after 3 s of warm-up each)`,
+  `bench/gateway-overhead — POST /v1/chat/completions, reference worker (max_concurrency 16); the three servers measured in turn, ${rounds} rounds each of: ` +
+    `autocannon at 16 connections for ${seconds} s (after 3 s of warm-up each), then ${SEQUENTIAL} sequential requests at 1 connection and ${STREAMED} streamed ones for the first delta`,
 );
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
 const kept: number[] = [];
@@ -132,19 +140,20 @@ for (let run = 1; run <= runs; run++) {
   console.log('');
   console.log(`run ${run} of ${runs}`);
   console.log('');
-  console.log('| server | throughput (16 conns, median of rounds) | p50 / p99 (16 conns) | p50 / p99 (1 conn) | first delta p50 / p99 (1 conn, streamed) |');
+  console.log('| server | throughput (16 conns): median (rounds) | p50 / p99 (16 conns) | p50 / p99 (1 conn) | first delta p50 / p99 (1 conn, streamed) |');
   console.log('|---|---|---|---|---|');
   servers.forEach((server, i) => {
     const f = figures[i]!;
-    console.log(`| ${server.name} | ${Math.round(f.rps)} req/s | ${ms(f.at16.p50)} / ${ms(f.at16.p99)} | ${ms(f.at1.p50)} / ${ms(f.at1.p99)} | ${ms(f.ttfb.p50)} / ${ms(f.ttfb.p99)} |`);
+    console.log(`| ${server.name} | ${Math.round(f.rps)} req/s (${f.rounds.map(Math.round).join(', ')}) | ${ms(f.at16.p50)} / ${ms(f.at16.p99)} | ${ms(f.at1.p50)} / ${ms(f.at1.p99)} | ${ms(f.ttfb.p50)} / ${ms(f.ttfb.p99)} |`);
   });
   for (const [against, reference] of [['bare', bare], ['Hono', hono]] as const) {
+    const ratio = median(lifeguard.rounds.map((rps, round) => rps / reference.rounds[round]!));
+    if (against === 'bare') kept.push(ratio);
     console.log(
-      `lifeguard against ${against}: throughput kept ${pct(lifeguard.rps, reference.rps)}; added p50 ${ms(lifeguard.at1.p50 - reference.at1.p50)} (1 conn), ${ms(lifeguard.at16.p50 - reference.at16.p50)} (16 conns); ` +
+      `lifeguard against ${against}: throughput kept ${pct(ratio, 1)} (median of the rounds' ratios); added p50 ${ms(lifeguard.at1.p50 - reference.at1.p50)} (1 conn), ${ms(lifeguard.at16.p50 - reference.at16.p50)} (16 conns); ` +
         `added p99 ${ms(lifeguard.at1.p99 - reference.at1.p99)} (1 conn), ${ms(lifeguard.at16.p99 - reference.at16.p99)} (16 conns); first delta +${ms(lifeguard.ttfb.p50 - reference.ttfb.p50)} (p50)`,
     );
   }
-  kept.push(lifeguard.rps / bare.rps);
 }
 console.log('');
 console.log(`throughput kept against the bare forwarder, run by run: ${kept.map((k) => `${(k * 100).toFixed(1)} %`).join(', ')} (target: at least 80 %); added median latency target: under 1 ms`);

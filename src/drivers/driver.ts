@@ -1,3 +1,4 @@
+import type { QueueObserver } from '../util/async-queue.js';
 import type { CancelSignal } from '../util/cancellation.js';
 import type { Logger } from '../util/logger.js';
 import type { SpawnSpec, WorkerProcess } from '../process/worker-process.js';
@@ -87,8 +88,9 @@ export interface SessionHooks {
 /** One driver session per spawned process. */
 export interface WorkerSession {
   probe(timeoutMs: number): Promise<void>;
-  /** Streams one answer: deltas, then exactly one `done`; throws a typed error otherwise. */
-  answer(requestId: string, body: ChatRequestBody, signal: CancelSignal, turn?: ConversationTurn): AsyncIterable<AnswerEvent>;
+  /** Streams one answer: deltas, then exactly one `done`; throws a typed error otherwise. `observer`
+   * sees each event as the driver has it (and the end), before the consumer does. */
+  answer(requestId: string, body: ChatRequestBody, signal: CancelSignal, turn?: ConversationTurn, observer?: QueueObserver<AnswerEvent>): AsyncIterable<AnswerEvent>;
   /** Polite request to exit (the process is signalled anyway). */
   shutdown(): void;
   /** The process is gone (`detail` says how): every pending answer fails with worker_crashed. */

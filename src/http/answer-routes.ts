@@ -29,6 +29,6 @@ export function registerAnswerRoutes(app: Hono, deps: { answer: AnswerDeps; body
   for (const [path, api] of Object.entries(apis)) {
     // One [DONE] (or [ERROR]) line and one metrics observation per request, at its last byte.
     app.use(path, requestLog({ logger: deps.answer.logger, ...(deps.supervisor ? { supervisor: deps.supervisor } : {}), observe: (status, seconds) => deps.metrics?.observeRequest(status, seconds) }));
-    app.post(path, async (c) => serveAnswer(c, deps.answer, api(await readJsonBody(c, deps.bodyLimitBytes), deps.answer.defaultModel())));
+    app.post(path, (c) => readJsonBody(c, deps.bodyLimitBytes).then((raw) => serveAnswer(c, deps.answer, api(raw, deps.answer.defaultModel()))));
   }
 }

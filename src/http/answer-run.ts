@@ -52,8 +52,10 @@ export class AnswerRun {
   }
 
   /** The gateway's dispatch for this request: its routing options, and the worker watched from here on. */
-  readonly dispatch = async (body: ChatRequestBody, signal: CancelSignal, avoid?: { workerId: string; run: number }): Promise<Dispatch> => {
-    const dispatch = await this.inner(body, signal, avoid, this.#options);
+  readonly dispatch = (body: ChatRequestBody, signal: CancelSignal, avoid?: { workerId: string; run: number }): Promise<Dispatch> =>
+    this.inner(body, signal, avoid, this.#options).then(this.#hold);
+
+  readonly #hold = (dispatch: Dispatch): Dispatch => {
     this.facts.worker = dispatch.workerId;
     this.#holder = dispatch;
     this.#onEvent();

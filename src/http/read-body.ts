@@ -40,14 +40,14 @@ async function readStream(body: ReadableStream<Uint8Array>, limitBytes: number):
 // The request body as text, at most `limitBytes` (413 beyond). A declared Content-Length is checked
 // before a byte is read, and the body is then read by @hono/node-server straight from the Node
 // request (no fetch Request, no web stream); a chunked body is counted as it arrives.
-export async function readBodyText(c: Context, limitBytes: number): Promise<string> {
+export function readBodyText(c: Context, limitBytes: number): Promise<string> {
   const declared = requestHeader(c, 'content-length');
   if (declared !== undefined && requestHeader(c, 'transfer-encoding') === undefined) {
-    if (Number(declared) > limitBytes) throw new BodyTooLargeError(limitBytes);
+    if (Number(declared) > limitBytes) return Promise.reject(new BodyTooLargeError(limitBytes));
     return c.req.text();
   }
   const incoming = nodeRequest(c);
   if (incoming) return readIncoming(incoming, limitBytes);
   const body = c.req.raw.body;
-  return body ? readStream(body, limitBytes) : '';
+  return body ? readStream(body, limitBytes) : Promise.resolve('');
 }

@@ -111,8 +111,11 @@ async function completeOnce(dispatchFn: DispatchFn, logger: Logger, body: ChatRe
 }
 
 /** The request body as JSON; a body that is not JSON is a 400 naming `body`. */
-export async function readJsonBody(c: Context, limitBytes: number): Promise<unknown> {
-  const text = await readBodyText(c, limitBytes);
+export function readJsonBody(c: Context, limitBytes: number): Promise<unknown> {
+  return readBodyText(c, limitBytes).then(parseJsonBody);
+}
+
+function parseJsonBody(text: string): unknown {
   assertJsonDepth(text);
   try {
     return JSON.parse(text);

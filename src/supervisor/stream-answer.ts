@@ -1,6 +1,7 @@
 import type { AnswerEvent, ChatRequestBody, ConversationTurn, WorkerSession } from '../drivers/driver.js';
 import { WorkerCrashedError } from '../errors.js';
 import type { DigestToolCall } from '../conversations/conversation-digest.js';
+import type { QueueObserver } from '../util/async-queue.js';
 import type { CancelSignal } from '../util/cancellation.js';
 
 /** A dispatch's hold on the worker that took it. */
@@ -21,14 +22,15 @@ export interface StreamAnswerOptions {
   body: ChatRequestBody;
   signal: CancelSignal;
   turn: ConversationTurn | undefined;
-  /** Called on every event of the answer as it passes (the gateway's idle watch). */
+  /** Called on every event of the answer as the worker gives it (the gateway's idle watch). */
   onEvent?: () => void;
 }
 
-// One answer's events as they come from the worker's session, each observed on its way: the text and
-// tool calls are kept for the conversation's digest, and the lease is given back at `done` (a
-// consumer may stop iterating right there), at an error, at the end, or when the consumer returns.
-class AnswerIterator implements AsyncIterator<AnswerEvent> {
+// One answer's events as they come from the worker's session. The driver shows each event to this
+// iterator (its QueueObserver) as it has it, before the consumer takes it: the text and tool calls
+// are kept for the conversation's digest, and the lease is given back at `done` (the worker is free
+// from that moment), at a failure or an end without `done`, or when the consumer returns.
+class AnswerIterator implements AsyncIterator<AnswerEvent>, QueueObserver<AnswerEvent> {
   #inner: AsyncIterator<AnswerEvent> | null = null;
   #content = '';
   /** Tool calls by index, their argument pieces appended: the answer's digest includes them. */
@@ -43,10 +45,13 @@ class AnswerIterator implements AsyncIterator<AnswerEvent> {
     if (!this.#inner) {
       const { options } = this;
       const session = this.lease.session();
-      if (!session) return this.#fail(new WorkerCrashedError(options.workerId, false, 'exited'));
-      this.#inner = session.answer(options.requestId, options.body, options.signal, options.turn)[Symbol.asyncIterator]();
+      if (!session) {
+        this.lease.finish(false);
+        return Promise.reject(new WorkerCrashedError(options.workerId, false, 'exited'));
+      }
+      this.#inner = session.answer(options.requestId, options.body, options.signal, options.turn, this)[Symbol.asyncIterator]();
     }
-    return this.#inner.next().then(this.#observe, this.#fail);
+    return this.#inner.next();
   }
 
   return(): Promise<IteratorResult<AnswerEvent>> {
@@ -55,12 +60,7 @@ class AnswerIterator implements AsyncIterator<AnswerEvent> {
     return Promise.resolve({ done: true, value: undefined });
   }
 
-  #observe = (result: IteratorResult<AnswerEvent>): IteratorResult<AnswerEvent> => {
-    if (result.done) {
-      this.lease.finish(false);
-      return result;
-    }
-    const event = result.value;
+  pushed(event: AnswerEvent): void {
     this.options.onEvent?.();
     if (event.type === 'delta') this.#content += event.content;
     else if (event.type === 'tool_call') {
@@ -75,13 +75,11 @@ class AnswerIterator implements AsyncIterator<AnswerEvent> {
       this.lease.answered({ content: this.#content, toolCalls });
       this.lease.finish(true);
     }
-    return result;
-  };
+  }
 
-  #fail = (error: unknown): Promise<never> => {
+  settled(): void {
     this.lease.finish(false);
-    return Promise.reject(error);
-  };
+  }
 }
 
 // A worker's answer as an iterable whose return() gives the lease back even if iteration never began.

@@ -1,3 +1,10 @@
+/** Sees what goes into a queue as it happens, before any consumer takes it. */
+export interface QueueObserver<T> {
+  pushed(value: T): void;
+  /** The queue ended or failed: nothing more will come. */
+  settled(): void;
+}
+
 // A push-based async iterable: producers push values, end or fail it; one consumer iterates.
 // Taking from the front moves a head (compacted now and then), so a long backlog drains linearly.
 export class AsyncQueue<T> implements AsyncIterable<T> {
@@ -7,8 +14,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   private ended = false;
   private failure: { error: unknown } | null = null;
 
+  constructor(private readonly observer?: QueueObserver<T>) {}
+
   push(value: T): void {
     if (this.ended || this.failure) return;
+    this.observer?.pushed(value);
     if (this.waiter) {
       const { resolve } = this.waiter;
       this.waiter = null;
@@ -23,6 +33,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     this.ended = true;
     this.waiter?.resolve({ value: undefined, done: true });
     this.waiter = null;
+    this.observer?.settled();
   }
 
   fail(error: unknown): void {
@@ -30,6 +41,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     this.failure = { error };
     this.waiter?.reject(error);
     this.waiter = null;
+    this.observer?.settled();
   }
 
   get settled(): boolean {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidRequestError, RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
-import { AsyncQueue } from '../../util/async-queue.js';
+import { AsyncQueue, type QueueObserver } from '../../util/async-queue.js';
 import type { CancelSignal } from '../../util/cancellation.js';
 import type { AnswerEvent, ChatRequestBody, ConversationTurn, Driver, SessionHooks, WorkerSession } from '../driver.js';
 import { createLineSplitter } from '../jsonl/line-splitter.js';
@@ -175,11 +175,11 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
         });
       });
     },
-    answer(requestId: string, body: ChatRequestBody, signal: CancelSignal, conversation?: ConversationTurn) {
+    answer(requestId: string, body: ChatRequestBody, signal: CancelSignal, conversation?: ConversationTurn, observer?: QueueObserver<AnswerEvent>) {
       if (Array.isArray(body.tools) && body.tools.length > 0) {
         // Never drop a client's tools silently (SPEC §4): the CLI runs its own tools, and an MCP bridge
         // that serves the request's tools to it is not built yet.
-        const refused = new AsyncQueue<AnswerEvent>();
+        const refused = new AsyncQueue<AnswerEvent>(observer);
         refused.fail(
           new InvalidRequestError(
             'tools',
@@ -190,7 +190,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
       }
       // A continuation writes only the new messages: the process holds the rest of the conversation.
       const text = foldMessages(conversation?.continues ? conversation.messages : body.messages);
-      const turn: Turn = { requestId, text, queue: new AsyncQueue(), started: false, cancelled: false, sent: false };
+      const turn: Turn = { requestId, text, queue: new AsyncQueue(observer), started: false, cancelled: false, sent: false };
       if (closed) {
         turn.queue.fail(new WorkerCrashedError(workerId, false, closed));
         return turn.queue;

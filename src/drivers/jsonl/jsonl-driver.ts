@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
-import { AsyncQueue } from '../../util/async-queue.js';
+import { AsyncQueue, type QueueObserver } from '../../util/async-queue.js';
 import type { CancelSignal } from '../../util/cancellation.js';
 import type { AnswerEvent, ChatRequestBody, ContextReport, ConversationTurn, Driver, SessionHooks, WorkerSession } from '../driver.js';
 import { attachOutputLog } from '../output-log.js';
@@ -41,10 +41,12 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
   const probes = new Map<string, () => void>();
   let ready = false;
   let closed: string | null = null;
-  // The worker's latest context report of one read of its stdout: the machine learns it once per read.
+  // One read of the worker's stdout is delivered in order once it is parsed: its latest context report
+  // (the machine learns it once per read), the text of whole answers, then each answer's end — so no
+  // answer ends (and frees its worker) before the machine knows the context it left.
   let reported: ContextReport | null = null;
-  // Answers whose text of this read is not queued yet.
   let texts: PendingAnswer[] = [];
+  let endings: Array<{ pending: PendingAnswer; done: AnswerEvent } | { pending: PendingAnswer; error: Error }> = [];
   const queueText = (pending: PendingAnswer) => {
     if (pending.text === null) return;
     pending.queue.push({ type: 'delta', content: pending.text });
@@ -101,9 +103,7 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
         if (!pending) return warn(`done for unknown request ${message.id}`);
         answers.delete(message.id);
         if (message.context) reported = message.context;
-        queueText(pending);
-        pending.queue.push({ type: 'done', finishReason: message.finishReason, usage: message.usage, context: message.context });
-        pending.queue.end();
+        endings.push({ pending, done: { type: 'done', finishReason: message.finishReason, usage: message.usage, context: message.context } });
         return;
       }
       case 'error': {
@@ -111,8 +111,7 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
         if (!pending && cancelled.delete(message.id)) return;
         if (!pending) return warn(`error for unknown request ${message.id}`);
         answers.delete(message.id);
-        queueText(pending);
-        pending.queue.fail(new WorkerRequestError(`The worker failed the request: ${message.message}`, message.retryable));
+        endings.push({ pending, error: new WorkerRequestError(`The worker failed the request: ${message.message}`, message.retryable) });
       }
     }
   };
@@ -121,12 +120,21 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
     hooks.activity();
     warn(`skipped a stdout line longer than ${maxLineBytes} bytes (${bytes}+ bytes)`);
   });
-  // After each read, before any consumer sees its answers (they resume once this handler returns).
   const afterRead = () => {
     if (reported) hooks.context(reported);
     reported = null;
     for (const pending of texts) queueText(pending);
     texts = [];
+    for (const ending of endings) {
+      queueText(ending.pending);
+      if ('error' in ending) {
+        ending.pending.queue.fail(ending.error);
+      } else {
+        ending.pending.queue.push(ending.done);
+        ending.pending.queue.end();
+      }
+    }
+    endings = [];
   };
   worker.stdout?.on('data', (chunk: Buffer) => {
     splitter.push(chunk);
@@ -154,8 +162,8 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
         write({ type: 'ping', id });
       });
     },
-    answer(requestId: string, body: ChatRequestBody, signal: CancelSignal, turn?: ConversationTurn) {
-      const pending: PendingAnswer = { queue: new AsyncQueue(), started: false, whole: body.stream !== true, text: null };
+    answer(requestId: string, body: ChatRequestBody, signal: CancelSignal, turn?: ConversationTurn, observer?: QueueObserver<AnswerEvent>) {
+      const pending: PendingAnswer = { queue: new AsyncQueue(observer), started: false, whole: body.stream !== true, text: null };
       if (closed) {
         pending.queue.fail(new WorkerCrashedError(workerId, false, closed));
         return pending.queue;

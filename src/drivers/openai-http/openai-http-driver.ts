@@ -1,8 +1,8 @@
 import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
 import { traceHeaders } from '../../observability/tracing/trace-headers.js';
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
-import { AsyncQueue } from '../../util/async-queue.js';
-import type { AnswerEvent, ChatRequestBody, Driver, SessionHooks, WorkerSession } from '../driver.js';
+import { AsyncQueue, type QueueObserver } from '../../util/async-queue.js';
+import type { AnswerEvent, ChatRequestBody, ConversationTurn, Driver, SessionHooks, WorkerSession } from '../driver.js';
 import { splitChunk } from './split-chunk.js';
 import { attachOutputLog } from '../output-log.js';
 import { freePort } from './free-port.js';
@@ -144,8 +144,8 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
     async probe(timeoutMs) {
       await models(AbortSignal.timeout(timeoutMs));
     },
-    answer(_requestId: string, body: ChatRequestBody, signal: CancelSignal) {
-      const queue = new AsyncQueue<AnswerEvent>();
+    answer(_requestId: string, body: ChatRequestBody, signal: CancelSignal, _turn?: ConversationTurn, observer?: QueueObserver<AnswerEvent>) {
+      const queue = new AsyncQueue<AnswerEvent>(observer);
       if (closed) {
         queue.fail(new WorkerCrashedError(workerId, false, closed));
         return queue;
