@@ -8,7 +8,7 @@
 // every response timed), latency at 1 connection (sequential requests on one keep-alive connection,
 // timed in µs), and the time to the first streamed delta (sequential `stream: true` requests).
 // `runs` repeats the whole comparison with fresh servers, to show the figures hold run after run.
-// Run: npx tsx bench/gateway-overhead.ts [seconds at 16 connections per round=2] [rounds=7] [runs=1]
+// Run: npx tsx bench/gateway-overhead.ts [seconds at 16 connections per round=2] [rounds=9] [runs=1]
 import autocannon from 'autocannon';
 import type { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
@@ -19,8 +19,9 @@ import { buildLifeguard, startServer } from './start-server.js';
 import { quantiles } from './stats.js';
 
 const seconds = Number(process.argv[2] ?? 2);
-const rounds = Number(process.argv[3] ?? 7);
+const rounds = Number(process.argv[3] ?? 9);
 const runs = Number(process.argv[4] ?? 1);
+const WARM_UP_S = 5;
 const SEQUENTIAL = 300;
 const STREAMED = 150;
 const messages = [{ role: 'user', content: 'measure the gateway overhead' }];
@@ -102,7 +103,7 @@ const servers = [
 async function compare(): Promise<Figures[]> {
   const started = await Promise.all(servers.map((server) => startServer(server.args, workerEnv)));
   try {
-    for (const server of started) await load(server.port, 16, 3); // warm-up, not counted
+    for (const server of started) await load(server.port, 16, WARM_UP_S); // warm-up, not counted (JIT, heap sizes)
     const rps = started.map(() => [] as number[]);
     const at16 = started.map(() => [] as number[]);
     const at1 = started.map(() => [] as number[]);
@@ -130,7 +131,7 @@ const ms = (value: number) => `${value.toFixed(3)} ms`;
 const pct = (part: number, whole: number) => `${((part / whole) * 100).toFixed(1)} %`;
 console.log(
   `bench/gateway-overhead — POST /v1/chat/completions, reference worker (max_concurrency 16); the three servers measured in turn, ${rounds} rounds each of: ` +
-    `autocannon at 16 connections for ${seconds} s (after 3 s of warm-up each), then ${SEQUENTIAL} sequential requests at 1 connection and ${STREAMED} streamed ones for the first delta`,
+    `autocannon at 16 connections for ${seconds} s (after ${WARM_UP_S} s of warm-up each), then ${SEQUENTIAL} sequential requests at 1 connection and ${STREAMED} streamed ones for the first delta`,
 );
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
 const kept: number[] = [];
