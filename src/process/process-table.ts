@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
 import type { Logger } from '../util/logger.js';
 import { isDescriptorExhaustion, reportDescriptorExhaustion } from '../util/descriptor-exhaustion.js';
 import { memoryBytes, parseProcStatus } from './proc-status.js';
@@ -14,40 +13,25 @@ export interface ProcessEntry {
   startTime: number;
 }
 
-function parseStat(pid: number, stat: string): ProcessEntry {
-  // The command name is in parentheses and may itself contain spaces or parentheses.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { pid, state: rest[0] ?? '?', ppid: Number(rest[1]), pgrp: Number(rest[2]), startTime: Number(rest[19]) };
-}
-
 function readEntry(pid: number): ProcessEntry | null {
   try {
-    return parseStat(pid, readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name is in parentheses and may itself contain spaces or parentheses.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { pid, state: rest[0] ?? '?', ppid: Number(rest[1]), pgrp: Number(rest[2]), startTime: Number(rest[19]) };
   } catch {
     return null;
   }
 }
 
-const isPid = (name: string) => /^\d+$/.test(name);
-
 export function listProcesses(): ProcessEntry[] {
   const entries: ProcessEntry[] = [];
   for (const name of readdirSync('/proc')) {
-    if (!isPid(name)) continue;
+    if (!/^\d+$/.test(name)) continue;
     const entry = readEntry(Number(name));
     if (entry) entries.push(entry);
   }
   return entries;
-}
-
-// The same table read without blocking: the reads run on libuv's threads, not the event loop (the
-// memory poller scans /proc every second while requests are being served).
-async function listProcessesAsync(): Promise<ProcessEntry[]> {
-  const names = (await readdir('/proc')).filter(isPid);
-  const entries = await Promise.all(
-    names.map((name) => readFile(`/proc/${name}/stat`, 'utf8').then((stat) => parseStat(Number(name), stat), () => null)),
-  );
-  return entries.filter((entry): entry is ProcessEntry => entry !== null);
 }
 
 // Every live process in the group, or descended from the root: the worker's whole tree, including
@@ -79,21 +63,25 @@ export function isAlive(pid: number): boolean {
   return entry !== null && entry.state !== 'Z';
 }
 
-// The worker tree's memory: RssAnon + RssShmem summed over its processes, read without blocking.
-export async function treeMemoryBytes(rootPid: number): Promise<number | null> {
-  const tree = workerTree(rootPid, await listProcessesAsync());
-  const sizes = await Promise.all(
-    tree.map((entry) => readFile(`/proc/${entry.pid}/status`, 'utf8').then((status) => memoryBytes(parseProcStatus(status)), () => null)),
-  );
-  // A process that ended between the listing and the read counts for nothing.
-  return sizes.reduce<number | null>((total, bytes) => (bytes === null ? total : (total ?? 0) + bytes), null);
+// The worker tree's memory: RssAnon + RssShmem summed over its processes.
+export function treeMemoryBytes(rootPid: number): number | null {
+  let total: number | null = null;
+  for (const entry of workerTree(rootPid)) {
+    try {
+      const bytes = memoryBytes(parseProcStatus(readFileSync(`/proc/${entry.pid}/status`, 'utf8')));
+      if (bytes !== null) total = (total ?? 0) + bytes;
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return total;
 }
 
 // treeMemoryBytes for a timer: a failed scan of /proc (out of descriptors, say) is a missed sample,
-// reported, never a rejection left unhandled.
-export async function sampleTreeMemory(rootPid: number, logger: Logger): Promise<number | null> {
+// reported, never an exception thrown from the timer.
+export function sampleTreeMemory(rootPid: number, logger: Logger): number | null {
   try {
-    return await treeMemoryBytes(rootPid);
+    return treeMemoryBytes(rootPid);
   } catch (error) {
     if (isDescriptorExhaustion(error)) reportDescriptorExhaustion(logger, 'the memory poller (/proc)', error);
     else logger.log('ERROR', `cannot sample worker memory: ${(error as Error).message}`);

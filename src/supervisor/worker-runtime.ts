@@ -81,14 +81,9 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
         const pid = process.pid;
         options.onSpawned?.(pid, input.run);
         send({ type: 'worker.spawned', pid, at: Date.now() });
-        let sampling = false;
         memoryTimer = setInterval(() => {
-          if (sampling) return;
-          sampling = true;
-          void sampleTreeMemory(pid, logger).then((bytes) => {
-            sampling = false;
-            if (bytes !== null && !process.hasExited()) send({ type: 'memory.sampled', rssBytes: bytes, at: Date.now() });
-          });
+          const bytes = sampleTreeMemory(pid, logger);
+          if (bytes !== null && !process.hasExited()) send({ type: 'memory.sampled', rssBytes: bytes, at: Date.now() });
         }, options.memoryPollMs);
         memoryTimer.unref();
       }

@@ -1,14 +1,14 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const fsState = vi.hoisted(() => ({ exhausted: false }));
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs/promises')>();
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
   return {
     ...fs,
-    readdir: ((...args: Parameters<typeof fs.readdir>) => {
-      if (fsState.exhausted) return Promise.reject(Object.assign(new Error('EMFILE: too many open files, scandir /proc'), { code: 'EMFILE' }));
-      return fs.readdir(...args);
-    }) as typeof fs.readdir,
+    readdirSync: ((...args: Parameters<typeof fs.readdirSync>) => {
+      if (fsState.exhausted) throw Object.assign(new Error('EMFILE: too many open files, scandir /proc'), { code: 'EMFILE' });
+      return fs.readdirSync(...args);
+    }) as typeof fs.readdirSync,
   };
 });
 
@@ -19,16 +19,16 @@ describe('sampling a worker tree for the memory poller', () => {
     fsState.exhausted = false;
   });
 
-  it('measures the tree when /proc can be read', async () => {
-    expect(await sampleTreeMemory(process.pid, { log: () => undefined })).toBeGreaterThan(0);
+  it('measures the tree when /proc can be read', () => {
+    expect(sampleTreeMemory(process.pid, { log: () => undefined })).toBeGreaterThan(0);
   });
 
-  it('out of descriptors: a missed sample (null), reported once, never thrown', async () => {
+  it('out of descriptors: a missed sample (null), reported once, never thrown', () => {
     fsState.exhausted = true;
     const lines: string[] = [];
     const logger = { log: (marker: string, message: string) => void lines.push(`[${marker}] ${message}`) };
-    expect(await sampleTreeMemory(process.pid, logger)).toBeNull();
-    expect(await sampleTreeMemory(process.pid, logger)).toBeNull();
+    expect(sampleTreeMemory(process.pid, logger)).toBeNull();
+    expect(sampleTreeMemory(process.pid, logger)).toBeNull();
     expect(lines).toEqual(['[ERROR] out of file descriptors (EMFILE) in the memory poller (/proc): lifeguard carries on; raise the limit (ulimit -n) or lower max_connections']);
   });
 });
