@@ -91,7 +91,7 @@ export const poolSetup = setup({
                   key: answer.key ?? (answer.continued ? (slot.conversation?.key ?? null) : null),
                   messageCount: answer.messageCount,
                   turns: (answer.continued ? (slot.conversation?.turns ?? 0) : 0) + 1,
-                  lastUsedAt: event.at,
+                  lastUsedAt: answer.at,
                 },
               },
         );

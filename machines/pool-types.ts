@@ -55,6 +55,8 @@ export interface ConversationAnswer {
   messageCount: number;
   /** It continued the conversation the process held (one turn on), or began a new one. */
   continued: boolean;
+  /** When the answer ended (the conversation's last use). */
+  at: number;
 }
 
 export interface PoolContext {
@@ -86,8 +88,8 @@ export type PoolEvent =
   /** A request was given to a process and that changes what the pool holds before the answer comes
    * (routeChangesPool): a clean process becomes used, or a named conversation moves. */
   | { type: 'request.routed'; slotId: string; run: number; result: RouteResult; key: string | null; at: number }
-  /** Processes answered: each now holds the conversation of its answer (the facade gathers the
-   * answers that come in one read of a worker's output, and tells them before anything else). */
+  /** Processes answered: each now holds the conversation of its answer (the facade gathers answers
+   * and tells them before anything they could matter to; `at`: when they were told). */
   | { type: 'conversations.answered'; answers: ConversationAnswer[]; at: number }
   /** How many requests wait for a clean process right now. */
   | { type: 'clean.wanted'; count: number; at: number }

@@ -24,6 +24,9 @@ export interface RoutedRequest {
   request: PreparedRequest;
 }
 
+/** The most answers kept from the pool before they are told anyway. */
+const MAX_UNTOLD = 64;
+
 export interface ConversationRoutingOptions {
   pool: Actor<PoolMachine>;
   workers(): readonly SupervisedWorker[];
@@ -33,19 +36,30 @@ export interface ConversationRoutingOptions {
 
 // The facade's half of conversation routing: it prepares each request's digests, asks the pool's
 // pure policy where the request goes, claims that worker and tells the pool what changes it.
-// Answers are told in batches: those that come in one read of a worker's output make one event,
-// sent once the read's answers are all in (a microtask), and before anything else the pool learns
-// or is asked — so the pool never sees events out of order, and a route never reads a stale table.
+// Answers are told in batches (one pool event for many answers): before anything else the pool
+// learns, before any route they could change, before the pool is read, and at the latest every
+// MAX_UNTOLD answers — so the pool never sees events out of order and no decision reads a table
+// that lacks an answer it depends on. (The pool's own idle check cannot miss one either: a process
+// stays busy to it until its worker.changed, which is told after the answers.)
 export function createConversationRouting(options: ConversationRoutingOptions) {
   const { pool } = options;
   const wantingClean = new Set<PreparedRequest>();
   let turn = 0;
   let answers: ConversationAnswer[] = [];
+  /** The digests and keys (as `key:…`) the untold answers touch: theirs, and what their processes held. */
+  const touched = new Set<string>();
   const tellAnswers = () => {
     if (answers.length === 0) return;
     const told = answers;
     answers = [];
+    touched.clear();
     pool.send({ type: 'conversations.answered', answers: told, at: Date.now() });
+  };
+  const touches = (request: PreparedRequest) =>
+    (request.key !== null && touched.has(`key:${request.key}`)) || request.prefixDigests.some((digest) => touched.has(digest));
+  const mark = (conversation: { digest: string; key: string | null }) => {
+    touched.add(conversation.digest);
+    if (conversation.key !== null) touched.add(`key:${conversation.key}`);
   };
   const tell = (event: PoolEvent) => {
     tellAnswers();
@@ -61,6 +75,8 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
   return {
     /** Tells the pool an event of the facade's (after the answers gathered so far). */
     tell,
+    /** Tells the pool the answers gathered so far (before its snapshot is read). */
+    tellAnswers,
     prepare(requestId: string, body: ChatRequestBody, sessionKey: string | null): PreparedRequest {
       const named = typeof body.prompt_cache_key === 'string' && body.prompt_cache_key ? body.prompt_cache_key : null;
       return {
@@ -73,7 +89,7 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
     },
     /** The worker for this request now, claimed; null: it waits. `avoid`: a run that just failed it. */
     choose(request: PreparedRequest, avoid?: { workerId: string; run: number }): RoutedRequest | null {
-      tellAnswers();
+      if (answers.length > 0 && touches(request)) tellAnswers();
       const context = pool.getSnapshot().context;
       const workers = options.workers();
       const candidates: RouteCandidate[] = workers.map((worker) => {
@@ -106,7 +122,7 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
       };
       options.claim(routed);
       if (routeChangesPool(context, worker.id, routed.result, request.key)) {
-        pool.send({ type: 'request.routed', slotId: worker.id, run: routed.run, result: routed.result, key: request.key, at: Date.now() });
+        tell({ type: 'request.routed', slotId: worker.id, run: routed.run, result: routed.result, key: request.key, at: Date.now() });
       }
       return routed;
     },
@@ -117,15 +133,20 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
     /** The worker answered: the pool remembers the conversation against it. */
     answered(routed: RoutedRequest, answer: { content: string; toolCalls: DigestToolCall[] }): void {
       const { request } = routed;
-      if (answers.length === 0) queueMicrotask(tellAnswers);
-      answers.push({
+      const told: ConversationAnswer = {
         slotId: routed.worker.id,
         run: routed.run,
         digest: answeredDigest(request.prefixDigests[request.prefixDigests.length - 1]!, answer),
         key: request.key,
         messageCount: request.body.messages.length + 1,
         continued: routed.result === 'continued',
-      });
+        at: Date.now(),
+      };
+      answers.push(told);
+      mark(told);
+      const held = pool.getSnapshot().context.slots.find((slot) => slot.id === told.slotId)?.conversation;
+      if (held) mark(held);
+      if (answers.length >= MAX_UNTOLD) tellAnswers();
     },
   };
 }

@@ -245,6 +245,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     },
     /** The pool's own snapshot: its policy and the conversation table. */
     pool() {
+      routing.tellAnswers();
       return pool.getSnapshot();
     },
     pid(workerId: string): number | null {

@@ -63,7 +63,7 @@ function createPoolHarness() {
     const digest = answeredDigest(digests.at(-1)!, { content: answer, toolCalls: [] });
     actor.send({
       type: 'conversations.answered',
-      answers: [{ slotId: slot, run, digest, key: null, messageCount: messages.length + 1, continued: decision.result === 'continued' }],
+      answers: [{ slotId: slot, run, digest, key: null, messageCount: messages.length + 1, continued: decision.result === 'continued', at: clock.now() }],
       at: clock.now(),
     });
     held.set(slot, [...messages, { role: 'assistant', content: answer }]);

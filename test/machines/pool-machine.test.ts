@@ -43,7 +43,7 @@ function createPool(policy: Partial<PoolPolicy> = {}, ids = ['w1', 'w2', 'w3']) 
     routed: (slotId: string, result: 'continued' | 'new' | 'lost', key: string | null = null, run = 1) =>
       actor.send({ type: 'request.routed', slotId, run, result, key, at: clock.now() }),
     answered: (slotId: string, digest: string, messageCount = 2, key: string | null = null, run = 1, continued = false) =>
-      actor.send({ type: 'conversations.answered', answers: [{ slotId, run, digest, key, messageCount, continued }], at: clock.now() }),
+      actor.send({ type: 'conversations.answered', answers: [{ slotId, run, digest, key, messageCount, continued, at: clock.now() }], at: clock.now() }),
     /** Every slot accepting, stateful, run 1. */
     allUp: () => ids.forEach((id) => pool.changed(id)),
     advance: (ms: number) => clock.increment(ms),
@@ -118,21 +118,21 @@ describe('pool machine: the conversation table', () => {
     expect(p.slot('w1').conversation).toMatchObject({ digest: 'other', key: null, messageCount: 2, turns: 1 });
   });
 
-  it('answers told together are each recorded, in order', () => {
+  it('answers told together are each recorded, in order, each with the time it ended', () => {
     const p = createPool({ standby: 0 });
     p.allUp();
     p.advance(3);
     p.actor.send({
       type: 'conversations.answered',
       answers: [
-        { slotId: 'w1', run: 1, digest: 'a', key: null, messageCount: 2, continued: false },
-        { slotId: 'w2', run: 1, digest: 'b', key: 'k', messageCount: 4, continued: false },
-        { slotId: 'w1', run: 1, digest: 'a2', key: null, messageCount: 4, continued: true },
+        { slotId: 'w1', run: 1, digest: 'a', key: null, messageCount: 2, continued: false, at: 1 },
+        { slotId: 'w2', run: 1, digest: 'b', key: 'k', messageCount: 4, continued: false, at: 2 },
+        { slotId: 'w1', run: 1, digest: 'a2', key: null, messageCount: 4, continued: true, at: 3 },
       ],
       at: p.clock.now(),
     });
     expect(p.slot('w1').conversation).toEqual({ digest: 'a2', key: null, messageCount: 4, turns: 2, lastUsedAt: 3 });
-    expect(p.slot('w2').conversation).toEqual({ digest: 'b', key: 'k', messageCount: 4, turns: 1, lastUsedAt: 3 });
+    expect(p.slot('w2').conversation).toEqual({ digest: 'b', key: 'k', messageCount: 4, turns: 1, lastUsedAt: 2 });
     expect(p.context().now).toBe(3);
   });
 
