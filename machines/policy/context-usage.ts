@@ -36,3 +36,16 @@ export function contextLevel(usage: ContextUsage, limits: ContextLimits, proacti
   if (highest * 100 >= proactivePct) return 'proactive';
   return 'ok';
 }
+
+// Whether a context report can change what the worker machine decides: it reveals limits other than
+// those the machine holds, or it moves the usage to another level. Reports that do neither change no
+// decision, so the facade may keep the latest of them until someone reads the figures.
+export function reportChangesLevel(
+  known: { usage: ContextUsage; limits: ContextLimits },
+  report: ContextUsage & { limits?: Partial<ContextLimits> },
+  proactivePct: number,
+): boolean {
+  const limits = { tokenLimit: report.limits?.tokenLimit ?? known.limits.tokenLimit, turnLimit: report.limits?.turnLimit ?? known.limits.turnLimit };
+  if (limits.tokenLimit !== known.limits.tokenLimit || limits.turnLimit !== known.limits.turnLimit) return true;
+  return contextLevel(report, limits, proactivePct) !== contextLevel(known.usage, limits, proactivePct);
+}

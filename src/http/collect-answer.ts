@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AnswerEvent, PassThrough, Usage } from '../drivers/driver.js';
+import type { AnswerEvent, ContextReport, PassThrough, Usage } from '../drivers/driver.js';
 
 type Json = Record<string, unknown>;
 
@@ -16,6 +16,8 @@ export interface CollectedAnswer {
   toolCalls: CollectedToolCall[];
   finishReason: string;
   usage: Usage;
+  /** The worker's context report that came with `done`. */
+  context: ContextReport | null;
   passThrough: Required<PassThrough>;
 }
 
@@ -68,7 +70,7 @@ class AnswerCollector {
     if (!done) return null;
     const calls = this.#calls ? [...this.#calls.entries()].sort(([a], [b]) => a - b) : [];
     const toolCalls = calls.map(([, call]) => ({ ...call, id: call.id || `call_${randomUUID().replaceAll('-', '')}` }));
-    return { content: this.#content, toolCalls, finishReason: done.finishReason, usage: done.usage, passThrough: this.#passThrough };
+    return { content: this.#content, toolCalls, finishReason: done.finishReason, usage: done.usage, context: done.context, passThrough: this.#passThrough };
   }
 
   hasContent(): boolean {

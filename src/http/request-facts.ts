@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { ContextReport } from '../drivers/driver.js';
 
 /** What a handler learns about a request that its end-of-request log line reports. */
 export interface RequestFacts {
@@ -6,6 +7,8 @@ export interface RequestFacts {
   worker?: string;
   /** The answer is a stream: the request ends at its last byte, not when the handler returns. */
   streamed?: boolean;
+  /** The worker's context report that came with the answer. */
+  context?: ContextReport | null;
 }
 
 type WithFacts = Context<{ Variables: { requestFacts?: RequestFacts } }>;

@@ -47,7 +47,7 @@ export function requestLog(deps: RequestLogDeps): MiddlewareHandler {
 }
 
 function logRequestEnd(c: Context, deps: RequestLogDeps, status: number, durationMs: number): void {
-  const { model, worker } = requestFacts(c);
+  const { model, worker, context: reported } = requestFacts(c);
   const fields = { request_id: c.get('requestId') as string | undefined, status, model, worker, duration_ms: Math.round(durationMs) };
   if (status === CLIENT_GONE_STATUS) {
     deps.logger.log('DONE', `${seconds(durationMs)} | client went away`, fields);
@@ -57,7 +57,9 @@ function logRequestEnd(c: Context, deps: RequestLogDeps, status: number, duratio
     deps.logger.log('ERROR', `request failed with ${status} after ${seconds(durationMs)}`, fields);
     return;
   }
+  // The figures the worker reported with this answer, against the limits its machine holds.
   const context = worker === undefined ? undefined : deps.supervisor?.snapshotOf(worker)?.context;
-  const ctx = context ? ` | ctx=${context.usage.tokens}/${context.limits.tokenLimit} turns=${context.usage.turns}/${context.limits.turnLimit}` : '';
+  const usage = reported ?? context?.usage;
+  const ctx = context && usage ? ` | ctx=${usage.tokens}/${context.limits.tokenLimit} turns=${usage.turns}/${context.limits.turnLimit}` : '';
   deps.logger.log('DONE', `${seconds(durationMs)}${ctx}`, fields);
 }

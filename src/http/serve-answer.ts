@@ -138,7 +138,9 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
 
   if (!request.stream) {
     try {
-      return c.json(renderer.complete(await completeOnce(dispatch, deps.logger, body, cancellation)) as object);
+      const answer = await completeOnce(dispatch, deps.logger, body, cancellation);
+      run.facts.context = answer.context;
+      return c.json(renderer.complete(answer) as object);
     } catch (error) {
       throw run.failure(error);
     } finally {
@@ -165,7 +167,10 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
       await write(view.open());
       for (let result = opened.first; !result.done; result = await opened.iterator.next()) {
         await write(view.event(result.value));
-        if (result.value.type === 'done') return;
+        if (result.value.type === 'done') {
+          run.facts.context = result.value.context;
+          return;
+        }
       }
       throw new WorkerCrashedError(opened.dispatch.workerId, true, 'ended the answer without "done"');
     } catch (error) {

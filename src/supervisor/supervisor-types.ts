@@ -3,6 +3,7 @@ import type { WorkerMachine } from '../../machines/worker-machine.js';
 import type { WorkerEmitted, WorkerTag } from '../../machines/worker-types.js';
 import type { AnswerEvent, ChatRequestBody } from '../drivers/driver.js';
 import type { CancelSignal } from '../util/cancellation.js';
+import type { ContextReports } from './context-reports.js';
 import type { InFlight } from './in-flight.js';
 import type { WorkerRuntime } from './worker-runtime.js';
 
@@ -53,6 +54,8 @@ export interface SupervisedWorker {
   leases: number;
   /** Of those, the ones the current run took, as its machine learns them (in-flight.ts). */
   inFlight: InFlight;
+  /** Its context reports on their way to its machine (context-reports.ts). */
+  contextReports: ContextReports;
   /** What the pool and the peers last learned of this worker. */
   told: { tag: WorkerTag | null; run: number; stateful: boolean; busy: boolean; peers: number };
   /** The models its worker announced (kept to tell when they change). */

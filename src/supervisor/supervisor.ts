@@ -13,6 +13,7 @@ import { createRouter } from './router.js';
 import { workerActors } from './worker-actors.js';
 import { createWorkerRuntime } from './worker-runtime.js';
 import { tagOf, topLevelState, type Dispatch, type DispatchOptions, type InspectionObserver, type SupervisedWorker, type SupervisorEvent, type WorkerCommand, type WorkerSnapshot } from './supervisor-types.js';
+import { ContextReports } from './context-reports.js';
 import { InFlight } from './in-flight.js';
 import { streamAnswer, type AnswerLease } from './stream-answer.js';
 
@@ -60,6 +61,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
         activityThrottleMs: config.activityThrottleMs ?? Math.min(1000, Math.max(10, config.policy.wedgeTimeoutMs / 10)),
         onSpawned: (pid, run) => publish({ type: 'spawned', workerId: id, pid, run }),
         onReady: (info, pid, run) => publish({ type: 'ready', workerId: id, pid, run, models: info.models }),
+        onContext: (report, run) => find(id).contextReports.reported(report, run),
       }),
     ]),
   );
@@ -188,6 +190,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
           state: null,
           leases: 0,
           inFlight: new InFlight(actor),
+          contextReports: new ContextReports(actor),
           told: { tag: null, run: 0, stateful: false, busy: false, peers: 0 },
           models: [],
         };
@@ -231,8 +234,9 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       worker.actor.send({ type: command });
       return worker.actor.getSnapshot();
     },
-    /** Every worker's snapshot, with the requests it is answering now. */
+    /** Every worker's snapshot (its latest context report told first), with the requests it is answering now. */
     snapshots(): Array<{ id: string; snapshot: WorkerSnapshot; inFlight: number }> {
+      for (const w of workers) w.contextReports.flush();
       return workers.map((w) => ({ id: w.id, snapshot: w.actor.getSnapshot(), inFlight: w.leases }));
     },
     /** The models the workers announced, each once, in the workers' order. */
@@ -240,6 +244,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       return (models ??= [...new Set(workers.flatMap((w) => w.models))]);
     },
     /** One worker's snapshot; undefined for an unknown id. */
+    /** (As its machine knows it: a context report kept back is not forced, see context-reports.ts.) */
     snapshotOf(workerId: string): WorkerSnapshot | undefined {
       return workers.find((w) => w.id === workerId)?.actor.getSnapshot();
     },

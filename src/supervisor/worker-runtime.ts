@@ -1,5 +1,5 @@
 import type { ProbeActorInput, ProcessActorInput, StopperActorInput, WorkerEvent } from '../../machines/worker-types.js';
-import type { Driver, ReadyInfo, WorkerSession } from '../drivers/driver.js';
+import type { ContextReport, Driver, ReadyInfo, WorkerSession } from '../drivers/driver.js';
 import type { Logger } from '../util/logger.js';
 import { toWorkerExit } from '../process/exit-payload.js';
 import { sampleTreeMemory } from '../process/process-table.js';
@@ -17,6 +17,8 @@ export interface WorkerRuntimeOptions {
   /** Told when a process is spawned and when it says ready (for the audit trail and the logs). */
   onSpawned?: (pid: number, run: number) => void;
   onReady?: (info: ReadyInfo, pid: number | null, run: number) => void;
+  /** Told the worker's context reports (the supervisor decides when its machine learns them). */
+  onContext(report: ContextReport, run: number): void;
 }
 
 interface LiveRun {
@@ -70,8 +72,9 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
           lastActivity = now;
           send({ type: 'worker.output' });
         },
-        context: (report) =>
-          send({ type: 'context.reported', tokens: report.tokens, turns: report.turns, ...(report.limits ? { limits: report.limits } : {}) }),
+        context: (report) => {
+          if (!disposed) options.onContext(report, input.run);
+        },
         },
         spec,
       );

@@ -20,6 +20,7 @@ describe('folding an answer from its events', () => {
       ],
       finishReason: 'tool_calls',
       usage: { promptTokens: 1, completionTokens: 2 },
+      context: null,
       passThrough: {
         chunk: { system_fingerprint: 'fp', timings: { n: 2 } },
         choice: { logprobs: { content: [{ token: 'Hel' }, { token: 'lo' }] } },

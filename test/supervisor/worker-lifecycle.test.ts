@@ -244,6 +244,24 @@ describe('dispatch leases', () => {
   });
 });
 
+describe('context reports', () => {
+  it('a report that changes no decision is kept until the figures are read; one that reaches a threshold goes at once', async () => {
+    const s = start({ driver: referenceDriver(), policy: { turnLimit: 10, tokenLimit: 0 } });
+    await s.waitForState('w1', 'healthy');
+    const reports = () => s.received.filter((r) => r === 'w1: context.reported').length;
+    for (let turn = 1; turn <= 3; turn++) await s.ask(`turn ${turn}`);
+    expect(reports()).toBe(0);
+    expect(s.supervisor.snapshots()[0]!.snapshot.context.usage.turns).toBe(3);
+    expect(reports()).toBe(1);
+    for (let turn = 4; turn <= 7; turn++) await s.ask(`turn ${turn}`);
+    expect(reports()).toBe(1);
+    await s.ask('turn 8');
+    expect(reports()).toBe(2);
+    // It drains at once: the 80 % threshold was heard with the answer that reached it.
+    expect(s.supervisor.snapshotOf('w1')!.context.restartReason).toBe('proactive');
+  });
+});
+
 describe('peers for a proactive drain', () => {
   it('a worker that drains the moment it hears of a peer leaves the others knowing it is gone', async () => {
     const s = start({ driver: referenceDriver(), workers: 2, policy: { turnLimit: 10, tokenLimit: 0 } });
