@@ -283,6 +283,28 @@ describe('pool machine: spares and recycling', () => {
     expect(p.told).toEqual([{ id: 'w1', type: 'recycle' }]);
   });
 
+  it('only the end of a busy spell restarts a conversation’s idle time; a process holding none gets none', () => {
+    const p = createPool({ standby: 0, sessionIdleMs: 1000 }, ['w1', 'w2']);
+    p.allUp();
+    p.routed('w1', 'new');
+    p.answered('w1', 'd1');
+    p.advance(300);
+    p.changed('w1', { busy: true });
+    p.advance(100);
+    p.changed('w1', { busy: true, tag: 'waiting' });
+    expect(p.slot('w1').conversation?.lastUsedAt).toBe(0);
+    p.changed('w2', { busy: true });
+    p.changed('w2', { busy: false });
+    expect(p.slot('w2').conversation).toBeNull();
+  });
+
+  it('a continued answer on a process whose conversation was forgotten meanwhile starts it again at one turn', () => {
+    const p = createPool({ standby: 0, isolation: 'shared' }, ['w1']);
+    p.changed('w1', { stateful: false });
+    p.answered('w1', 'd2', 2, null, 1, true);
+    expect(p.slot('w1').conversation).toMatchObject({ digest: 'd2', key: null, turns: 1 });
+  });
+
   it('a pool that starts at a later clock reading schedules its first check from there', () => {
     const clock = new SimulatedClock();
     clock.set(5000);

@@ -40,7 +40,8 @@ describe('reportChangesLevel: whether the worker machine must hear a context rep
     ['the proactive threshold reached (8 of 10 turns)', { tokens: 200, turns: 8 }, true],
     ['the hard limit reached by tokens', { tokens: 1000, turns: 3 }, true],
     ['fewer tokens, same level (a compaction)', { tokens: 50, turns: 3 }, false],
-    ['a limit the machine does not hold yet', { tokens: 200, turns: 3, limits: { tokenLimit: 200_000 } }, true],
+    ['a token limit the machine does not hold yet', { tokens: 200, turns: 3, limits: { tokenLimit: 200_000 } }, true],
+    ['a turn limit the machine does not hold yet', { tokens: 200, turns: 3, limits: { turnLimit: 50 } }, true],
     ['the limits it holds, said again', { tokens: 200, turns: 3, limits: { tokenLimit: 1000, turnLimit: 10 } }, false],
   ])('%s → %s', (_, report, expected) => {
     expect(reportChangesLevel(known, report, 80)).toBe(expected);
