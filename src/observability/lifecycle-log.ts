@@ -9,9 +9,14 @@ export function logLifecycle(event: SupervisorEvent, logger: Logger): void {
     case 'transition': {
       const { context } = event.snapshot;
       const fields = { worker: event.workerId, from: event.from, to: event.to, reason: context.reason };
-      if (event.to === 'draining' && (context.restartReason === 'proactive' || context.restartReason === 'hard_limit')) {
+      const byContext = context.restartReason === 'proactive' || context.restartReason === 'hard_limit';
+      // A drain with nothing in flight ends in the step that began it: the facade then sees healthy →
+      // restarting, and the restart is still the proactive one, marked as such.
+      if (byContext && (event.to === 'draining' || (event.to === 'restarting' && event.from !== 'draining'))) {
         logger.log('PROACTIVE', `${event.workerId} draining before a restart: context at ${context.usage.tokens}/${context.limits.tokenLimit} tokens, ${context.usage.turns}/${context.limits.turnLimit} turns`, { ...fields, reason: context.restartReason });
-      } else if (event.to === 'restarting') {
+      }
+      if (event.to === 'draining' && byContext) return;
+      if (event.to === 'restarting') {
         logger.log('RESTART', `${event.workerId} restarting (${context.restartReason ?? context.reason})`, fields);
       } else if (event.to === 'recovering') {
         logger.log('RECOVERY', `${event.workerId} recovering: next start in ${context.backoffMs} ms (consecutive failures ${context.consecutiveFailures}/${context.policy.maxConsecutiveFailures || '∞'})`, fields);
