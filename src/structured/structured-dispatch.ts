@@ -7,7 +7,6 @@ import { correctiveFollowUp, withInstruction } from './instruction.js';
 import { readResponseFormat, type StructuredFormat } from './response-format.js';
 import { schemaCheck, type Verdict } from './schema-check.js';
 
-
 export interface StructuredOutputOptions {
   /** State the format in the turn (a worker with no per-request schema of its own: Claude Code). */
   instruct: boolean;

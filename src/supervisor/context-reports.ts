@@ -3,6 +3,7 @@ import { reportChangesLevel } from '../../machines/policy/context-usage.js';
 import type { WorkerMachine } from '../../machines/worker-machine.js';
 import type { WorkerEvent } from '../../machines/worker-types.js';
 import type { ContextReport } from '../drivers/driver.js';
+import { isOnRun } from './supervisor-types.js';
 
 type ContextReported = Extract<WorkerEvent, { type: 'context.reported' }>;
 
@@ -17,7 +18,7 @@ export class ContextReports {
 
   reported(report: ContextReport, run: number): void {
     const snapshot = this.actor.getSnapshot();
-    if (snapshot.context.run !== run || snapshot.status !== 'active') return;
+    if (!isOnRun(snapshot, run)) return;
     const event: ContextReported = { type: 'context.reported', tokens: report.tokens, turns: report.turns, ...(report.limits ? { limits: report.limits } : {}) };
     if (!reportChangesLevel(snapshot.context, report, snapshot.context.policy.proactiveRestartPct)) {
       this.#held = { run, event };
@@ -32,7 +33,6 @@ export class ContextReports {
     const held = this.#held;
     if (!held) return;
     this.#held = null;
-    const snapshot = this.actor.getSnapshot();
-    if (snapshot.context.run === held.run && snapshot.status === 'active') this.actor.send(held.event);
+    if (isOnRun(this.actor.getSnapshot(), held.run)) this.actor.send(held.event);
   }
 }

@@ -1,5 +1,6 @@
 import type { ActorRefFrom } from 'xstate';
 import type { WorkerMachine } from '../../machines/worker-machine.js';
+import { isOnRun } from './supervisor-types.js';
 
 /** How long a worker may go without a request in flight before its machine hears that none is left. */
 export const REQUEST_GAP_MS = 1;
@@ -40,8 +41,7 @@ export class InFlight {
   #tellEnded = () => {
     this.#ending = null;
     if (this.#count > 0) return;
-    const snapshot = this.actor.getSnapshot();
-    if (snapshot.context.run === this.#run && snapshot.status === 'active') this.actor.send({ type: 'requests.ended' });
+    if (isOnRun(this.actor.getSnapshot(), this.#run)) this.actor.send({ type: 'requests.ended' });
   };
 
   #reset(run: number): void {

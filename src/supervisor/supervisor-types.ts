@@ -67,6 +67,9 @@ export function topLevelState(snapshot: WorkerSnapshot): string {
   return typeof value === 'string' ? value : Object.keys(value)[0]!;
 }
 
+/** The worker's machine is running and still on `run`: news of that run may still be told to it. */
+export const isOnRun = (snapshot: WorkerSnapshot, run: number): boolean => snapshot.context.run === run && snapshot.status === 'active';
+
 export const tagOf = (snapshot: WorkerSnapshot): WorkerTag =>
   snapshot.hasTag('accepting') ? 'accepting' : snapshot.hasTag('unavailable') ? 'unavailable' : 'waiting';
 

@@ -12,7 +12,7 @@ import { createConversationRouting, type RoutedRequest } from './conversation-ro
 import { createRouter } from './router.js';
 import { workerActors } from './worker-actors.js';
 import { createWorkerRuntime } from './worker-runtime.js';
-import { tagOf, topLevelState, type Dispatch, type DispatchOptions, type InspectionObserver, type SupervisedWorker, type SupervisorEvent, type WorkerCommand, type WorkerSnapshot } from './supervisor-types.js';
+import { isOnRun, tagOf, topLevelState, type Dispatch, type DispatchOptions, type InspectionObserver, type SupervisedWorker, type SupervisorEvent, type WorkerCommand, type WorkerSnapshot } from './supervisor-types.js';
 import { ContextReports } from './context-reports.js';
 import { InFlight } from './in-flight.js';
 import { streamAnswer, type AnswerLease } from './stream-answer.js';
@@ -170,8 +170,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
         router.pump();
       },
       stalled: () => {
-        const snapshot = worker.actor.getSnapshot();
-        if (snapshot.context.run === run && snapshot.status === 'active') worker.actor.send({ type: 'request.stalled', requestId });
+        if (isOnRun(worker.actor.getSnapshot(), run)) worker.actor.send({ type: 'request.stalled', requestId });
       },
     };
   };

@@ -6,8 +6,6 @@ import { onClientGone } from '../../http/client-gone.js';
 import { requestFacts } from '../../http/request-facts.js';
 import type { Dispatch, DispatchFn, Supervisor } from '../../supervisor/supervisor.js';
 
-/** The gateway's dispatch: the supervisor's, with the request's routing options bound. */
-
 /** Request spans: the middleware opens one per request, the dispatch wrapper adds its steps. */
 export interface RequestTracing {
   /** A span per request named `spanName` (chat.completions, responses, messages). */
