@@ -4,6 +4,8 @@ export type ErrorKind =
   | 'unauthorized'
   | 'not_found'
   | 'conflict'
+  | 'forbidden'
+  | 'conversation_lost'
   | 'body_too_large'
   | 'worker_offline'
   | 'queue_full'
@@ -42,6 +44,22 @@ export class NotFoundError extends LifeguardError {
 /** An admin command the worker's current state does not take (recover a worker that is not offline). */
 export class ConflictError extends LifeguardError {
   readonly kind = 'conflict' as const;
+}
+
+/** An admin call that may not come this way (through a proxy, without an admin token). */
+export class ForbiddenError extends LifeguardError {
+  readonly kind = 'forbidden' as const;
+}
+
+/** A conversation continued by its session key alone whose process is gone: its history is too. */
+export class ConversationLostError extends LifeguardError {
+  readonly kind = 'conversation_lost' as const;
+  readonly field = 'messages';
+  constructor(readonly keyHash: string) {
+    super(
+      `The conversation of session key ${keyHash} (the first 8 hex digits of its SHA-256) is no longer held: the process that held it ended (a crash, a restart or a recycle) and its history with it. This request carries only new messages; send the whole history (every earlier message, the assistant's answers included) with the same key, or start a new conversation under a new key`,
+    );
+  }
 }
 
 export class BodyTooLargeError extends LifeguardError {

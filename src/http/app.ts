@@ -9,12 +9,12 @@ import type { Metrics } from '../observability/metrics.js';
 import type { RequestTracing } from '../observability/tracing/request-spans.js';
 import { machineToMermaid } from '../viz/machine-to-mermaid.js';
 import { streamAdminEvents } from './admin-events.js';
-import { refuseRecoverUnlessOffline } from './admin-guards.js';
+import { refuseAdminUnlessAllowed, refuseRecoverUnlessOffline } from './admin-guards.js';
 import { registerUi } from './ui-routes.js';
 import { recordTransitions } from '../observability/transition-history.js';
 import { isAnthropicPath, registerAnswerRoutes, respondInShape } from './answer-routes.js';
 import type { AnswerDeps } from './serve-answer.js';
-import { bearerMatches, clientKeyMatches, isLoopback } from './auth.js';
+import { clientKeyMatches } from './auth.js';
 import { requestId } from './request-id.js';
 
 export interface AppDeps {
@@ -126,14 +126,7 @@ export function createApp(deps: AppDeps): Hono {
   const history = recordTransitions(deps.supervisor);
 
   app.use('/admin/*', async (c, next) => {
-    const allowed = deps.adminToken
-      ? bearerMatches(c.req.header('authorization'), deps.adminToken)
-      : isLoopback(deps.clientAddress(c));
-    if (!allowed) {
-      throw new UnauthorizedError(
-        deps.adminToken ? 'Missing or invalid admin token: send Authorization: Bearer <admin token>' : 'Admin calls are allowed from loopback only when no admin token is configured',
-      );
-    }
+    refuseAdminUnlessAllowed(c, deps.adminToken, deps.clientAddress(c));
     await next();
   });
   app.get('/admin/state', (c) =>

@@ -25,3 +25,12 @@ export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
+
+/** Headers a proxy adds to what it forwards (RFC 7239's Forwarded, the de-facto X-Forwarded-* and X-Real-IP, Via). */
+export const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'via'] as const;
+
+// The first proxy header a request carries, if any: such a request came through a proxy, whatever
+// its peer address says.
+export function proxyHeaderOf(header: (name: string) => string | undefined): string | null {
+  return PROXY_HEADERS.find((name) => header(name) !== undefined) ?? null;
+}

@@ -12,6 +12,8 @@ const byKind: Record<ErrorKind, { status: ContentfulStatusCode; type: string; co
   unauthorized: { status: 401, type: 'authentication_error', code: 'invalid_api_key' },
   not_found: { status: 404, type: 'invalid_request_error', code: 'not_found' },
   conflict: { status: 409, type: 'invalid_request_error', code: 'invalid_state' },
+  forbidden: { status: 403, type: 'invalid_request_error', code: 'forbidden' },
+  conversation_lost: { status: 409, type: 'invalid_request_error', code: 'conversation_lost' },
   body_too_large: { status: 413, type: 'invalid_request_error', code: 'request_too_large' },
   worker_offline: { status: 503, type: 'server_error', code: 'worker_offline' },
   queue_full: { status: 503, type: 'server_error', code: 'queue_full' },

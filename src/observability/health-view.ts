@@ -1,6 +1,7 @@
 import { contextPct } from '../../machines/policy/context-usage.js';
 import { isClean, spareCount } from '../../machines/policy/pool-policy.js';
 import type { PoolContext, RouteResult } from '../../machines/pool-types.js';
+import { shownSessionKey } from '../conversations/session-key.js';
 import { topLevelState, type WorkerSnapshot } from '../supervisor/supervisor.js';
 
 export interface HealthInputs {
@@ -13,14 +14,15 @@ export interface HealthInputs {
   pool?: PoolContext;
 }
 
-// What a process holds: its conversation (digest prefix, turns, idle seconds), or "clean" when it
+// What a process holds: its conversation (digest prefix, its session key's short hash — never the
+// key, a credential —, turns, idle seconds), or "clean" when it
 // has served nothing since it started; null when it served requests but holds no conversation.
 function conversationOf(pool: PoolContext | undefined, id: string, now: number) {
   const slot = pool?.slots.find((s) => s.id === id);
   if (!slot) return null;
   if (slot.conversation) {
     const { digest, key, turns, lastUsedAt } = slot.conversation;
-    return { digest: digest.slice(0, 12) || null, key, turns, idle_s: Math.max(0, Math.round((now - lastUsedAt) / 1000)) };
+    return { digest: digest.slice(0, 12) || null, key: shownSessionKey(key), turns, idle_s: Math.max(0, Math.round((now - lastUsedAt) / 1000)) };
   }
   return isClean(slot) ? 'clean' : null;
 }

@@ -3,10 +3,12 @@ import { chooseRoute, routeChangesPool, type RouteCandidate } from '../../machin
 import type { PoolMachine } from '../../machines/pool-machine.js';
 import type { ConversationAnswer, PoolEvent, RouteResult } from '../../machines/pool-types.js';
 import { answeredDigest, prefixDigests, type DigestToolCall } from '../conversations/conversation-digest.js';
+import { refuseLostWithoutHistory } from '../conversations/lost-conversation.js';
+import { sessionKeyId } from '../conversations/session-key.js';
 import type { ChatRequestBody, ConversationTurn } from '../drivers/driver.js';
 import type { SupervisedWorker } from './supervisor.js';
 
-/** A request as routing sees it: its conversation's digests and name. */
+/** A request as routing sees it: its conversation's digests and name (the session key's id, never the key). */
 export interface PreparedRequest {
   requestId: string;
   body: ChatRequestBody;
@@ -78,12 +80,13 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
     /** Tells the pool the answers gathered so far (before its snapshot is read). */
     tellAnswers,
     prepare(requestId: string, body: ChatRequestBody, sessionKey: string | null): PreparedRequest {
-      const named = typeof body.prompt_cache_key === 'string' && body.prompt_cache_key ? body.prompt_cache_key : null;
+      // The key is checked (and hashed) before any work is spent on the messages.
+      const key = sessionKeyId(sessionKey, body.prompt_cache_key);
       return {
         requestId,
         body,
         prefixDigests: prefixDigests(body.messages),
-        key: sessionKey || named,
+        key,
         hasAssistant: body.messages.some((message) => message.role === 'assistant'),
       };
     },
@@ -91,6 +94,7 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
     choose(request: PreparedRequest, avoid?: { workerId: string; run: number }): RoutedRequest | null {
       if (answers.length > 0 && touches(request)) tellAnswers();
       const context = pool.getSnapshot().context;
+      refuseLostWithoutHistory(context, request);
       const workers = options.workers();
       const candidates: RouteCandidate[] = workers.map((worker) => {
         const snapshot = worker.actor.getSnapshot();

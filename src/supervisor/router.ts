@@ -74,8 +74,15 @@ export function createRouter(options: RouterOptions) {
       }
       // FIFO, except that a waiter nothing fits yet (its conversation's process is busy, or it
       // avoids the run that just failed it) lets the ones behind it go first.
+      // A chooser that refuses its request (its conversation is lost) fails that request alone.
       for (const waiter of [...queue]) {
-        const choice = waiter.choose();
+        let choice: unknown;
+        try {
+          choice = waiter.choose();
+        } catch (error) {
+          waiter.reject(error as Error);
+          continue;
+        }
         if (choice !== null) waiter.resolve(choice);
       }
     },

@@ -51,16 +51,46 @@ const outputText = (output: unknown, field: string): string => {
   return fail(field, 'a string or an array of content parts', output);
 };
 
+/** The most `item_reference`s one request may make. */
+export const MAX_ITEM_REFERENCES = 256;
+/** The most bytes (as JSON) the items one request's references resolve to may add up to. */
+export const MAX_REFERENCED_BYTES = 8 * 1024 * 1024;
+
+// Resolves one request's item_references, counting them and the bytes they bring in: a small body
+// that refers to one big remembered answer many times would otherwise be copied as many times.
+// Both limits are checked before a reference is resolved, so the work stays linear in the body.
+function referenceResolver(recent: RecentItems) {
+  let count = 0;
+  let bytes = 0;
+  return (id: string, field: string): Json | undefined => {
+    count += 1;
+    if (count > MAX_ITEM_REFERENCES) {
+      throw new InvalidRequestError(field, `Invalid value for '${field}': a request may make at most ${MAX_ITEM_REFERENCES} item_references (MAX_ITEM_REFERENCES); send the items themselves instead`);
+    }
+    const found = recent.find(id);
+    if (!found) return undefined;
+    bytes += found.bytes;
+    if (bytes > MAX_REFERENCED_BYTES) {
+      throw new InvalidRequestError(
+        field,
+        `Invalid value for '${field}': the items this request's item_references resolve to add up to more than ${MAX_REFERENCED_BYTES} bytes (MAX_REFERENCED_BYTES), ${bytes} by this one; refer to each earlier item once`,
+      );
+    }
+    return found.item;
+  };
+}
+
 // `input` items → chat messages: messages map one to one; consecutive function_call items become one
 // assistant message with tool_calls; a function_call_output becomes a `tool` message.
 function inputMessages(input: unknown, recent: RecentItems): ChatMessage[] {
   if (typeof input === 'string') return [{ role: 'user', content: input }];
   if (!Array.isArray(input)) fail('input', 'a string or an array of input items', input);
   const messages: ChatMessage[] = [];
+  const resolve = referenceResolver(recent);
   input.forEach((given: unknown, i: number) => {
     const field = `input[${i}]`;
     if (!isObject(given)) fail(field, 'an input item object', given);
-    const item = given.type === 'item_reference' && typeof given.id === 'string' ? (recent.find(given.id) ?? given) : given;
+    const item = given.type === 'item_reference' && typeof given.id === 'string' ? (resolve(given.id, field) ?? given) : given;
     const type = item.type ?? 'message';
     if (type === 'message') {
       const roles = ['user', 'assistant', 'system', 'developer'];

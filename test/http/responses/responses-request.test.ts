@@ -53,7 +53,7 @@ describe('a Responses request reduced to a chat body', () => {
   it('the memory is bounded: the oldest items are forgotten first', () => {
     const recent = createRecentItems(2);
     recent.remember([{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
-    expect([recent.find('a'), recent.find('b'), recent.find('c')]).toEqual([undefined, { id: 'b' }, { id: 'c' }]);
+    expect([recent.find('a'), recent.find('b')?.item, recent.find('c')?.item]).toEqual([undefined, { id: 'b' }, { id: 'c' }]);
   });
 
   it.each([
