@@ -3,7 +3,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { InvalidRequestError } from '../errors.js';
 import { extractJson } from './extract-json.js';
+import { linearRegExp } from './linear-regexp.js';
 import type { StructuredFormat } from './response-format.js';
+import { createSchemaCache } from './schema-cache.js';
+import { checkSchemaLimits } from './schema-limits.js';
 
 /** An answer checked against the format: its JSON (compact) or what failed, in words. */
 export type Verdict = { ok: true; json: string } | { ok: false; failure: string };
@@ -11,18 +14,28 @@ export type Verdict = { ok: true; json: string } | { ok: false; failure: string 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
 
-const options = { allErrors: true, strict: false, validateFormats: true } as const;
-const draft2020 = addFormats(new Ajv2020(options) as unknown as Ajv);
-const draft07 = addFormats(new Ajv(options));
+// Patterns run on RE2's linear-time engine (linear-regexp.ts), never on backtracking RegExp.
+const options = { allErrors: true, strict: false, validateFormats: true, code: { regExp: linearRegExp } } as const;
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-0[67]\/schema#?$/;
 const DRAFT_2020 = /^https?:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
 
-// A pipeline sends the same few schemas over and over: each is compiled once (the oldest forgotten past 100).
-const compiled = new Map<string, ValidateFunction>();
-const CACHE_SIZE = 100;
+/** The compiled-schema cache's budget: the bytes of schema source compiled and kept (see schema-cache.ts). */
+export const SCHEMA_CACHE_BYTES = 1024 * 1024;
+
+// ajv keeps all it compiled: a new pair of instances begins each time the cache starts afresh.
+const newCompilers = () => ({ draft2020: addFormats(new Ajv2020(options) as unknown as Ajv), draft07: addFormats(new Ajv(options)) });
+let compilers = newCompilers();
+
+// A pipeline sends the same few schemas over and over: each is compiled once while the cache holds it.
+const compiled = createSchemaCache<ValidateFunction>(SCHEMA_CACHE_BYTES, () => {
+  compilers = newCompilers();
+});
+
+/** The compiled-schema cache as it is now: bytes of schema compiled and kept, schemas, fresh starts. */
+export const schemaCacheFigures = () => ({ bytes: compiled.bytes(), entries: compiled.size(), flushes: compiled.flushes() });
 
 function compile(schema: Record<string, unknown>): ValidateFunction {
-  const key = JSON.stringify(schema);
+  const key = checkSchemaLimits(schema);
   const cached = compiled.get(key);
   if (cached) return cached;
   const field = 'response_format.json_schema.schema';
@@ -30,7 +43,8 @@ function compile(schema: Record<string, unknown>): ValidateFunction {
   if (declared !== undefined && (typeof declared !== 'string' || !(DRAFT_07.test(declared) || DRAFT_2020.test(declared)))) {
     throw new InvalidRequestError(`${field}.$schema`, `Invalid value for '${field}.$schema': expected JSON Schema draft 2020-12 or draft-07, got ${JSON.stringify(declared)}`);
   }
-  const ajv = typeof declared === 'string' && DRAFT_07.test(declared) ? draft07 : draft2020;
+  compiled.charge(Buffer.byteLength(key));
+  const ajv = typeof declared === 'string' && DRAFT_07.test(declared) ? compilers.draft07 : compilers.draft2020;
   let validate: ValidateFunction;
   try {
     // The same $id in two requests' schemas must not clash in ajv's registry.
@@ -39,7 +53,6 @@ function compile(schema: Record<string, unknown>): ValidateFunction {
   } catch (error) {
     throw new InvalidRequestError(field, `Invalid schema for '${field}': ${(error as Error).message}`);
   }
-  if (compiled.size >= CACHE_SIZE) compiled.delete(compiled.keys().next().value!);
   compiled.set(key, validate);
   return validate;
 }
