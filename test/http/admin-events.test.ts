@@ -54,6 +54,18 @@ describe('GET /admin/events', () => {
     expect(events.find((e) => e.event === 'transition')!.data).toMatchObject({ worker: 'w2', restart_reason: 'admin_restart' });
   });
 
+  it('without an admin token, a same-host proxy does not lend its loopback address: 403 over real HTTP', async () => {
+    const g = await startGateway();
+    await g.waitForState('healthy');
+    const proxied = { 'x-forwarded-for': '203.0.113.7' };
+    const events = await g.get('/admin/events', proxied);
+    expect(events.status).toBe(403);
+    expect(((await events.json()) as { error: { message: string } }).error.message).toContain('came through a proxy');
+    expect((await g.post('/admin/workers/w1/restart', {}, { forwarded: 'for=203.0.113.7' })).status).toBe(403);
+    expect(g.snapshotOf().context.run).toBe(1);
+    expect((await g.get('/admin/state')).status).toBe(200);
+  });
+
   it('needs the admin token when one is configured', async () => {
     const g = await startGateway({ flags: ['--admin-token', 'secret'] });
     expect((await g.get('/admin/events')).status).toBe(401);

@@ -45,6 +45,16 @@ describe('admin API', () => {
     expect(await remote.json()).toMatchObject({ error: { message: 'Admin calls are allowed from loopback only when no admin token is configured' } });
   });
 
+  it('without an admin token, a loopback request that came through a proxy gets 403 naming the header', async () => {
+    for (const header of ['forwarded', 'x-forwarded-for', 'x-real-ip', 'via']) {
+      const proxied = await appWith({ address: '127.0.0.1' }).app.request('/admin/state', { headers: { [header]: header === 'forwarded' ? 'for=203.0.113.7' : '203.0.113.7' } });
+      expect(proxied.status).toBe(403);
+      expect(await proxied.json()).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining(`it carries ${header}`) } });
+    }
+    const withToken = await appWith({ adminToken: 'admin-secret' }).app.request('/admin/state', { headers: { authorization: 'Bearer admin-secret', 'x-forwarded-for': '203.0.113.7' } });
+    expect(withToken.status).toBe(200);
+  });
+
   it('with an admin token, the bearer token is required even from loopback', async () => {
     const { app } = appWith({ adminToken: 'admin-secret' });
     expect((await app.request('/admin/state')).status).toBe(401);
