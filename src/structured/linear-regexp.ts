@@ -7,7 +7,7 @@ import type { RegExpEngine } from 'ajv/dist/types/index.js';
 // linear in the input, whatever the pattern; the price is RE2's syntax — no backreferences, no
 // lookaround — and a pattern that uses them is refused when the schema is compiled (a 400).
 export const linearRegExp: RegExpEngine = Object.assign(
-  (pattern: string) => {
+  (pattern: string, flags: string) => {
     let compiled: RE2JS;
     try {
       compiled = RE2JS.compile(pattern);
@@ -16,7 +16,9 @@ export const linearRegExp: RegExpEngine = Object.assign(
         `pattern ${JSON.stringify(pattern.length > 80 ? `${pattern.slice(0, 80)}…` : pattern)} is not supported: lifeguard checks patterns with a linear-time engine (RE2 syntax: no backreferences or lookaround): ${(error as Error).message}`,
       );
     }
-    return { test: (text: string) => compiled.test(text) };
+    // ajv keys its compiled patterns by toString(): it must name this pattern, or every pattern
+    // would share the first one compiled.
+    return { test: (text: string) => compiled.test(text), toString: () => `/${pattern}/${flags}` };
   },
   { code: 'require("re2js").RE2JS.compile' },
 );
