@@ -14,9 +14,9 @@ export interface HealthInputs {
   pool?: PoolContext;
 }
 
-// What a process holds: its conversation (digest prefix, its session key's short hash — never the
-// key, a credential —, turns, idle seconds), or "clean" when it
-// has served nothing since it started; null when it served requests but holds no conversation.
+// What a process holds: its conversation (digest prefix, the short hash of its session key — never the
+// key, a credential —, turns, idle seconds), or "clean" when it has served nothing since it started;
+// null when it served requests but holds no conversation.
 function conversationOf(pool: PoolContext | undefined, id: string, now: number) {
   const slot = pool?.slots.find((s) => s.id === id);
   if (!slot) return null;
