@@ -378,6 +378,15 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
         if (results.size > 0) return resume(head, requestId, queue, results, incoming, signal);
         abandon(head);
       }
+      const digest = toolSetDigest(tools);
+      if (bridge.hasServed() && !bridge.serves(digest)) {
+        // The CLI 2.1.112 keeps a removed server's unprefixed tools in the model's tool list (it drops
+        // them by the mcp__<server>__ prefix), so a changed tool set cannot be served here: the process
+        // is recycled and the request re-dispatched, as a lost conversation, to a fresh one.
+        hooks.recycle?.('tool_set_changed');
+        queue.fail(new WorkerCrashedError(workerId, false, 'cannot change the client tool set it serves (Claude Code 2.1.112); the conversation moves to a fresh process'));
+        return queue;
+      }
       const turn: Turn = {
         requestId,
         text: foldMessages(fresh),
@@ -385,7 +394,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
         started: false,
         cancelled: false,
         sent: false,
-        tools: { list: tools, digest: toolSetDigest(tools) },
+        tools: { list: tools, digest },
         bridged: false,
         usage: emptyUsage(),
         stopReason: null,

@@ -84,6 +84,8 @@ export function createToolBridge(io: ToolBridgeIo) {
     toolNames(): ReadonlySet<string> {
       return new Set(current?.tools.map((tool) => tool.name) ?? []);
     },
+    /** A tool set was served in this process (the CLI 2.1.112 cannot take one back, see serve). */
+    hasServed: () => generation > 0,
     /** True when this tool set is already the one served (nothing to declare). */
     serves(digest: string): boolean {
       return (current?.digest ?? '') === digest;
