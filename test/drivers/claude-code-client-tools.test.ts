@@ -268,7 +268,8 @@ describe('client tools through the real Claude Code CLI (issue 23)', () => {
   }, 90_000);
 
   it('parked calls keep the process busy and count as activity: a park longer than wedge_timeout_ms restarts nothing, and the round then completes', async () => {
-    const { g, api } = await start(['--wedge-timeout-ms', '400']);
+    // (Long enough for the CLI's own silences on a busy machine before the park.)
+    const { g, api } = await start(['--wedge-timeout-ms', '2500']);
     const pid = g.supervisor.pid('w1');
     api.reply({ calls: [{ name: 'get_weather', input: { city: 'Paris' } }] }, 'Sunny.');
     const restarts: string[] = [];
@@ -278,8 +279,8 @@ describe('client tools through the real Claude Code CLI (issue 23)', () => {
     const messages: Message[] = [{ role: 'user', content: 'Weather?' }];
     const first = await g.client().chat.completions.create({ model: 'm', messages, tools: [weather] });
     expect(g.snapshotOf().context.busy).toBe(true);
-    // Silent stdout for five wedge timeouts (a negative can only be shown by waiting).
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Silent stdout for over two wedge timeouts (a negative can only be shown by waiting).
+    await new Promise((resolve) => setTimeout(resolve, 6000));
     expect(restarts).toEqual([]);
     expect(g.supervisor.pid('w1')).toBe(pid);
     expect(g.snapshotOf().context.busy).toBe(true);
