@@ -267,14 +267,15 @@ describe('client tools through the real Claude Code CLI (issue 23)', () => {
     expect(api.requests).toHaveLength(2);
   }, 90_000);
 
-  it('parked calls keep the process busy and count as activity: a park longer than wedge_timeout_ms restarts nothing, and the round then completes', async () => {
+  it('parked calls keep the process busy and count as activity: a park longer than wedge_timeout_ms and session_idle_ms restarts and recycles nothing, and the round then completes', async () => {
     // (Long enough for the CLI's own silences on a busy machine before the park.)
-    const { g, api } = await start(['--wedge-timeout-ms', '2500']);
+    const { g, api } = await start(['--wedge-timeout-ms', '2500', '--session-idle-ms', '1000']);
     const pid = g.supervisor.pid('w1');
     api.reply({ calls: [{ name: 'get_weather', input: { city: 'Paris' } }] }, 'Sunny.');
     const restarts: string[] = [];
     g.supervisor.subscribe((event) => {
       if (event.type === 'transition' && event.workerId === 'w1') restarts.push(event.to);
+      if (event.type === 'recycled') restarts.push(`recycled ${event.reason}`);
     });
     const messages: Message[] = [{ role: 'user', content: 'Weather?' }];
     const first = await g.client().chat.completions.create({ model: 'm', messages, tools: [weather] });
