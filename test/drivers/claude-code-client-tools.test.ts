@@ -80,6 +80,9 @@ describe('client tools through the real Claude Code CLI (issue 23)', () => {
     expect(routes.map((r) => `${r.result}:${r.workerId}`)).toEqual(['new:w1', 'continued:w1']);
     expect(g.supervisor.pid('w1')).toBe(pid);
     expect(g.supervisor.snapshots()[0]!.parkedToolCalls).toBe(0);
+    // The context the process holds is the last API call's (input + output), not the sum of the turn's two calls.
+    const lastInput = Math.ceil(JSON.stringify(api.requests[1]!.messages).length / 4);
+    expect(g.supervisor.snapshots()[0]!.snapshot.context.usage.tokens).toBe(lastInput + 3);
   }, 90_000);
 
   it('an OpenAI chat tool round, streamed: delta.tool_calls and finish_reason tool_calls, then the rest of the turn streams into the next response', async () => {

@@ -62,6 +62,8 @@ interface Turn {
   bridged: boolean;
   /** Usage of the API calls since the current HTTP answer began. */
   usage: { input: number; output: number; messageOutput: number };
+  /** The last API call's input and output tokens: the context the conversation fills now. */
+  lastCall: { input: number; output: number };
   stopReason: string | null;
   /** tool_use blocks of the client's tools in the message being streamed, by content index. */
   blocks: Map<number, { id: string; name: string; json: string }>;
@@ -182,7 +184,9 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
     const inputTokens = Number(usage.input_tokens ?? 0) + Number(usage.cache_read_input_tokens ?? 0) + Number(usage.cache_creation_input_tokens ?? 0);
     const windows = Object.values((result.modelUsage ?? {}) as Record<string, Json>).map((m) => Number(m.contextWindow ?? 0));
     if (windows.length) contextWindow = Math.max(...windows);
-    const report = { tokens: inputTokens + Number(usage.output_tokens ?? 0), turns: served, ...(contextWindow ? { limits: { tokenLimit: contextWindow } } : {}) };
+    // A turn with a client tool round made several API calls: the result sums them, the context is the last one's.
+    const tokens = turn?.bridged ? turn.lastCall.input + turn.lastCall.output : inputTokens + Number(usage.output_tokens ?? 0);
+    const report = { tokens, turns: served, ...(contextWindow ? { limits: { tokenLimit: contextWindow } } : {}) };
     hooks.context(report);
     if (turn.cancelled || turn.queue.settled) return;
     if (result.is_error || result.subtype !== 'success') {
@@ -227,7 +231,9 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
     switch (event.type) {
       case 'message_start': {
         const usage = (event.message?.usage ?? {}) as Json;
-        turn.usage.input += Number(usage.input_tokens ?? 0) + Number(usage.cache_read_input_tokens ?? 0) + Number(usage.cache_creation_input_tokens ?? 0);
+        const input = Number(usage.input_tokens ?? 0) + Number(usage.cache_read_input_tokens ?? 0) + Number(usage.cache_creation_input_tokens ?? 0);
+        turn.usage.input += input;
+        turn.lastCall = { input, output: 0 };
         turn.usage.messageOutput = Number(usage.output_tokens ?? 0);
         turn.stopReason = null;
         return;
@@ -271,6 +277,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
         return;
       case 'message_stop':
         turn.usage.output += turn.usage.messageOutput;
+        turn.lastCall.output = turn.usage.messageOutput;
         turn.usage.messageOutput = 0;
         if (turn.stopReason !== 'tool_use' || turn.calls.length === 0) return;
         turn.bridged = true;
@@ -397,6 +404,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
         tools: { list: tools, digest },
         bridged: false,
         usage: emptyUsage(),
+        lastCall: { input: 0, output: 0 },
         stopReason: null,
         blocks: new Map(),
         calls: [],
