@@ -294,4 +294,13 @@ describe('client tools through the real Claude Code CLI (issue 23)', () => {
     expect(g.supervisor.pid('w1')).toBe(pid);
     await g.waitFor((s) => !s.context.busy, 'w1', 10_000);
   }, 90_000);
+
+  it('claude_builtin_tools opts in to named built-in tools: the model is offered those next to the client\'s, and a client tool of the same name is a 400', async () => {
+    const { g, api } = await start(['--claude-builtin-tools', 'Read,Grep']);
+    const clash = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }], tools: [{ type: 'function', function: { name: 'Read', parameters: { type: 'object' } } }] });
+    expect(clash.status).toBe(400);
+    expect(await clash.json()).toMatchObject({ error: { param: 'tools[0].function.name', message: expect.stringContaining('built-in') } });
+    await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], tools: [weather] });
+    expect(offered(api.requests[0]!).map((t) => t.name).sort()).toEqual(['Grep', 'Read', 'get_weather']);
+  }, 90_000);
 });
