@@ -141,7 +141,7 @@
     const entry = card(w.id);
     const state = states.find((s) => s.id === w.id);
     light(entry, state ? state.value : w.status);
-    entry.part('details').textContent = `pid ${w.pid ?? '—'} · restarts ${w.restart_count} · crashes ${w.crash_count} · failures in a row ${w.consecutive_failures} · in flight ${w.in_flight}`;
+    entry.part('details').textContent = `pid ${w.pid ?? '—'} · restarts ${w.restart_count} · crashes ${w.crash_count} · failures in a row ${w.consecutive_failures} · in flight ${w.in_flight}${w.parked_tool_calls ? ` · parked tool calls ${w.parked_tool_calls}` : ''}`;
     entry.part('last-exit').textContent = describeExit(w.last_exit);
     const offline = entry.part('offline');
     offline.hidden = w.status !== 'offline';

@@ -21,6 +21,8 @@ export const configKeys = [
   { key: 'host', type: 'string', default: '127.0.0.1', description: 'address to bind' },
   { key: 'driver', type: 'choice', default: 'jsonl', choices: ['jsonl', 'claude-code', 'openai-http'], description: 'how lifeguard talks to the worker (SPEC §5)' },
   { key: 'model', type: 'string', default: null, description: 'claude-code: the --model passed to the CLI (also listed first by /v1/models)' },
+  { key: 'claude_builtin_tools', type: 'string', default: null, description: 'claude-code: the CLI\'s built-in tools its workers may run, as the CLI\'s --tools takes them ("Read,Grep", or "default" for all); unset: none (--tools ""), so a prompt cannot make the model read or run anything on this host' },
+  { key: 'tool_call_timeout_ms', type: 'int', default: 600_000, min: 1, description: 'claude-code: how long a client tool call parked on a process waits for the client\'s result; then the CLI turn is interrupted and the process recycled' },
   { key: 'structured_output', type: 'choice', default: 'auto', choices: ['auto', 'validate', 'pass-through'], description: 'who checks answers against response_format: auto = lifeguard for claude-code, the worker for the others; validate = lifeguard for every driver; pass-through = the worker alone' },
   { key: 'worker_cwd', type: 'string', default: null, description: "the worker's working directory (default: lifeguard's)" },
   { key: 'workers', type: 'int', default: 1, min: 1, max: 64, description: 'number of worker processes that serve (SPEC §6)' },

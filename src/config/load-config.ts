@@ -16,6 +16,10 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   driver: 'jsonl' | 'claude-code' | 'openai-http';
   model: string | null;
   structuredOutput: 'auto' | 'validate' | 'pass-through';
+  /** claude-code: the CLI's --tools (null: none, `--tools ""`). */
+  claudeBuiltinTools: string | null;
+  /** claude-code: how long a parked client tool call waits for its result. */
+  toolCallTimeoutMs: number;
   workerCwd: string | null;
   workers: number;
   /** null: the driver's default (1 for claude-code, 0 otherwise). */

@@ -14,6 +14,8 @@ export function createDriver(config: LifeguardConfig): Driver {
         command: config.workerCommand.length ? config.workerCommand : ['claude'],
         model: config.model,
         maxLineBytes: config.maxLineBytes,
+        builtinTools: config.claudeBuiltinTools,
+        toolCallTimeoutMs: config.toolCallTimeoutMs,
         ...cwd,
       });
     case 'openai-http':

@@ -81,6 +81,10 @@ export interface SessionHooks {
   /** Any output from the worker: proof of life for the wedge timer. */
   activity(): void;
   context(report: ContextReport): void;
+  /** Calls of the client's tools the worker waits on (0: none any more): the process is busy meanwhile. */
+  parked?(count: number): void;
+  /** The session asks for its process to be replaced (e.g. a parked tool call timed out). */
+  recycle?(reason: string): void;
   logger: Logger;
   workerId: string;
 }

@@ -6,7 +6,7 @@ import { topLevelState, type WorkerSnapshot } from '../supervisor/supervisor.js'
 
 export interface HealthInputs {
   /** Each worker's snapshot, and the requests it is answering now (the facade counts them). */
-  workers: Array<{ id: string; snapshot: WorkerSnapshot; inFlight: number }>;
+  workers: Array<{ id: string; snapshot: WorkerSnapshot; inFlight: number; parkedToolCalls?: number }>;
   stats: { totalRequests: number; totalErrors: number; queueDepth: number; startedAt: number; inFlight: number; routes: Record<RouteResult, number> };
   gatewayRssBytes: number;
   now: number;
@@ -82,7 +82,7 @@ function workerMessage(state: string, snapshot: WorkerSnapshot): string | null {
 // The operator's view (SPEC §4 /health) as a pure function of the snapshots; 503 only when every
 // worker is unavailable.
 export function healthView(inputs: HealthInputs): { status: 200 | 503; body: Record<string, unknown> } {
-  const workers = inputs.workers.map(({ id, snapshot, inFlight }) => ({ id, snapshot, inFlight, state: topLevelState(snapshot) }));
+  const workers = inputs.workers.map(({ id, snapshot, inFlight, parkedToolCalls }) => ({ id, snapshot, inFlight, parkedToolCalls: parkedToolCalls ?? 0, state: topLevelState(snapshot) }));
   const best = [...workers].sort((a, b) => STATE_RANK.indexOf(a.state) - STATE_RANK.indexOf(b.state))[0];
   const first = workers[0];
   const sum = (pick: (s: WorkerSnapshot) => number) => workers.reduce((total, w) => total + pick(w.snapshot), 0);
@@ -106,7 +106,7 @@ export function healthView(inputs: HealthInputs): { status: 200 | 503; body: Rec
       in_flight: inputs.stats.inFlight,
       uptime_s: Math.round((inputs.now - inputs.stats.startedAt) / 1000),
     },
-    workers: workers.map(({ id, snapshot, inFlight, state }) => ({
+    workers: workers.map(({ id, snapshot, inFlight, parkedToolCalls, state }) => ({
       id,
       status: state,
       pid: snapshot.context.pid,
@@ -115,6 +115,8 @@ export function healthView(inputs: HealthInputs): { status: 200 | 503; body: Rec
       crash_count: snapshot.context.crashCount,
       consecutive_failures: snapshot.context.consecutiveFailures,
       in_flight: inFlight,
+      /** Calls of a client's tools the process waits on (their results come with the client's next request). */
+      parked_tool_calls: parkedToolCalls,
       rss_mb: snapshot.context.rssBytes === null ? null : mb(snapshot.context.rssBytes),
       models: snapshot.context.models,
       reason: snapshot.context.reason,

@@ -52,6 +52,8 @@ export interface SupervisedWorker {
   /** Requests this supervisor has handed to the worker and not yet seen end, whatever run took
    * them: its load. Counted here, not read from the machine: the router claims slots synchronously. */
   leases: number;
+  /** Client tool calls its process waits on, and the run they belong to (busy meanwhile, no lease). */
+  parked: { count: number; run: number };
   /** Of those, the ones the current run took, as its machine learns them (in-flight.ts). */
   inFlight: InFlight;
   /** Its context reports on their way to its machine (context-reports.ts). */

@@ -62,6 +62,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
         onSpawned: (pid, run) => publish({ type: 'spawned', workerId: id, pid, run }),
         onReady: (info, pid, run) => publish({ type: 'ready', workerId: id, pid, run, models: info.models }),
         onContext: (report, run) => find(id).contextReports.reported(report, run),
+        onParked: (count, run) => parkedCalls(find(id), count, run),
       }),
     ]),
   );
@@ -143,6 +144,16 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     router.pump();
   };
 
+  // Client tool calls a process waits on keep it busy to its machine (idle and wedge timers, the pool's
+  // recycling) without taking a lease: the continuation that brings their results must reach it.
+  const parkedCalls = (worker: SupervisedWorker, count: number, run: number) => {
+    const held = worker.parked;
+    worker.parked = { count, run };
+    if (count > 0 && held.count === 0) worker.inFlight.began(run);
+    else if (count === 0 && held.count > 0) worker.inFlight.ended(held.run);
+    publish({ type: 'snapshot', workerId: worker.id, snapshot: worker.actor.getSnapshot() });
+  };
+
   const find = (id: string) => {
     const worker = workers.find((w) => w.id === id);
     if (!worker) throw new NotFoundError(`No worker with id "${id}" (workers: ${ids.join(', ')})`);
@@ -188,6 +199,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
           runtime: runtimes.get(id)!,
           state: null,
           leases: 0,
+          parked: { count: 0, run: 0 },
           inFlight: new InFlight(actor),
           contextReports: new ContextReports(actor),
           told: { tag: null, run: 0, stateful: false, busy: false, peers: 0 },
@@ -234,9 +246,9 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       return worker.actor.getSnapshot();
     },
     /** Every worker's snapshot (its latest context report told first), with the requests it is answering now. */
-    snapshots(): Array<{ id: string; snapshot: WorkerSnapshot; inFlight: number }> {
+    snapshots(): Array<{ id: string; snapshot: WorkerSnapshot; inFlight: number; parkedToolCalls?: number }> {
       for (const w of workers) w.contextReports.flush();
-      return workers.map((w) => ({ id: w.id, snapshot: w.actor.getSnapshot(), inFlight: w.leases }));
+      return workers.map((w) => ({ id: w.id, snapshot: w.actor.getSnapshot(), inFlight: w.leases, parkedToolCalls: isOnRun(w.actor.getSnapshot(), w.parked.run) ? w.parked.count : 0 }));
     },
     /** The models the workers announced, each once, in the workers' order. */
     models(): string[] {

@@ -19,6 +19,8 @@ export interface WorkerRuntimeOptions {
   onReady?: (info: ReadyInfo, pid: number | null, run: number) => void;
   /** Told the worker's context reports (the supervisor decides when its machine learns them). */
   onContext(report: ContextReport, run: number): void;
+  /** Told how many client tool calls the run's process waits on (0: none any more). */
+  onParked?(count: number, run: number): void;
 }
 
 interface LiveRun {
@@ -56,6 +58,12 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
     const launch = (spec: SpawnSpec) => {
       const process = spawnWorkerProcess(spec);
       let lastActivity = 0;
+      // A process waiting on the client's tool results is silent, and rightly: it counts as active.
+      let parkedBeat: NodeJS.Timeout | null = null;
+      const stopBeat = () => {
+        if (parkedBeat) clearInterval(parkedBeat);
+        parkedBeat = null;
+      };
       const session = driver.attach(
         process,
         {
@@ -75,6 +83,18 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
         context: (report) => {
           if (!disposed) options.onContext(report, input.run);
         },
+        parked: (count) => {
+          stopBeat();
+          if (!disposed) options.onParked?.(count, input.run);
+          if (count > 0 && !disposed) {
+            parkedBeat = setInterval(() => send({ type: 'worker.output' }), Math.max(1, options.activityThrottleMs));
+            parkedBeat.unref();
+          }
+        },
+        recycle: (reason) => {
+          logger.log('INFO', `the process asks to be recycled (${reason})`, { worker: workerId, pid: process.pid });
+          send({ type: 'recycle' });
+        },
         },
         spec,
       );
@@ -92,6 +112,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
       }
       void process.exited.then((facts) => {
         clearInterval(memoryTimer);
+        stopBeat();
         const detail = facts.spawnError
           ? `could not be started (${facts.spawnError})`
           : `exited (code ${facts.code}, signal ${facts.signal})`;
@@ -100,6 +121,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions) {
       });
       dispose = () => {
         clearInterval(memoryTimer);
+        stopBeat();
         if (process.pid !== null) track(stopProcessTree(process, options.stopGraceMs));
       };
     };

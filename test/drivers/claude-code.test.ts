@@ -142,20 +142,23 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
     expect(g.snapshotOf().context.crashCount).toBe(0);
   }, 60_000);
 
-  it('a request with client tools gets a 400 naming tools (chat, Responses and Messages alike), and the CLI keeps serving', async () => {
+  it('a client tool whose name the CLI cannot take gets a 400 naming it (chat, Responses and Messages alike), and the CLI keeps serving', async () => {
     const { g, api } = await start();
-    const tool = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } };
+    const tool = { type: 'function', function: { name: 'get.weather', parameters: { type: 'object', properties: {} } } };
     const chat = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: 'weather?' }], tools: [tool] });
     expect(chat.status).toBe(400);
-    expect(await chat.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'tools', message: expect.stringContaining('MCP') } });
-    const responses = await g.post('/v1/responses', { input: 'weather?', tools: [{ type: 'function', name: 'get_weather', parameters: {} }], stream: true });
+    expect(await chat.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'tools[0].function.name', message: expect.stringContaining('"get.weather"') } });
+    const responses = await g.post('/v1/responses', { input: 'weather?', tools: [{ type: 'function', name: 'constructor', parameters: {} }], stream: true });
     expect(responses.status).toBe(400);
-    const messages = await g.post('/v1/messages', { max_tokens: 10, messages: [{ role: 'user', content: 'weather?' }], tools: [{ name: 'get_weather', input_schema: { type: 'object' } }] });
+    expect(await responses.json()).toMatchObject({ error: { param: 'tools[0].function.name', message: expect.stringContaining('object property') } });
+    const messages = await g.post('/v1/messages', { max_tokens: 10, messages: [{ role: 'user', content: 'weather?' }], tools: [{ name: 'x'.repeat(65), input_schema: { type: 'object' } }] });
     expect(messages.status).toBe(400);
-    expect(await messages.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining("'tools'") } });
+    expect(await messages.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining("'tools[0].function.name'") } });
     expect(api.requests).toHaveLength(0);
     const completion = await g.client().chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'no tools' }] });
     expect(completion.choices[0]!.message.content).toBe('Echo: no tools');
+    // No built-in tool by default (--tools ""): the model is offered nothing to run on this host.
+    expect(api.requests.at(-1)!.tools ?? []).toEqual([]);
   }, 60_000);
 
   it('an error from the API becomes a clear error for the client', async () => {

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidRequestError, RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
+import { RequestCancelledError, WorkerCrashedError, WorkerRequestError } from '../../errors.js';
 import type { SpawnSpec, WorkerProcess } from '../../process/worker-process.js';
 import { AsyncQueue, type QueueObserver } from '../../util/async-queue.js';
 import type { CancelSignal } from '../../util/cancellation.js';
-import type { AnswerEvent, ChatRequestBody, ConversationTurn, Driver, SessionHooks, WorkerSession } from '../driver.js';
+import type { AnswerEvent, ChatMessage, ChatRequestBody, ConversationTurn, Driver, SessionHooks, WorkerSession } from '../driver.js';
 import { createLineSplitter } from '../jsonl/line-splitter.js';
 import { attachOutputLog } from '../output-log.js';
+import { mcpToolsOf, NO_RESULT, nonToolMessages, toolResultsOf, toolSetDigest, type McpTool, type McpToolResult } from './client-tools.js';
 import { createCompactionWatch } from './compaction.js';
 import { foldMessages } from './fold-messages.js';
+import { createToolBridge } from './tool-bridge.js';
 
 export interface ClaudeCodeDriverOptions {
   /** The CLI and any pass-through options, e.g. ['claude', '--permission-mode', 'bypassPermissions']. */
@@ -16,17 +18,60 @@ export interface ClaudeCodeDriverOptions {
   env?: Record<string, string>;
   cwd?: string;
   maxLineBytes: number;
+  /** The CLI's built-in tools the workers may run (its --tools); null or absent: none (`--tools ""`). */
+  builtinTools?: string | null;
+  /** How long a client tool call parked on a process waits for the client's result (tool_call_timeout_ms). */
+  toolCallTimeoutMs?: number;
+}
+
+/** The default of tool_call_timeout_ms. */
+export const TOOL_CALL_TIMEOUT_MS = 600_000;
+
+/** The CLI's default built-in tool set (2.1.112), for refusing client tools it would shadow under --tools default. */
+const DEFAULT_BUILTINS = ['Agent', 'Bash', 'Edit', 'Glob', 'Grep', 'NotebookEdit', 'Read', 'Skill', 'TodoWrite', 'ToolSearch', 'WebFetch', 'WebSearch', 'Write', 'ExitPlanMode', 'KillShell', 'BashOutput', 'SlashCommand'];
+
+// The spawn flags for the tools: no built-in tool unless the operator named some, and permission
+// prompts sent to lifeguard (it allows exactly the client's tools). A --tools in the worker command wins.
+function toolArgs(passThrough: string[], builtinTools: string | null): string[] {
+  const tools = passThrough.includes('--tools') ? [] : ['--tools', builtinTools ?? ''];
+  const prompts = passThrough.includes('--permission-prompt-tool') ? [] : ['--permission-prompt-tool', 'stdio'];
+  return [...tools, ...prompts];
+}
+
+function builtinNames(passThrough: string[], builtinTools: string | null): Set<string> {
+  const given = passThrough.includes('--tools') ? (passThrough[passThrough.indexOf('--tools') + 1] ?? '') : (builtinTools ?? '');
+  if (given.trim() === 'default') return new Set(DEFAULT_BUILTINS);
+  return new Set(given.split(/[,\s]+/).filter(Boolean));
 }
 
 export const STREAM_JSON_ARGS = ['-p', '--input-format', 'stream-json', '--output-format', 'stream-json', '--verbose', '--include-partial-messages'];
 
+/** One Claude Code turn (a user line up to its `result`). With client tools it spans several HTTP
+ * answers: each ends at a model message that calls the client's tools, and the next continues it. */
 interface Turn {
   requestId: string;
   text: string;
+  /** The HTTP answer the turn streams into now. */
   queue: AsyncQueue<AnswerEvent>;
   started: boolean;
   cancelled: boolean;
   sent: boolean;
+  /** The client tool set to serve before the user line is written (null: leave it as it is). */
+  tools: { list: McpTool[]; digest: string } | null;
+  /** A client tool round happened: each HTTP answer's usage comes from the stream events. */
+  bridged: boolean;
+  /** Usage of the API calls since the current HTTP answer began. */
+  usage: { input: number; output: number; messageOutput: number };
+  /** The last API call's input and output tokens: the context the conversation fills now. */
+  lastCall: { input: number; output: number };
+  stopReason: string | null;
+  /** tool_use blocks of the client's tools in the message being streamed, by content index. */
+  blocks: Map<number, { id: string; name: string; json: string }>;
+  /** The client tool calls of the current HTTP answer, in order. */
+  calls: string[];
+  /** The calls whose results the client's next request must bring (the answer ended with them). */
+  awaiting: Set<string> | null;
+  timer: NodeJS.Timeout | null;
 }
 
 type Json = Record<string, any>;
@@ -39,15 +84,20 @@ export function createClaudeCodeDriver(options: ClaudeCodeDriverOptions): Driver
     name: 'claude-code',
     spawnSpec: (): SpawnSpec => ({
       command,
-      args: [...passThrough, ...STREAM_JSON_ARGS, ...(options.model ? ['--model', options.model] : [])],
-      ...(options.env ? { env: options.env } : {}),
+      args: [...passThrough, ...STREAM_JSON_ARGS, ...toolArgs(passThrough, options.builtinTools ?? null), ...(options.model ? ['--model', options.model] : [])],
+      env: {
+        // Client tools reach the model under their own names, and their results whole (up to the CLI's cap).
+        CLAUDE_AGENT_SDK_MCP_NO_PREFIX: '1',
+        MAX_MCP_OUTPUT_TOKENS: process.env.MAX_MCP_OUTPUT_TOKENS ?? '200000',
+        ...options.env,
+      },
       ...(options.cwd ? { cwd: options.cwd } : {}),
     }),
-    attach: (worker, hooks) => attachClaudeSession(worker, hooks, options),
+    attach: (worker, hooks) => attachClaudeSession(worker, hooks, options, builtinNames(passThrough, options.builtinTools ?? null)),
   };
 }
 
-function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options: ClaudeCodeDriverOptions): WorkerSession {
+function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options: ClaudeCodeDriverOptions, builtins: ReadonlySet<string>): WorkerSession {
   const { logger, workerId } = hooks;
   const pid = worker.pid;
   const controls = new Map<string, (response: Json) => void>();
@@ -70,15 +120,63 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
   const warn = (message: string) => logger.log('WARN', message, { worker: workerId, pid });
   const compaction = createCompactionWatch(hooks, pid, () => served);
 
+  const bridge = createToolBridge({ write, control, warn });
+  const toolCallTimeoutMs = options.toolCallTimeoutMs ?? TOOL_CALL_TIMEOUT_MS;
+  const userLine = (text: string) => write({ type: 'user', message: { role: 'user', content: text }, parent_tool_use_id: null, session_id: 'default' });
+
+  let preparing = false;
   const sendNextTurn = () => {
     const turn = turns[0];
-    if (!turn || turn.sent) return;
-    turn.sent = true;
-    write({ type: 'user', message: { role: 'user', content: turn.text }, parent_tool_use_id: null, session_id: 'default' });
+    if (!turn || turn.sent || preparing) return;
+    const tools = turn.tools;
+    if (!tools || bridge.serves(tools.digest)) {
+      turn.sent = true;
+      return userLine(turn.text);
+    }
+    // A new tool set: its server is declared and listed before the user line, so the first API call carries it.
+    preparing = true;
+    void bridge.serve(tools.list, tools.digest).then(() => {
+      preparing = false;
+      sendNextTurn();
+    });
   };
+
+  // The client's tool calls the answer ended with wait for its next request, parked; the process counts
+  // as busy meanwhile. No result within tool_call_timeout_ms: the turn is interrupted, the process recycled.
+  const park = (turn: Turn) => {
+    turn.awaiting = new Set(turn.calls);
+    turn.calls = [];
+    hooks.parked?.(turn.awaiting.size);
+    turn.timer = setTimeout(() => {
+      if (!turn.awaiting) return;
+      warn(`no result for ${turn.awaiting.size} client tool call(s) within ${toolCallTimeoutMs} ms (tool_call_timeout_ms): the turn is interrupted and the process recycled`);
+      abandon(turn);
+      hooks.recycle?.('tool_call_timeout');
+    }, toolCallTimeoutMs);
+  };
+
+  const unpark = (turn: Turn) => {
+    if (turn.timer) clearTimeout(turn.timer);
+    turn.timer = null;
+    if (turn.awaiting) hooks.parked?.(0);
+    turn.awaiting = null;
+  };
+
+  // The client will not continue the turn (a timeout, another conversation's request): it is interrupted
+  // and its rest discarded; its calls get an error answer if the CLI still waits for them.
+  const abandon = (turn: Turn) => {
+    const ids = [...(turn.awaiting ?? [])];
+    unpark(turn);
+    turn.cancelled = true;
+    control({ subtype: 'interrupt' }, () => undefined);
+    bridge.abandon(ids);
+  };
+
+  const emptyUsage = () => ({ input: 0, output: 0, messageOutput: 0 });
 
   const finishTurn = (result: Json) => {
     const turn = turns.shift();
+    if (turn) unpark(turn);
     sendNextTurn();
     if (!turn) return warn('a result arrived with no turn in flight');
     served += 1;
@@ -86,9 +184,11 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
     const inputTokens = Number(usage.input_tokens ?? 0) + Number(usage.cache_read_input_tokens ?? 0) + Number(usage.cache_creation_input_tokens ?? 0);
     const windows = Object.values((result.modelUsage ?? {}) as Record<string, Json>).map((m) => Number(m.contextWindow ?? 0));
     if (windows.length) contextWindow = Math.max(...windows);
-    const report = { tokens: inputTokens + Number(usage.output_tokens ?? 0), turns: served, ...(contextWindow ? { limits: { tokenLimit: contextWindow } } : {}) };
+    // A turn with a client tool round made several API calls: the result sums them, the context is the last one's.
+    const tokens = turn?.bridged ? turn.lastCall.input + turn.lastCall.output : inputTokens + Number(usage.output_tokens ?? 0);
+    const report = { tokens, turns: served, ...(contextWindow ? { limits: { tokenLimit: contextWindow } } : {}) };
     hooks.context(report);
-    if (turn.cancelled) return;
+    if (turn.cancelled || turn.queue.settled) return;
     if (result.is_error || result.subtype !== 'success') {
       const reason = typeof result.result === 'string' && result.result ? result.result : String(result.subtype ?? 'error');
       turn.queue.fail(new WorkerRequestError(`Claude Code failed the turn: ${reason}`, false));
@@ -97,10 +197,98 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
     turn.queue.push({
       type: 'done',
       finishReason: result.stop_reason === 'max_tokens' ? 'length' : 'stop',
-      usage: { promptTokens: inputTokens, completionTokens: Number(usage.output_tokens ?? 0) },
+      // After a client tool round the CLI's result spans several HTTP answers: this one's usage is its own API calls'.
+      usage: turn.bridged ? { promptTokens: turn.usage.input, completionTokens: turn.usage.output } : { promptTokens: inputTokens, completionTokens: Number(usage.output_tokens ?? 0) },
       context: { tokens: report.tokens, turns: served },
     });
     turn.queue.end();
+  };
+
+  // The client's next request brings the results: they answer the parked calls (a call it sent no
+  // result for gets an error result), and the rest of the same CLI turn streams into this answer.
+  const resume = (turn: Turn, requestId: string, queue: AsyncQueue<AnswerEvent>, results: Map<string, McpToolResult>, incoming: ChatMessage[], signal: CancelSignal) => {
+    const ids = [...(turn.awaiting ?? [])];
+    unpark(turn);
+    Object.assign(turn, { requestId, queue, started: false, usage: emptyUsage(), stopReason: null, calls: [] });
+    turn.blocks.clear();
+    // Words the client sent beside its results reach the model in the same turn (as a reminder).
+    const words = nonToolMessages(incoming);
+    if (words.some((m) => m.role === 'user')) userLine(foldMessages(words));
+    for (const id of ids) bridge.answer(id, results.get(id) ?? { content: [{ type: 'text', text: NO_RESULT }], isError: true });
+    signal.onAbort(() => {
+      if (queue.settled) return;
+      turn.cancelled = true;
+      queue.fail(new RequestCancelledError('The request was cancelled'));
+      control({ subtype: 'interrupt' }, () => undefined);
+    });
+    return queue;
+  };
+
+  // One event of the model's stream: text deltas pass on, the client's tool_use blocks become tool
+  // calls (their arguments whole, as compact JSON), and a message that ends calling them ends the answer.
+  const onStreamEvent = (turn: Turn, event: Json) => {
+    if (turn.queue.settled) return;
+    switch (event.type) {
+      case 'message_start': {
+        const usage = (event.message?.usage ?? {}) as Json;
+        const input = Number(usage.input_tokens ?? 0) + Number(usage.cache_read_input_tokens ?? 0) + Number(usage.cache_creation_input_tokens ?? 0);
+        turn.usage.input += input;
+        turn.lastCall = { input, output: 0 };
+        turn.usage.messageOutput = Number(usage.output_tokens ?? 0);
+        turn.stopReason = null;
+        return;
+      }
+      case 'content_block_start': {
+        const block = (event.content_block ?? {}) as Json;
+        if (block.type === 'tool_use' && bridge.toolNames().has(String(block.name))) {
+          turn.blocks.set(Number(event.index), { id: String(block.id), name: String(block.name), json: '' });
+        }
+        return;
+      }
+      case 'content_block_delta': {
+        const delta = (event.delta ?? {}) as Json;
+        if (delta.type === 'text_delta' && typeof delta.text === 'string') {
+          turn.started = true;
+          turn.queue.push({ type: 'delta', content: delta.text });
+        } else if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string') {
+          const block = turn.blocks.get(Number(event.index));
+          if (block) block.json += delta.partial_json;
+        }
+        return;
+      }
+      case 'content_block_stop': {
+        const block = turn.blocks.get(Number(event.index));
+        if (!block) return;
+        turn.blocks.delete(Number(event.index));
+        let args = block.json.trim() || '{}';
+        try {
+          args = JSON.stringify(JSON.parse(args));
+        } catch {
+          // kept as the model wrote it
+        }
+        turn.started = true;
+        turn.queue.push({ type: 'tool_call', call: { index: turn.calls.length, id: block.id, type: 'function', function: { name: block.name, arguments: args } } });
+        turn.calls.push(block.id);
+        return;
+      }
+      case 'message_delta':
+        if (event.delta?.stop_reason) turn.stopReason = String(event.delta.stop_reason);
+        if (event.usage?.output_tokens !== undefined) turn.usage.messageOutput = Number(event.usage.output_tokens);
+        return;
+      case 'message_stop':
+        turn.usage.output += turn.usage.messageOutput;
+        turn.lastCall.output = turn.usage.messageOutput;
+        turn.usage.messageOutput = 0;
+        if (turn.stopReason !== 'tool_use' || turn.calls.length === 0) return;
+        turn.bridged = true;
+        turn.queue.push({ type: 'done', finishReason: 'tool_calls', usage: { promptTokens: turn.usage.input, completionTokens: turn.usage.output }, context: null });
+        turn.queue.end();
+        turn.usage = emptyUsage();
+        park(turn);
+        return;
+      default:
+        return;
+    }
   };
 
   const onLine = (line: string) => {
@@ -124,11 +312,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
         const event = (message.event ?? {}) as Json;
         const turn = turns[0];
         if (!turn || turn.cancelled || message.parent_tool_use_id) return;
-        if (event.type === 'content_block_delta' && event.delta?.type === 'text_delta' && typeof event.delta.text === 'string') {
-          turn.started = true;
-          turn.queue.push({ type: 'delta', content: event.delta.text });
-        }
-        return;
+        return onStreamEvent(turn, event);
       }
       case 'result':
         return finishTurn(message);
@@ -136,7 +320,8 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
         compaction.onSystem(message);
         return;
       case 'control_request':
-        // The CLI asks us (e.g. can_use_tool): lifeguard is headless, so it declines.
+        // The client tools' MCP server and permission prompts; anything else lifeguard declines.
+        if (bridge.handle(message)) return;
         write({ type: 'control_response', response: { subtype: 'error', request_id: message.request_id, error: 'lifeguard does not answer CLI control requests' } });
         return;
       default:
@@ -176,42 +361,72 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
       });
     },
     answer(requestId: string, body: ChatRequestBody, signal: CancelSignal, conversation?: ConversationTurn, observer?: QueueObserver<AnswerEvent>) {
-      if (Array.isArray(body.tools) && body.tools.length > 0) {
-        // Never drop a client's tools silently (SPEC §4): the CLI runs its own tools, and an MCP bridge
-        // that serves the request's tools to it is not built yet.
-        const refused = new AsyncQueue<AnswerEvent>(observer);
-        refused.fail(
-          new InvalidRequestError(
-            'tools',
-            "Invalid value for 'tools': the claude-code driver cannot call a client's tools yet (Claude Code runs its own tools; serving yours to it over MCP is planned). Send the request without 'tools', or use a jsonl or openai-http worker.",
-          ),
-        );
-        return refused;
+      const queue = new AsyncQueue<AnswerEvent>(observer);
+      if (closed) {
+        queue.fail(new WorkerCrashedError(workerId, false, closed));
+        return queue;
+      }
+      let tools: McpTool[];
+      try {
+        tools = mcpToolsOf(body, builtins);
+      } catch (error) {
+        queue.fail(error);
+        return queue;
       }
       // A continuation writes only the new messages: the process holds the rest of the conversation.
-      const text = foldMessages(conversation?.continues ? conversation.messages : body.messages);
-      const turn: Turn = { requestId, text, queue: new AsyncQueue(observer), started: false, cancelled: false, sent: false };
-      if (closed) {
-        turn.queue.fail(new WorkerCrashedError(workerId, false, closed));
-        return turn.queue;
+      const fresh = conversation?.continues ? conversation.messages : body.messages;
+      const head = turns[0];
+      if (head?.awaiting) {
+        // The turn waits for the client's tool results: this request brings them, or it is another
+        // conversation's (isolation shared) or a diverged history, and the waiting turn is given up.
+        const lastAssistant = body.messages.map((m) => m.role).lastIndexOf('assistant');
+        const incoming = conversation?.continues ? conversation.messages : body.messages.slice(lastAssistant + 1);
+        const results = toolResultsOf(incoming, head.awaiting);
+        if (results.size > 0) return resume(head, requestId, queue, results, incoming, signal);
+        abandon(head);
       }
-      const onAbort = () => {
-        if (turn.queue.settled) return;
+      const digest = toolSetDigest(tools);
+      if (bridge.hasServed() && !bridge.serves(digest)) {
+        // The CLI 2.1.112 keeps a removed server's unprefixed tools in the model's tool list (it drops
+        // them by the mcp__<server>__ prefix), so a changed tool set cannot be served here: the process
+        // is recycled and the request re-dispatched, as a lost conversation, to a fresh one.
+        hooks.recycle?.('tool_set_changed');
+        queue.fail(new WorkerCrashedError(workerId, false, 'cannot change the client tool set it serves (Claude Code 2.1.112); the conversation moves to a fresh process'));
+        return queue;
+      }
+      const turn: Turn = {
+        requestId,
+        text: foldMessages(fresh),
+        queue,
+        started: false,
+        cancelled: false,
+        sent: false,
+        tools: { list: tools, digest },
+        bridged: false,
+        usage: emptyUsage(),
+        lastCall: { input: 0, output: 0 },
+        stopReason: null,
+        blocks: new Map(),
+        calls: [],
+        awaiting: null,
+        timer: null,
+      };
+      signal.onAbort(() => {
+        if (queue.settled) return;
         turn.cancelled = true;
-        turn.queue.fail(new RequestCancelledError('The request was cancelled'));
+        queue.fail(new RequestCancelledError('The request was cancelled'));
         if (turn.sent) {
           // The turn stays first in line until its result arrives, so the next one is not mixed in.
           control({ subtype: 'interrupt' }, () => undefined);
         } else if (turns.includes(turn)) {
           turns.splice(turns.indexOf(turn), 1);
         }
-      };
-      signal.onAbort(onAbort);
+      });
       if (!turn.cancelled) {
         turns.push(turn);
         sendNextTurn();
       }
-      return turn.queue;
+      return queue;
     },
     shutdown() {
       worker.stdin?.end();
@@ -220,7 +435,10 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
       if (closed) return;
       closed = detail;
       compaction.close();
-      for (const turn of turns.splice(0)) turn.queue.fail(new WorkerCrashedError(workerId, turn.started, detail));
+      for (const turn of turns.splice(0)) {
+        unpark(turn);
+        turn.queue.fail(new WorkerCrashedError(workerId, turn.started, detail));
+      }
       controls.clear();
     },
   };

@@ -28,6 +28,17 @@ function imagePart(block: Json, field: string): Json {
   return fail(`${field}.source`, 'a base64 or url image source', source);
 }
 
+// A tool_result's content: text as a string; with images, chat content parts (the images pass through).
+function toolResultContent(content: unknown, field: string): string | Json[] {
+  if (content === undefined) return '';
+  if (!Array.isArray(content) || content.every((block) => isObject(block) && block.type === 'text')) return textOf(content, field);
+  return content.map((block: unknown, i: number) => {
+    if (isObject(block) && block.type === 'text' && typeof block.text === 'string') return { type: 'text', text: block.text };
+    if (isObject(block) && block.type === 'image') return imagePart(block, `${field}[${i}]`);
+    return fail(`${field}[${i}]`, 'a text or image block', block);
+  });
+}
+
 // One Anthropic message → chat messages: tool_result blocks become `tool` messages (before the user's
 // own words), tool_use blocks an assistant message's tool_calls; thinking blocks are left out.
 function chatMessages(message: unknown, field: string): ChatMessage[] {
@@ -58,7 +69,7 @@ function chatMessages(message: unknown, field: string): ChatMessage[] {
       case 'tool_result':
         if (role !== 'user') fail(`${at}.type`, 'tool_result only in a user message', block.type);
         if (typeof block.tool_use_id !== 'string') fail(`${at}.tool_use_id`, 'a string', block.tool_use_id);
-        tools.push({ role: 'tool', tool_call_id: block.tool_use_id, content: block.content === undefined ? '' : textOf(block.content, `${at}.content`) });
+        tools.push({ role: 'tool', tool_call_id: block.tool_use_id, content: toolResultContent(block.content, `${at}.content`), ...(block.is_error === true ? { is_error: true } : {}) });
         return;
       case 'thinking':
       case 'redacted_thinking':

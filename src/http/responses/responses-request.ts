@@ -45,9 +45,13 @@ function messageContent(content: unknown, field: string): string | Json[] {
   return parts.every((p) => p.type === 'text') ? parts.map((p) => p.text as string).join('') : parts;
 }
 
-const outputText = (output: unknown, field: string): string => {
+// A function_call_output's output: text as a string; with images or files, chat content parts.
+const outputText = (output: unknown, field: string): string | Json[] => {
   if (typeof output === 'string') return output;
-  if (Array.isArray(output)) return output.map((part, i) => (contentPart(part, `${field}[${i}]`).text as string | undefined) ?? '').join('');
+  if (Array.isArray(output)) {
+    const parts = output.map((part, i) => contentPart(part, `${field}[${i}]`));
+    return parts.every((p) => p.type === 'text') ? parts.map((p) => p.text as string).join('') : parts;
+  }
   return fail(field, 'a string or an array of content parts', output);
 };
 
