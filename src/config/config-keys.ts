@@ -22,6 +22,7 @@ export const configKeys = [
   { key: 'driver', type: 'choice', default: 'jsonl', choices: ['jsonl', 'claude-code', 'openai-http'], description: 'how lifeguard talks to the worker (SPEC §5)' },
   { key: 'model', type: 'string', default: null, description: 'claude-code: the --model passed to the CLI (also listed first by /v1/models)' },
   { key: 'structured_output', type: 'choice', default: 'auto', choices: ['auto', 'validate', 'pass-through'], description: 'who checks answers against response_format: auto = lifeguard for claude-code, the worker for the others; validate = lifeguard for every driver; pass-through = the worker alone' },
+  { key: 'tool_policy', type: 'choice', default: 'drop', choices: ['drop', 'strict'], description: "tools the worker cannot call (hosted tools such as web_search, namespace and custom tools, Anthropic server tools): drop = left out and named in X-Lifeguard-Tools-Dropped and the log; strict = a 400 naming the tool. openai-http passes every tool to its server" },
   { key: 'worker_cwd', type: 'string', default: null, description: "the worker's working directory (default: lifeguard's)" },
   { key: 'workers', type: 'int', default: 1, min: 1, max: 64, description: 'number of worker processes that serve (SPEC §6)' },
   { key: 'standby', type: 'int', default: null, min: 0, max: 64, description: 'clean spare processes started and verified ahead of need (default: 1 for claude-code, 0 otherwise)' },

@@ -16,6 +16,7 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   driver: 'jsonl' | 'claude-code' | 'openai-http';
   model: string | null;
   structuredOutput: 'auto' | 'validate' | 'pass-through';
+  toolPolicy: 'drop' | 'strict';
   workerCwd: string | null;
   workers: number;
   /** null: the driver's default (1 for claude-code, 0 otherwise). */

@@ -78,7 +78,9 @@ function chatTools(tools: unknown): Json[] | undefined {
   if (!Array.isArray(tools)) fail('tools', 'an array of tools', tools);
   return tools.map((tool: unknown, i: number) => {
     if (!isObject(tool) || typeof tool.name !== 'string' || !tool.name) fail(`tools[${i}].name`, 'a non-empty string', isObject(tool) ? tool.name : tool);
-    if (tool.type !== undefined && tool.type !== 'custom') fail(`tools[${i}].type`, 'a client tool (lifeguard runs no server tools)', tool.type);
+    if (tool.type !== undefined && tool.type !== null && typeof tool.type !== 'string') fail(`tools[${i}].type`, 'a string', tool.type);
+    // A server tool (web_search_…, code_execution_…, bash_…): kept as it came, for the tool policy (compat/tool-policy.ts).
+    if (tool.type !== undefined && tool.type !== null && tool.type !== 'custom') return { ...tool };
     if (!isObject(tool.input_schema)) fail(`tools[${i}].input_schema`, 'a JSON Schema object', tool.input_schema);
     return { type: 'function', function: { name: tool.name, ...(tool.description ? { description: tool.description } : {}), parameters: tool.input_schema } };
   });
