@@ -8,6 +8,7 @@ import { createLineSplitter } from '../jsonl/line-splitter.js';
 import { attachOutputLog } from '../output-log.js';
 import { createCompactionWatch } from './compaction.js';
 import { foldMessages } from './fold-messages.js';
+import { mediaBlocks } from './media-blocks.js';
 
 export interface ClaudeCodeDriverOptions {
   /** The CLI and any pass-through options, e.g. ['claude', '--permission-mode', 'bypassPermissions']. */
@@ -23,6 +24,8 @@ export const STREAM_JSON_ARGS = ['-p', '--input-format', 'stream-json', '--outpu
 interface Turn {
   requestId: string;
   text: string;
+  /** Images and documents the turn carries, after its text (media-blocks.ts). */
+  media: Json[];
   queue: AsyncQueue<AnswerEvent>;
   started: boolean;
   cancelled: boolean;
@@ -74,7 +77,8 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
     const turn = turns[0];
     if (!turn || turn.sent) return;
     turn.sent = true;
-    write({ type: 'user', message: { role: 'user', content: turn.text }, parent_tool_use_id: null, session_id: 'default' });
+    const content = turn.media.length ? [{ type: 'text', text: turn.text }, ...turn.media] : turn.text;
+    write({ type: 'user', message: { role: 'user', content }, parent_tool_use_id: null, session_id: 'default' });
   };
 
   const finishTurn = (result: Json) => {
@@ -189,8 +193,17 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
         return refused;
       }
       // A continuation writes only the new messages: the process holds the rest of the conversation.
-      const text = foldMessages(conversation?.continues ? conversation.messages : body.messages);
-      const turn: Turn = { requestId, text, queue: new AsyncQueue(observer), started: false, cancelled: false, sent: false };
+      const sent = conversation?.continues ? conversation.messages : body.messages;
+      const text = foldMessages(sent);
+      let media: Json[];
+      try {
+        media = mediaBlocks(sent);
+      } catch (error) {
+        const refused = new AsyncQueue<AnswerEvent>(observer);
+        refused.fail(error);
+        return refused;
+      }
+      const turn: Turn = { requestId, text, media, queue: new AsyncQueue(observer), started: false, cancelled: false, sent: false };
       if (closed) {
         turn.queue.fail(new WorkerCrashedError(workerId, false, closed));
         return turn.queue;

@@ -28,6 +28,39 @@ function imagePart(block: Json, field: string): Json {
   return fail(`${field}.source`, 'a base64 or url image source', source);
 }
 
+// A document block (a PDF, plain text) → a chat `file` part carrying it as a data URL, or a text part for plain text.
+function documentPart(block: Json, field: string): Json {
+  const source = block.source;
+  const filename = typeof block.title === 'string' ? { filename: block.title } : {};
+  if (isObject(source) && source.type === 'base64' && typeof source.data === 'string') {
+    return { type: 'file', file: { file_data: `data:${String(source.media_type ?? 'application/pdf')};base64,${source.data}`, ...filename } };
+  }
+  if (isObject(source) && source.type === 'text' && typeof source.data === 'string') return { type: 'text', text: source.data };
+  if (isObject(source) && source.type === 'url' && typeof source.url === 'string') return { type: 'file', file: { file_url: source.url, ...filename } };
+  return fail(`${field}.source`, 'a base64, text or url document source', source);
+}
+
+// Blocks a user turn may carry anywhere (its own content, a tool_result's): text, images, documents.
+function mediaPart(block: unknown, field: string): Json {
+  if (!isObject(block)) return fail(field, 'a content block object', block);
+  if (block.type === 'text') {
+    if (typeof block.text !== 'string') fail(`${field}.text`, 'a string', block.text);
+    return { type: 'text', text: block.text };
+  }
+  if (block.type === 'image') return imagePart(block, field);
+  if (block.type === 'document') return documentPart(block, field);
+  return fail(`${field}.type`, 'one of text, image, document', block.type);
+}
+
+// A tool_result's content: text stays a string; with images or documents, chat content parts.
+function toolResultContent(content: unknown, field: string): string | Json[] {
+  if (content === undefined || content === null) return '';
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return fail(field, 'a string or an array of text, image and document blocks', content);
+  const parts = content.map((block, i) => mediaPart(block, `${field}[${i}]`));
+  return parts.every((p) => p.type === 'text') ? parts.map((p) => p.text as string).join('') : parts;
+}
+
 // One Anthropic message → chat messages: tool_result blocks become `tool` messages (before the user's
 // own words), tool_use blocks an assistant message's tool_calls; thinking blocks are left out.
 function chatMessages(message: unknown, field: string): ChatMessage[] {
@@ -48,7 +81,8 @@ function chatMessages(message: unknown, field: string): ChatMessage[] {
         parts.push({ type: 'text', text: block.text });
         return;
       case 'image':
-        parts.push(imagePart(block, at));
+      case 'document':
+        parts.push(mediaPart(block, at));
         return;
       case 'tool_use':
         if (role !== 'assistant') fail(`${at}.type`, 'tool_use only in an assistant message', block.type);
@@ -58,13 +92,13 @@ function chatMessages(message: unknown, field: string): ChatMessage[] {
       case 'tool_result':
         if (role !== 'user') fail(`${at}.type`, 'tool_result only in a user message', block.type);
         if (typeof block.tool_use_id !== 'string') fail(`${at}.tool_use_id`, 'a string', block.tool_use_id);
-        tools.push({ role: 'tool', tool_call_id: block.tool_use_id, content: block.content === undefined ? '' : textOf(block.content, `${at}.content`) });
+        tools.push({ role: 'tool', tool_call_id: block.tool_use_id, content: toolResultContent(block.content, `${at}.content`) });
         return;
       case 'thinking':
       case 'redacted_thinking':
         return;
       default:
-        fail(`${at}.type`, 'one of text, image, tool_use, tool_result, thinking', block.type);
+        fail(`${at}.type`, 'one of text, image, document, tool_use, tool_result, thinking', block.type);
     }
   });
   const allText = parts.every((p) => p.type === 'text');
