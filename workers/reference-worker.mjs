@@ -31,7 +31,7 @@
 // first tool) or [[tool:NAME]], the answer is a call of that tool, its arguments streamed in two
 // pieces, with finish_reason "tool_calls". Each string property of the tool's parameters gets the
 // message's text without markers (numbers 0, booleans true). When the conversation ends with `tool`
-// results, the answer is "Tool result: <their content>".
+// results, the answer is "Tool result: <their content>" (an image in a result is named "[image]", a file "[file]").
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -88,10 +88,16 @@ function conversationOf(message) {
   return history;
 }
 
+// A tool result's text, with each image or file it carries named ("[image]", "[file]").
+function resultText(content) {
+  const media = Array.isArray(content) ? content.flatMap((p) => (p?.type === 'image_url' ? [' [image]'] : p?.type === 'file' ? [' [file]'] : [])) : [];
+  return textOf(content) + media.join('');
+}
+
 // The tool results that end the conversation (the client answered our tool calls), or null.
 function trailingToolResults(messages) {
   const results = [];
-  for (let i = messages.length - 1; i >= 0 && messages[i]?.role === 'tool'; i--) results.unshift(textOf(messages[i].content));
+  for (let i = messages.length - 1; i >= 0 && messages[i]?.role === 'tool'; i--) results.unshift(resultText(messages[i].content));
   return results.length ? results : null;
 }
 
