@@ -26,6 +26,10 @@ function writeConfig(url: string) {
       `base_url = "${url}/v1"`,
       'wire_api = "responses"',
       'env_key = "LIFEGUARD_KEY"',
+      // The one setting off its default: the plugin marketplace sync, which would reach github.com (tests
+      // stay on loopback). It changes neither the API Codex speaks nor the tools it sends.
+      '[features]',
+      'plugins = false',
       '',
     ].join('\n'),
   );
