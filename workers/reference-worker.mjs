@@ -21,6 +21,9 @@
 // keeps the conversation's history itself, a request with "continues":true brings only the new
 // messages, and one without starts a new conversation (it warns on stderr if it held another).
 //
+// Limits: max_completion_tokens (or max_tokens) cuts the answer after that many deltas (its tokens),
+// with finish_reason "length". `stop` is left to lifeguard, which cuts at a stop sequence for jsonl workers.
+//
 // Structured outputs: a request whose response_format is json_schema gets the schema's minimal valid
 // instance as its answer (json_object gets {}), so clients that parse JSON see what to expect.
 //
@@ -28,7 +31,7 @@
 // first tool) or [[tool:NAME]], the answer is a call of that tool, its arguments streamed in two
 // pieces, with finish_reason "tool_calls". Each string property of the tool's parameters gets the
 // message's text without markers (numbers 0, booleans true). When the conversation ends with `tool`
-// results, the answer is "Tool result: <their content>".
+// results, the answer is "Tool result: <their content>" (an image in a result is named "[image]", a file "[file]").
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -85,10 +88,16 @@ function conversationOf(message) {
   return history;
 }
 
+// A tool result's text, with each image or file it carries named ("[image]", "[file]").
+function resultText(content) {
+  const media = Array.isArray(content) ? content.flatMap((p) => (p?.type === 'image_url' ? [' [image]'] : p?.type === 'file' ? [' [file]'] : [])) : [];
+  return textOf(content) + media.join('');
+}
+
 // The tool results that end the conversation (the client answered our tool calls), or null.
 function trailingToolResults(messages) {
   const results = [];
-  for (let i = messages.length - 1; i >= 0 && messages[i]?.role === 'tool'; i--) results.unshift(textOf(messages[i].content));
+  for (let i = messages.length - 1; i >= 0 && messages[i]?.role === 'tool'; i--) results.unshift(resultText(messages[i].content));
   return results.length ? results : null;
 }
 
@@ -99,10 +108,20 @@ function requestedTool(body, text) {
   return match[1] ? tools.find((t) => t.function.name === match[1]) ?? null : tools[0];
 }
 
+// A tool whose schema lists `required` properties gets those only (a shell tool's `cmd`, not its
+// `workdir`); one without gets every property.
 function argumentsFor(tool, text) {
-  const properties = tool.function.parameters?.properties ?? {};
+  const parameters = tool.function.parameters ?? {};
+  const required = Array.isArray(parameters.required) && parameters.required.length ? new Set(parameters.required) : null;
+  const properties = Object.entries(parameters.properties ?? {}).filter(([name]) => !required || required.has(name));
   const values = { string: text, number: 0, integer: 0, boolean: true };
-  return JSON.stringify(Object.fromEntries(Object.entries(properties).map(([name, schema]) => [name, values[schema?.type] ?? null])));
+  return JSON.stringify(Object.fromEntries(properties.map(([name, schema]) => [name, Array.isArray(schema?.enum) ? schema.enum[0] : (values[schema?.type] ?? null)])));
+}
+
+// The request's token limit (max_completion_tokens, else max_tokens): this worker's tokens are its deltas.
+function tokenLimit(body) {
+  const limit = body?.max_completion_tokens ?? body?.max_tokens;
+  return Number.isInteger(limit) && limit > 0 ? limit : null;
 }
 
 function estimateTokens(text) {
@@ -210,7 +229,9 @@ async function answer(id, message) {
         : (structured ?? `Echo: ${plain || '(empty)'}`);
     const repeat = marker(text, 'repeat');
     const once = reply.split(/(?<= )/);
-    const words = typeof repeat === 'number' && repeat > 1 ? Array.from({ length: repeat }, () => once).flat() : once;
+    const all = typeof repeat === 'number' && repeat > 1 ? Array.from({ length: repeat }, () => once).flat() : once;
+    const limit = tokenLimit(body);
+    const words = limit !== null && all.length > limit ? all.slice(0, limit) : all;
     const slow = marker(text, 'slow');
     const crashMid = marker(text, 'crash-mid');
     for (const [index, word] of words.entries()) {
@@ -221,7 +242,7 @@ async function answer(id, message) {
       if (pause > 0) await sleep(pause);
     }
     if (state.cancelled) return send({ type: 'error', id, message: 'cancelled', retryable: false });
-    finish(id, conversation, { role: 'assistant', content: reply }, words.length, 'stop', marker(text, 'tokens'));
+    finish(id, conversation, { role: 'assistant', content: words.join('') }, words.length, words.length < all.length ? 'length' : 'stop', marker(text, 'tokens'));
   } finally {
     active.delete(id);
   }

@@ -95,6 +95,8 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     requestTimeoutMs: config.requestTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
     structuredOutput: structuredOutputFor(config.driver, config.structuredOutput),
+    driver: config.driver,
+    toolPolicy: config.toolPolicy,
     streamBufferBytes: config.streamBufferBytes,
     trackRequest: (cancellation) => {
       requests.add(cancellation);

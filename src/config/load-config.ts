@@ -20,6 +20,7 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   claudeBuiltinTools: string | null;
   /** claude-code: how long a parked client tool call waits for its result. */
   toolCallTimeoutMs: number;
+  toolPolicy: 'drop' | 'strict';
   workerCwd: string | null;
   workers: number;
   /** null: the driver's default (1 for claude-code, 0 otherwise). */

@@ -54,7 +54,7 @@ export interface PassThrough {
 export type AnswerEvent =
   | { type: 'delta'; content: string; passThrough?: PassThrough }
   | { type: 'tool_call'; call: ToolCallDelta; passThrough?: PassThrough }
-  | { type: 'done'; finishReason: string; usage: Usage; context: ContextReport | null; passThrough?: PassThrough };
+  | { type: 'done'; finishReason: string; usage: Usage; context: ContextReport | null; passThrough?: PassThrough; /** The stop sequence the answer was cut at (finishReason "stop"). */ stopSequence?: string };
 
 export interface ReadyInfo {
   models: string[];
@@ -97,6 +97,9 @@ export interface WorkerSession {
   answer(requestId: string, body: ChatRequestBody, signal: CancelSignal, turn?: ConversationTurn, observer?: QueueObserver<AnswerEvent>): AsyncIterable<AnswerEvent>;
   /** Polite request to exit (the process is signalled anyway). */
   shutdown(): void;
+  /** An upstream server's own answer to another endpoint (/v1/embeddings, /v1/messages/count_tokens),
+   * for a driver that talks HTTP to one (openai-http); absent → the driver has none. */
+  forward?(path: string, body: string, signal: AbortSignal): Promise<Response>;
   /** The process is gone (`detail` says how): every pending answer fails with worker_crashed. */
   close(detail: string): void;
 }

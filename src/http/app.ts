@@ -16,9 +16,15 @@ import { isAnthropicPath, registerAnswerRoutes, respondInShape } from './answer-
 import type { AnswerDeps } from './serve-answer.js';
 import { clientKeyMatches } from './auth.js';
 import { requestId } from './request-id.js';
+import { enforcementFor } from './compat/answer-limits.js';
+import { toolPolicyFor, type ToolPolicyMode } from './compat/tool-policy.js';
 
 export interface AppDeps {
-  supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'snapshotOf' | 'models' | 'stats' | 'command' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>>;
+  supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'snapshotOf' | 'models' | 'stats' | 'command' | 'subscribe'> & Partial<Pick<Supervisor, 'pool' | 'forward'>>;
+  /** The workers' driver: what lifeguard applies itself (tools, stop, max_tokens; src/http/compat/). Default jsonl. */
+  driver?: string;
+  /** tool_policy (default drop): tools the worker cannot call are left out and named, or refused. */
+  toolPolicy?: ToolPolicyMode;
   /** Prometheus metrics (GET /metrics); absent → 404. */
   metrics?: Metrics;
   apiKey: string | null;
@@ -68,7 +74,12 @@ export function createApp(deps: AppDeps): Hono {
     if (!(error as Partial<LifeguardError>).kind) deps.logger.log('ERROR', `unexpected error: ${error.stack ?? String(error)}`);
     return respondInShape(c, error);
   });
-  app.notFound((c) => respondInShape(c, new NotFoundError(`No route for ${c.req.method} ${c.req.path}`)));
+  // Every unmatched route is logged and counted: a client calling an API lifeguard lacks shows up.
+  app.notFound((c) => {
+    deps.logger.log('WARN', `no route for ${c.req.method} ${c.req.path} (404)`, { request_id: (c as Context).get('requestId') as string | undefined });
+    deps.metrics?.unmatchedRoute(c.req.method);
+    return respondInShape(c, new NotFoundError(`No route for ${c.req.method} ${c.req.path}`));
+  });
 
   const apiKey = deps.apiKey;
   if (apiKey) {
@@ -82,8 +93,13 @@ export function createApp(deps: AppDeps): Hono {
     });
   }
 
+  const driver = deps.driver ?? 'jsonl';
+  const forward = deps.supervisor.forward?.bind(deps.supervisor);
   registerAnswerRoutes(app, {
+    toolPolicy: toolPolicyFor(driver, deps.toolPolicy ?? 'drop'),
+    compat: { driver, ...(forward ? { forward } : {}) },
     answer: {
+      limits: enforcementFor(driver),
       dispatch: traced((body, signal, avoid, options) => deps.supervisor.dispatch(body, signal, avoid, options)),
       defaultModel: () => deps.supervisor.models()[0] ?? 'lifeguard',
       requestTimeoutMs: deps.requestTimeoutMs,

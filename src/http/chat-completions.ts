@@ -1,69 +1,85 @@
 import { randomUUID } from 'node:crypto';
-import type { ChatRequestBody, PassThrough } from '../drivers/driver.js';
+import type { AnswerEvent, ChatRequestBody, PassThrough, Usage } from '../drivers/driver.js';
 import { parseChatRequest } from './chat-request.js';
 import { chatUsage, type CollectedAnswer } from './collect-answer.js';
+import { sumUsage } from './compat/serve-choices.js';
 import { toOpenAIError } from './openai-errors.js';
-import type { AnswerRenderer, AnswerRequest } from './serve-answer.js';
+import type { AnswerRenderer, AnswerRequest, SseMessage } from './serve-answer.js';
 
 // OpenAI chat completions, as a renderer of the internal answer: whole (`chat.completion`) or as
 // `chat.completion.chunk` events ending in [DONE]. What an upstream server sent beyond lifeguard's
-// model (refusal, logprobs, system_fingerprint, …) is passed on where it came.
+// model (refusal, logprobs, system_fingerprint, …) is passed on where it came. With `n` > 1, each
+// choice is its own answer, rendered at its index.
 export function chatRenderer(body: ChatRequestBody, meta: { model: string }): AnswerRenderer {
   const id = `chatcmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-  const chunk = (delta: Record<string, unknown>, finishReason: string | null, passThrough?: PassThrough) => ({
+  const chunk = (index: number, delta: Record<string, unknown>, finishReason: string | null, passThrough?: PassThrough) => ({
     id,
     object: 'chat.completion.chunk',
     created,
     model: meta.model,
     ...passThrough?.chunk,
-    choices: [{ index: 0, delta: { ...delta, ...passThrough?.delta }, finish_reason: finishReason, logprobs: null, ...passThrough?.choice }],
+    choices: [{ index, delta: { ...delta, ...passThrough?.delta }, finish_reason: finishReason, logprobs: null, ...passThrough?.choice }],
   });
+  const choiceOf = (answer: CollectedAnswer, index: number) => {
+    const { content, toolCalls, passThrough } = answer;
+    const silent = content.length === 0 && (toolCalls.length > 0 || typeof passThrough.delta.refusal === 'string');
+    const message = { role: 'assistant', content: silent ? null : content, ...(toolCalls.length ? { tool_calls: toolCalls } : {}), ...passThrough.delta };
+    return { index, message, finish_reason: answer.finishReason, logprobs: null, ...passThrough.choice };
+  };
+  const completion = (answers: CollectedAnswer[]) => ({
+    id,
+    object: 'chat.completion',
+    created,
+    model: meta.model,
+    ...answers[0]!.passThrough.chunk,
+    choices: answers.map(choiceOf),
+    usage: answers.length === 1 ? chatUsage(answers[0]!.usage) : chatUsage(sumUsage(answers.map((a) => a.usage))),
+  });
+  // Chunks of every choice; each choice's role comes with its first chunk.
+  const choicesStream = () => {
+    const sentRole = new Set<number>();
+    const role = (index: number, content: string | null) => {
+      if (sentRole.has(index)) return {};
+      sentRole.add(index);
+      return { role: 'assistant', content };
+    };
+    const event = (event: AnswerEvent, index: number): SseMessage[] => {
+      if (event.type === 'delta') return [{ data: JSON.stringify(chunk(index, { ...role(index, ''), content: event.content }, null, event.passThrough)) }];
+      if (event.type === 'tool_call') return [{ data: JSON.stringify(chunk(index, { ...role(index, null), tool_calls: [event.call] }, null, event.passThrough)) }];
+      return [{ data: JSON.stringify(chunk(index, role(index, ''), event.finishReason, event.passThrough)) }];
+    };
+    const end = (usage: Usage): SseMessage[] => [...(includeUsage ? [{ data: JSON.stringify({ ...chunk(0, {}, null), choices: [], usage: chatUsage(usage) }) }] : []), { data: '[DONE]' }];
+    const fail = (error: unknown): SseMessage[] => [{ data: JSON.stringify(toOpenAIError(error).body) }];
+    return { open: (): SseMessage[] => [], event, end, fail };
+  };
 
   return {
-    complete: (answer: CollectedAnswer) => {
-      const { content, toolCalls, passThrough } = answer;
-      const silent = content.length === 0 && (toolCalls.length > 0 || typeof passThrough.delta.refusal === 'string');
-      const message = { role: 'assistant', content: silent ? null : content, ...(toolCalls.length ? { tool_calls: toolCalls } : {}), ...passThrough.delta };
-      return {
-        id,
-        object: 'chat.completion',
-        created,
-        model: meta.model,
-        ...passThrough.chunk,
-        choices: [{ index: 0, message, finish_reason: answer.finishReason, logprobs: null, ...passThrough.choice }],
-        usage: chatUsage(answer.usage),
-      };
-    },
+    complete: (answer: CollectedAnswer) => completion([answer]),
     stream: () => {
-      let sentRole = false;
-      const role = (content: string | null) => {
-        if (sentRole) return {};
-        sentRole = true;
-        return { role: 'assistant', content };
-      };
+      const view = choicesStream();
       return {
-        open: () => [],
-        event: (event) => {
-          if (event.type === 'delta') {
-            const delta = { ...role(''), content: event.content };
-            return [{ data: JSON.stringify(chunk(delta, null, event.passThrough)) }];
-          }
-          if (event.type === 'tool_call') return [{ data: JSON.stringify(chunk({ ...role(null), tool_calls: [event.call] }, null, event.passThrough)) }];
-          const messages = [{ data: JSON.stringify(chunk(role(''), event.finishReason, event.passThrough)) }];
-          if (includeUsage) messages.push({ data: JSON.stringify({ ...chunk({}, null), choices: [], usage: chatUsage(event.usage) }) });
-          messages.push({ data: '[DONE]' });
-          return messages;
-        },
-        fail: (error) => [{ data: JSON.stringify(toOpenAIError(error).body) }],
+        open: view.open,
+        event: (event) => (event.type === 'done' ? [...view.event(event, 0), ...view.end(event.usage)] : view.event(event, 0)),
+        fail: view.fail,
       };
     },
+    choices: { complete: completion, stream: choicesStream },
   };
+}
+
+/** The bodies of a request's `n` choices: one each, without `n` (a worker answers one choice). */
+export function choiceBodies(body: ChatRequestBody): ChatRequestBody[] | undefined {
+  const n = typeof body.n === 'number' ? body.n : 1;
+  if (n <= 1) return undefined;
+  const { n: _n, ...one } = body;
+  return Array.from({ length: n }, () => structuredClone(one) as ChatRequestBody);
 }
 
 /** POST /v1/chat/completions: the request the answer core serves. */
 export function chatCompletionsApi(raw: unknown, defaultModel: string): AnswerRequest {
   const body = parseChatRequest(raw);
-  return { body, stream: body.stream === true, renderer: chatRenderer(body, { model: body.model ?? defaultModel }) };
+  const choices = choiceBodies(body);
+  return { body, stream: body.stream === true, renderer: chatRenderer(body, { model: body.model ?? defaultModel }), ...(choices ? { choices } : {}) };
 }

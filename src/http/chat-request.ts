@@ -3,6 +3,9 @@ import { InvalidRequestError } from '../errors.js';
 
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'];
 
+/** The most choices (`n`) one request may ask for: each is a dispatch of its own. */
+export const MAX_CHOICES = 16;
+
 const typeName = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
 
 // A 400 naming the field, what was expected and what came.
@@ -32,6 +35,12 @@ function validateContent(content: unknown, field: string) {
   });
 }
 
+// `stop`: a string or an array of strings.
+function validateStop(stop: unknown) {
+  if (stop === undefined || stop === null || typeof stop === 'string') return;
+  if (!Array.isArray(stop) || !stop.every((s) => typeof s === 'string')) fail('stop', 'a string or an array of strings', stop);
+}
+
 // Checks an OpenAI chat completion body; throws InvalidRequestError naming the first bad field.
 export function parseChatRequest(raw: unknown): ChatRequestBody {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('body', 'a JSON object', raw);
@@ -54,7 +63,8 @@ export function parseChatRequest(raw: unknown): ChatRequestBody {
     const includeUsage = (options as Record<string, unknown>).include_usage;
     if (includeUsage !== undefined && typeof includeUsage !== 'boolean') fail('stream_options.include_usage', 'a boolean', includeUsage);
   }
-  if (body.n !== undefined && body.n !== null && body.n !== 1) fail('n', 'exactly 1 (one worker answers one choice)', body.n);
+  optionalNumber(body, 'n', 1, MAX_CHOICES, true);
+  validateStop(body.stop);
   optionalNumber(body, 'temperature', 0, 2);
   optionalNumber(body, 'top_p', 0, 1);
   optionalNumber(body, 'max_tokens', 1, Number.MAX_SAFE_INTEGER, true);

@@ -19,6 +19,8 @@ export interface CollectedAnswer {
   /** The worker's context report that came with `done`. */
   context: ContextReport | null;
   passThrough: Required<PassThrough>;
+  /** The stop sequence the answer was cut at, if it was. */
+  stopSequence?: string;
 }
 
 const isPlainObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -70,7 +72,7 @@ class AnswerCollector {
     if (!done) return null;
     const calls = this.#calls ? [...this.#calls.entries()].sort(([a], [b]) => a - b) : [];
     const toolCalls = calls.map(([, call]) => ({ ...call, id: call.id || `call_${randomUUID().replaceAll('-', '')}` }));
-    return { content: this.#content, toolCalls, finishReason: done.finishReason, usage: done.usage, context: done.context, passThrough: this.#passThrough };
+    return { content: this.#content, toolCalls, finishReason: done.finishReason, usage: done.usage, context: done.context, passThrough: this.#passThrough, ...(done.stopSequence !== undefined ? { stopSequence: done.stopSequence } : {}) };
   }
 
   hasContent(): boolean {

@@ -9,6 +9,8 @@ export interface RequestFacts {
   streamed?: boolean;
   /** The worker's context report that came with the answer. */
   context?: ContextReport | null;
+  /** The error the client was answered with: its code and the field it names (the log line of a 4xx says both). */
+  error?: { code: string; param?: string };
 }
 
 type WithFacts = Context<{ Variables: { requestFacts?: RequestFacts } }>;

@@ -10,6 +10,8 @@ import { createAnswerCollector, type CollectedAnswer } from './collect-answer.js
 import { assertJsonDepth } from './json-depth.js';
 import { AnswerRun } from './answer-run.js';
 import { readBodyText } from './read-body.js';
+import { withAnswerLimits, type LimitEnforcement } from './compat/answer-limits.js';
+import { serveChoices, type ChoicesRenderer } from './compat/serve-choices.js';
 
 export interface AnswerDeps {
   dispatch: DispatchFn;
@@ -25,6 +27,8 @@ export interface AnswerDeps {
   logger: Logger;
   /** Validate answers against `response_format` (src/structured/); absent → the worker's answer as it is. */
   structuredOutput?: Omit<StructuredOutputOptions, 'logger'> | null;
+  /** stop and max_tokens lifeguard applies itself (compat/answer-limits.ts); absent → the worker's. */
+  limits?: LimitEnforcement;
 }
 
 /** One server-sent event as an API writes it. */
@@ -39,6 +43,8 @@ export interface AnswerRenderer {
   complete(answer: CollectedAnswer): unknown;
   /** A renderer for one stream: what opens it, what each event becomes, how a failure ends it. */
   stream(): StreamRenderer;
+  /** Several choices in one answer (`n`, a legacy prompt array); absent → the API has one choice. */
+  choices?: ChoicesRenderer;
 }
 
 export interface StreamRenderer {
@@ -52,9 +58,11 @@ export interface AnswerRequest {
   body: ChatRequestBody;
   stream: boolean;
   renderer: AnswerRenderer;
+  /** More than one body: each its own dispatch, rendered as indexed choices (renderer.choices). */
+  choices?: ChatRequestBody[];
 }
 
-interface OpenedAnswer {
+export interface OpenedAnswer {
   dispatch: Dispatch;
   iterator: AsyncIterator<AnswerEvent>;
   first: IteratorResult<AnswerEvent>;
@@ -64,7 +72,7 @@ const isRedispatchable = (error: unknown) => error instanceof WorkerCrashedError
 
 // Dispatches and waits for the first event. A worker that dies before answering anything gets the
 // request re-dispatched once, to whichever worker is healthy next.
-async function openAnswer(dispatchFn: DispatchFn, logger: Logger, body: ChatRequestBody, signal: CancelSignal): Promise<OpenedAnswer> {
+export async function openAnswer(dispatchFn: DispatchFn, logger: Logger, body: ChatRequestBody, signal: CancelSignal): Promise<OpenedAnswer> {
   let avoid: { workerId: string; run: number } | undefined;
   for (let attempt = 0; ; attempt++) {
     const dispatch = await dispatchFn(body, signal, avoid);
@@ -85,7 +93,7 @@ async function openAnswer(dispatchFn: DispatchFn, logger: Logger, body: ChatRequ
 
 // A whole answer, for a request that does not stream. Nothing of it reaches the client before it is
 // complete, so a worker that dies at any point before `done` gets the request re-dispatched once.
-async function completeOnce(dispatchFn: DispatchFn, logger: Logger, body: ChatRequestBody, signal: CancelSignal): Promise<CollectedAnswer> {
+export async function completeOnce(dispatchFn: DispatchFn, logger: Logger, body: ChatRequestBody, signal: CancelSignal): Promise<CollectedAnswer> {
   let avoid: { workerId: string; run: number } | undefined;
   for (let attempt = 0; ; attempt++) {
     const dispatch = await dispatchFn(body, signal, avoid);
@@ -134,7 +142,9 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
   run.facts.model = body.model ?? deps.defaultModel();
   const { cancellation } = run;
   // Outside the idle watch, so each turn of a structured answer is watched on its own.
-  const dispatch = deps.structuredOutput ? withStructuredOutput(run.dispatch, { ...deps.structuredOutput, logger: deps.logger }) : run.dispatch;
+  const structured = deps.structuredOutput ? withStructuredOutput(run.dispatch, { ...deps.structuredOutput, logger: deps.logger }) : run.dispatch;
+  const dispatch = withAnswerLimits(structured, deps.limits);
+  if (request.choices && request.choices.length > 1 && renderer.choices) return serveChoices(c, deps, run, dispatch, { ...request, choices: request.choices, renderer: renderer.choices });
 
   if (!request.stream) {
     try {

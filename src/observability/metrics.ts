@@ -42,13 +42,13 @@ export function createMetrics(supervisor: MetricsSource) {
   });
   const requests = new Counter({
     name: 'lifeguard_requests_total',
-    help: 'Chat completion requests, by HTTP status code',
+    help: 'Requests to every answer API (chat completions, completions, Responses, Messages, embeddings, count_tokens), by HTTP status code',
     labelNames: ['code'],
     registers: [registry],
   });
   const duration = new Histogram({
     name: 'lifeguard_request_duration_seconds',
-    help: 'Chat completion duration from request to the last byte of the response',
+    help: 'Duration of those requests, from the request to the last byte of the response',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [registry],
   });
@@ -152,8 +152,17 @@ export function createMetrics(supervisor: MetricsSource) {
     if (e.type === 'exit.recorded') exits.inc({ worker: event.workerId, class: e.exit.class });
   });
 
+  const unmatched = new Counter({
+    name: 'lifeguard_unmatched_routes_total',
+    help: 'Requests for a path and method lifeguard has no route for (answered 404), by method',
+    labelNames: ['method'],
+    registers: [registry],
+  });
   return {
     registry,
+    unmatchedRoute(method: string): void {
+      unmatched.inc({ method });
+    },
     observeRequest(code: number, seconds: number): void {
       let counter = requestCounters.get(code);
       if (!counter) requestCounters.set(code, (counter = requests.labels(String(code))));

@@ -240,6 +240,15 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       const events = streamAnswer(answer, { workerId: worker.id, requestId, body, signal, turn: routed.turn, ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
       return { workerId: worker.id, run, requestId, events, stalled: answer.stalled };
     },
+    /** An accepting worker's upstream answer to another endpoint (openai-http); null when no worker's driver forwards. */
+    forward(path: string, body: string, signal: AbortSignal): Promise<Response> | null {
+      for (const worker of workers) {
+        const snapshot = worker.actor.getSnapshot();
+        const session = tagOf(snapshot) === 'accepting' ? worker.runtime.session(snapshot.context.run) : null;
+        if (session?.forward) return session.forward(path, body, signal);
+      }
+      return null;
+    },
     command(workerId: string, command: WorkerCommand): WorkerSnapshot {
       const worker = find(workerId);
       worker.actor.send({ type: command });

@@ -67,7 +67,7 @@ describe('POST /v1/messages (official Anthropic SDK)', () => {
     const bad = await g.post('/v1/messages', { max_tokens: 10, messages: [{ role: 'system', content: 'x' }] });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining("'messages[0].role'") } });
-    const missing = await g.post('/v1/messages/count_tokens', { messages: [] });
+    const missing = await g.post('/v1/messages/batches', { requests: [] });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
     await expect(anthropic(g).messages.create({ model: 'm', max_tokens: 0, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(Anthropic.BadRequestError);

@@ -64,7 +64,7 @@ describe('bad input gets a clear 400 naming the field', () => {
     [{ messages: [{ role: 'user', content: 5 }] }, 'messages[0].content', expect.stringContaining('got number 5')],
     [{ messages: [{ role: 'user', content: 'x' }], stream: 'yes' }, 'stream', `Invalid value for 'stream': expected a boolean, got string "yes"`],
     [{ messages: [{ role: 'user', content: 'x' }], temperature: 9 }, 'temperature', expect.stringContaining('from 0 to 2')],
-    [{ messages: [{ role: 'user', content: 'x' }], n: 3 }, 'n', expect.stringContaining('exactly 1')],
+    [{ messages: [{ role: 'user', content: 'x' }], n: 17 }, 'n', expect.stringContaining('from 1 to 16')],
     [{ messages: [{ role: 'user', content: 'x' }], model: 42 }, 'model', expect.stringContaining('non-empty string')],
     [{ messages: [{ role: 'user', content: 'x' }], stream_options: { include_usage: 'y' } }, 'stream_options.include_usage', expect.stringContaining('a boolean')],
   ])('%j → param %s', async (body, param, message) => {

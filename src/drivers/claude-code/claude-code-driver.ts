@@ -9,6 +9,7 @@ import { attachOutputLog } from '../output-log.js';
 import { mcpToolsOf, NO_RESULT, nonToolMessages, toolResultsOf, toolSetDigest, type McpTool, type McpToolResult } from './client-tools.js';
 import { createCompactionWatch } from './compaction.js';
 import { foldMessages } from './fold-messages.js';
+import { mediaBlocks } from './media-blocks.js';
 import { createToolBridge } from './tool-bridge.js';
 
 export interface ClaudeCodeDriverOptions {
@@ -51,6 +52,8 @@ export const STREAM_JSON_ARGS = ['-p', '--input-format', 'stream-json', '--outpu
 interface Turn {
   requestId: string;
   text: string;
+  /** Images and documents the turn carries, after its text (media-blocks.ts). */
+  media: Json[];
   /** The HTTP answer the turn streams into now. */
   queue: AsyncQueue<AnswerEvent>;
   started: boolean;
@@ -122,7 +125,8 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
 
   const bridge = createToolBridge({ write, control, warn });
   const toolCallTimeoutMs = options.toolCallTimeoutMs ?? TOOL_CALL_TIMEOUT_MS;
-  const userLine = (text: string) => write({ type: 'user', message: { role: 'user', content: text }, parent_tool_use_id: null, session_id: 'default' });
+  const userLine = (text: string, media: Json[] = []) =>
+    write({ type: 'user', message: { role: 'user', content: media.length ? [{ type: 'text', text }, ...media] : text }, parent_tool_use_id: null, session_id: 'default' });
 
   let preparing = false;
   const sendNextTurn = () => {
@@ -131,7 +135,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
     const tools = turn.tools;
     if (!tools || bridge.serves(tools.digest)) {
       turn.sent = true;
-      return userLine(turn.text);
+      return userLine(turn.text, turn.media);
     }
     // A new tool set: its server is declared and listed before the user line, so the first API call carries it.
     preparing = true;
@@ -375,6 +379,13 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
       }
       // A continuation writes only the new messages: the process holds the rest of the conversation.
       const fresh = conversation?.continues ? conversation.messages : body.messages;
+      let media: Json[];
+      try {
+        media = mediaBlocks(fresh);
+      } catch (error) {
+        queue.fail(error);
+        return queue;
+      }
       const head = turns[0];
       if (head?.awaiting) {
         // The turn waits for the client's tool results: this request brings them, or it is another
@@ -397,6 +408,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
       const turn: Turn = {
         requestId,
         text: foldMessages(fresh),
+        media,
         queue,
         started: false,
         cancelled: false,

@@ -170,6 +170,10 @@ function attachHttpSession(worker: WorkerProcess, hooks: SessionHooks, baseUrl: 
     shutdown() {
       // Model servers stop on SIGTERM; nothing to say first.
     },
+    forward(path, body, signal) {
+      hooks.activity();
+      return fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...traceHeaders() }, body, signal });
+    },
     close(detail) {
       if (closed) return;
       closed = detail;

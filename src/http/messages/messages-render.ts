@@ -8,7 +8,7 @@ type Json = Record<string, unknown>;
 
 // A chat finish_reason → Anthropic's stop_reason.
 const STOP_REASONS: Record<string, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal' };
-const stopReason = (finishReason: string) => STOP_REASONS[finishReason] ?? 'end_turn';
+const stopReason = (finishReason: string, stopSequence?: string) => (stopSequence !== undefined ? 'stop_sequence' : (STOP_REASONS[finishReason] ?? 'end_turn'));
 
 const usageOf = (usage: Usage) => {
   const cached = (usage.raw?.prompt_tokens_details as { cached_tokens?: number } | undefined)?.cached_tokens;
@@ -25,7 +25,7 @@ export function messagesRenderer(meta: { model: string }): AnswerRenderer {
     complete: (answer: CollectedAnswer) => {
       const content: Json[] = answer.content ? [{ type: 'text', text: answer.content }] : [];
       for (const call of answer.toolCalls) content.push({ type: 'tool_use', id: call.id, name: call.function.name, input: argumentsObject(call.function.arguments) });
-      return message(content, { stop_reason: stopReason(answer.finishReason), usage: usageOf(answer.usage) });
+      return message(content, { stop_reason: stopReason(answer.finishReason, answer.stopSequence), stop_sequence: answer.stopSequence ?? null, usage: usageOf(answer.usage) });
     },
     stream: () => {
       let index = -1;
@@ -66,7 +66,7 @@ export function messagesRenderer(meta: { model: string }): AnswerRenderer {
           if (event.type === 'tool_call') return toolCall(event.call);
           return [
             ...close(),
-            emit('message_delta', { delta: { stop_reason: stopReason(event.finishReason), stop_sequence: null }, usage: usageOf(event.usage) }),
+            emit('message_delta', { delta: { stop_reason: stopReason(event.finishReason, event.stopSequence), stop_sequence: event.stopSequence ?? null }, usage: usageOf(event.usage) }),
             emit('message_stop'),
           ];
         },

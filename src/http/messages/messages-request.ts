@@ -28,15 +28,37 @@ function imagePart(block: Json, field: string): Json {
   return fail(`${field}.source`, 'a base64 or url image source', source);
 }
 
-// A tool_result's content: text as a string; with images, chat content parts (the images pass through).
+// A document block (a PDF, plain text) → a chat `file` part carrying it as a data URL, or a text part for plain text.
+function documentPart(block: Json, field: string): Json {
+  const source = block.source;
+  const filename = typeof block.title === 'string' ? { filename: block.title } : {};
+  if (isObject(source) && source.type === 'base64' && typeof source.data === 'string') {
+    return { type: 'file', file: { file_data: `data:${String(source.media_type ?? 'application/pdf')};base64,${source.data}`, ...filename } };
+  }
+  if (isObject(source) && source.type === 'text' && typeof source.data === 'string') return { type: 'text', text: source.data };
+  if (isObject(source) && source.type === 'url' && typeof source.url === 'string') return { type: 'file', file: { file_url: source.url, ...filename } };
+  return fail(`${field}.source`, 'a base64, text or url document source', source);
+}
+
+// Blocks a user turn may carry anywhere (its own content, a tool_result's): text, images, documents.
+function mediaPart(block: unknown, field: string): Json {
+  if (!isObject(block)) return fail(field, 'a content block object', block);
+  if (block.type === 'text') {
+    if (typeof block.text !== 'string') fail(`${field}.text`, 'a string', block.text);
+    return { type: 'text', text: block.text };
+  }
+  if (block.type === 'image') return imagePart(block, field);
+  if (block.type === 'document') return documentPart(block, field);
+  return fail(`${field}.type`, 'one of text, image, document', block.type);
+}
+
+// A tool_result's content: text stays a string; with images or documents, chat content parts.
 function toolResultContent(content: unknown, field: string): string | Json[] {
-  if (content === undefined) return '';
-  if (!Array.isArray(content) || content.every((block) => isObject(block) && block.type === 'text')) return textOf(content, field);
-  return content.map((block: unknown, i: number) => {
-    if (isObject(block) && block.type === 'text' && typeof block.text === 'string') return { type: 'text', text: block.text };
-    if (isObject(block) && block.type === 'image') return imagePart(block, `${field}[${i}]`);
-    return fail(`${field}[${i}]`, 'a text or image block', block);
-  });
+  if (content === undefined || content === null) return '';
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return fail(field, 'a string or an array of text, image and document blocks', content);
+  const parts = content.map((block, i) => mediaPart(block, `${field}[${i}]`));
+  return parts.every((p) => p.type === 'text') ? parts.map((p) => p.text as string).join('') : parts;
 }
 
 // One Anthropic message → chat messages: tool_result blocks become `tool` messages (before the user's
@@ -59,7 +81,8 @@ function chatMessages(message: unknown, field: string): ChatMessage[] {
         parts.push({ type: 'text', text: block.text });
         return;
       case 'image':
-        parts.push(imagePart(block, at));
+      case 'document':
+        parts.push(mediaPart(block, at));
         return;
       case 'tool_use':
         if (role !== 'assistant') fail(`${at}.type`, 'tool_use only in an assistant message', block.type);
@@ -75,7 +98,7 @@ function chatMessages(message: unknown, field: string): ChatMessage[] {
       case 'redacted_thinking':
         return;
       default:
-        fail(`${at}.type`, 'one of text, image, tool_use, tool_result, thinking', block.type);
+        fail(`${at}.type`, 'one of text, image, document, tool_use, tool_result, thinking', block.type);
     }
   });
   const allText = parts.every((p) => p.type === 'text');
@@ -89,7 +112,9 @@ function chatTools(tools: unknown): Json[] | undefined {
   if (!Array.isArray(tools)) fail('tools', 'an array of tools', tools);
   return tools.map((tool: unknown, i: number) => {
     if (!isObject(tool) || typeof tool.name !== 'string' || !tool.name) fail(`tools[${i}].name`, 'a non-empty string', isObject(tool) ? tool.name : tool);
-    if (tool.type !== undefined && tool.type !== 'custom') fail(`tools[${i}].type`, 'a client tool (lifeguard runs no server tools)', tool.type);
+    if (tool.type !== undefined && tool.type !== null && typeof tool.type !== 'string') fail(`tools[${i}].type`, 'a string', tool.type);
+    // A server tool (web_search_…, code_execution_…, bash_…): kept as it came, for the tool policy (compat/tool-policy.ts).
+    if (tool.type !== undefined && tool.type !== null && tool.type !== 'custom') return { ...tool };
     if (!isObject(tool.input_schema)) fail(`tools[${i}].input_schema`, 'a JSON Schema object', tool.input_schema);
     return { type: 'function', function: { name: tool.name, ...(tool.description ? { description: tool.description } : {}), parameters: tool.input_schema } };
   });

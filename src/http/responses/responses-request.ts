@@ -129,7 +129,9 @@ function chatTools(tools: unknown): Json[] | undefined {
   if (tools === undefined || tools === null) return undefined;
   if (!Array.isArray(tools)) fail('tools', 'an array of function tools', tools);
   return tools.map((tool: unknown, i: number) => {
-    if (!isObject(tool) || tool.type !== 'function') fail(`tools[${i}].type`, '"function" (lifeguard has no hosted tools)', isObject(tool) ? tool.type : tool);
+    if (!isObject(tool) || typeof tool.type !== 'string') fail(`tools[${i}].type`, 'a tool object with a string "type"', isObject(tool) ? tool.type : tool);
+    // A hosted, namespace or custom tool: kept as it came, for the tool policy (compat/tool-policy.ts).
+    if (tool.type !== 'function') return { ...tool };
     if (typeof tool.name !== 'string' || !tool.name) fail(`tools[${i}].name`, 'a non-empty string', tool.name);
     const { type: _type, ...fn } = tool;
     return { type: 'function', function: fn };

@@ -65,7 +65,7 @@ describe('a Responses request reduced to a chat body', () => {
     [{ input: [{ role: 'robot', content: 'x' }] }, 'input[0].role'],
     [{ input: [{ role: 'user', content: [{ type: 'input_audio' }] }] }, 'input[0].content[0].type'],
     [{ input: [{ type: 'function_call', name: 'f', arguments: '{}' }] }, 'input[0].call_id'],
-    [{ input: 'x', tools: [{ type: 'web_search' }] }, 'tools[0].type'],
+    [{ input: 'x', tools: [{ name: 'untyped' }] }, 'tools[0].type'],
     [{ input: 'x', tool_choice: { type: 'file_search' } }, 'tool_choice'],
     [{ input: 'x', max_output_tokens: 0 }, 'max_output_tokens'],
     [{ input: 'x', instructions: 3 }, 'instructions'],
