@@ -16,6 +16,7 @@ import { startTracing } from '../observability/tracing/start-tracing.js';
 import { structuredOutputFor } from '../structured/structured-dispatch.js';
 import { ShuttingDownError } from '../errors.js';
 import { guardConnections } from '../http/connection-guard.js';
+import { defaultStreamBudgetBytes, StreamBudget } from '../http/stream-budget.js';
 import { endOrphanGroups } from '../process/orphan-groups.js';
 import { createSupervisor } from '../supervisor/supervisor.js';
 import { recordWorkerGroups } from './group-record.js';
@@ -96,6 +97,8 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     idleTimeoutMs: config.idleTimeoutMs,
     structuredOutput: structuredOutputFor(config.driver, config.structuredOutput),
     streamBufferBytes: config.streamBufferBytes,
+    streamBudget: new StreamBudget(config.streamBudgetBytes ?? defaultStreamBudgetBytes()),
+    maxAnswerBytes: config.maxAnswerBytes,
     trackRequest: (cancellation) => {
       requests.add(cancellation);
       return () => requests.delete(cancellation);

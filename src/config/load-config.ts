@@ -34,6 +34,9 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   bodyLimitBytes: number;
   maxLineBytes: number;
   streamBufferBytes: number;
+  /** null: a quarter of V8's heap limit (streamBudgetBytesFor). */
+  streamBudgetBytes: number | null;
+  maxAnswerBytes: number;
   maxConnections: number;
   headerTimeoutMs: number;
   keepAliveTimeoutMs: number;

@@ -3,7 +3,7 @@ import type { ChatRequestBody } from '../drivers/driver.js';
 import { LifeguardError, RequestTimeoutError } from '../errors.js';
 import type { Dispatch, DispatchFn, DispatchOptions } from '../supervisor/supervisor.js';
 import { Cancellation, type CancelSignal } from '../util/cancellation.js';
-import { onClientGone } from './client-gone.js';
+import { ClientDisconnectedError, onClientGone } from './client-gone.js';
 import { requestHeader } from './incoming.js';
 import { requestFacts, type RequestFacts } from './request-facts.js';
 
@@ -75,7 +75,7 @@ export class AnswerRun {
     this.#untrack?.();
   }
 
-  readonly #clientGone = () => this.cancellation.abort(new Error('client disconnected'));
+  readonly #clientGone = () => this.cancellation.abort(new ClientDisconnectedError());
 
   readonly #onEvent = () => {
     this.#lastEventAt = performance.now();

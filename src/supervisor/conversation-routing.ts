@@ -2,7 +2,7 @@ import type { Actor } from 'xstate';
 import { chooseRoute, routeChangesPool, type RouteCandidate } from '../../machines/policy/pool-policy.js';
 import type { PoolMachine } from '../../machines/pool-machine.js';
 import type { ConversationAnswer, PoolEvent, RouteResult } from '../../machines/pool-types.js';
-import { answeredDigest, prefixDigests, type DigestToolCall } from '../conversations/conversation-digest.js';
+import { AnswerDigest, answeredDigest, prefixDigests, type DigestToolCall } from '../conversations/conversation-digest.js';
 import type { ChatRequestBody, ConversationTurn } from '../drivers/driver.js';
 import type { SupervisedWorker } from './supervisor.js';
 
@@ -131,12 +131,13 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
       setWanting(request, false);
     },
     /** The worker answered: the pool remembers the conversation against it. */
-    answered(routed: RoutedRequest, answer: { content: string; toolCalls: DigestToolCall[] }): void {
+    answered(routed: RoutedRequest, answer: AnswerDigest | { content: string; toolCalls: DigestToolCall[] }): void {
       const { request } = routed;
+      const lastPrefix = request.prefixDigests[request.prefixDigests.length - 1]!;
       const told: ConversationAnswer = {
         slotId: routed.worker.id,
         run: routed.run,
-        digest: answeredDigest(request.prefixDigests[request.prefixDigests.length - 1]!, answer),
+        digest: answer instanceof AnswerDigest ? answer.after(lastPrefix) : answeredDigest(lastPrefix, answer),
         key: request.key,
         messageCount: request.body.messages.length + 1,
         continued: routed.result === 'continued',
