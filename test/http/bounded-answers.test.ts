@@ -86,4 +86,22 @@ describe('answers are bounded, never held whole without a cap', () => {
     expect(logs).toMatch(/\[INFO\] stream client went away mid-answer/);
     expect(logs).not.toContain('[ERROR]');
   }, 60_000);
+
+  it('an answer line longer than max_line_bytes fails that request with a clear error, never a 200 with the text missing', async () => {
+    const g = await start({ flags: ['--max-line-bytes', String(64 * 1024)] });
+    await g.waitForState('healthy');
+    const whole = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[long-delta:128]] big' }] });
+    expect(whole.status).toBe(502);
+    const body = (await whole.json()) as { error: { code: string; message: string } };
+    expect(body.error).toMatchObject({ code: 'worker_error' });
+    expect(body.error.message).toContain('more than 65536 bytes (max_line_bytes) for this request');
+    const streamed = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: 'x [[long-delta:128]]' }], stream: true });
+    // Before its first event: an HTTP error like any other, not a stream.
+    expect(streamed.status).toBe(502);
+    expect(((await streamed.json()) as { error: { message: string } }).error.message).toContain('max_line_bytes');
+    // Junk that is no message of the protocol is still skipped, and the answer after it is whole.
+    const junk = await g.client().chat.completions.create({ model: 'x', messages: [{ role: 'user', content: '[[long-line:128]] fine' }] });
+    expect(junk.choices[0]!.message.content).toBe('Echo: fine');
+    expect(g.snapshotOf().context.crashCount).toBe(0);
+  }, 60_000);
 });
