@@ -44,11 +44,19 @@ export interface RunningLifeguard {
 /** How long streams cut by the end of the drain get to say `shutting_down` before workers stop. */
 const SHUTDOWN_NOTICE_MS = 2000;
 
-// A dead lifeguard's record in the lock file: end the process groups it started and left behind.
+// A dead lifeguard's record in the lock file: end the process groups it started and left behind —
+// only processes that carry its mark (LIFEGUARD_WORKER_OF) in their environment.
 async function endInheritedGroups(lock: Lock, logger: Logger): Promise<void> {
   const record = lock.inherited;
   if (!record) return;
-  const ended = await endOrphanGroups(record.groups.map((g) => ({ pgid: g.pgid, startTime: g.start_time })));
+  if (record.mark === null) {
+    logger.log('WARN', `the lock file of a lifeguard that died (pid ${record.pid}) names ${record.groups.length} process group(s) but no worker mark: none is provably lifeguard's, nothing is signalled`);
+    return;
+  }
+  const ended = await endOrphanGroups(
+    record.groups.map((g) => ({ pgid: g.pgid, startTime: g.start_time })),
+    record.mark,
+  );
   if (ended.length > 0) {
     logger.log('WARN', `ended ${ended.length} process(es) left by a lifeguard that died (pid ${record.pid}): ${ended.join(', ')}`);
   }

@@ -60,7 +60,7 @@ export const configKeys = [
   { key: 'header_timeout_ms', type: 'int', default: 30_000, min: 1, description: "a connection must send a request's headers within this (idle sockets are closed)" },
   { key: 'keep_alive_timeout_ms', type: 'int', default: 5000, min: 1, description: 'an idle keep-alive connection is closed after this' },
   { key: 'otel_endpoint', type: 'string', default: null, description: 'export OpenTelemetry traces over OTLP/HTTP to this base URL (…/v1/traces is appended); unset: the standard OTEL_EXPORTER_OTLP_* variables decide' },
-  { key: 'lock_file', type: 'string', default: null, description: 'PID/lock file (default: <tmpdir>/lifeguard-<port>.lock)' },
+  { key: 'lock_file', type: 'string', default: null, description: 'PID/lock file (default: $XDG_RUNTIME_DIR/lifeguard/lifeguard-<port>.lock, else <tmpdir>/lifeguard-<uid>/lifeguard-<port>.lock; its directory must be writable by lifeguard\'s user alone)' },
 ] as const satisfies readonly KeySpec[];
 
 /** The default as words, with each driver's own: "30000 (openai-http: 600000)". */
