@@ -4,6 +4,7 @@ import type { PoolMachine } from '../../machines/pool-machine.js';
 import type { ConversationAnswer, PoolEvent, RouteResult } from '../../machines/pool-types.js';
 import { AnswerDigest, answeredDigest, prefixDigests, type DigestToolCall } from '../conversations/conversation-digest.js';
 import type { ChatRequestBody, ConversationTurn } from '../drivers/driver.js';
+import { mayTake, release, reserveFor } from './quarantine.js';
 import type { SupervisedWorker } from './supervisor.js';
 
 /** A request as routing sees it: its conversation's digests and name. */
@@ -22,6 +23,8 @@ export interface RoutedRequest {
   /** For a stateful worker: whether it continues the conversation, and the messages to send. */
   turn: ConversationTurn | undefined;
   request: PreparedRequest;
+  /** A re-dispatch: it holds its worker alone (quarantine.ts) until it ends. */
+  exclusive: boolean;
 }
 
 /** The most answers kept from the pool before they are told anyway. */
@@ -87,18 +90,22 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
         hasAssistant: body.messages.some((message) => message.role === 'assistant'),
       };
     },
-    /** The worker for this request now, claimed; null: it waits. `avoid`: a run that just failed it. */
+    /** The worker for this request now, claimed; null: it waits. `avoid`: a run that just failed it (a re-dispatch, run in quarantine). */
     choose(request: PreparedRequest, avoid?: { workerId: string; run: number }): RoutedRequest | null {
       if (answers.length > 0 && touches(request)) tellAnswers();
       const context = pool.getSnapshot().context;
       const workers = options.workers();
+      const suspect = avoid !== undefined;
+      const usable: SupervisedWorker[] = [];
       const candidates: RouteCandidate[] = workers.map((worker) => {
         const snapshot = worker.actor.getSnapshot();
-        const avoided = avoid !== undefined && avoid.workerId === worker.id && avoid.run === snapshot.context.run;
+        const avoided = suspect && avoid.workerId === worker.id && avoid.run === snapshot.context.run;
+        const accepting = snapshot.hasTag('accepting') && !avoided;
+        if (accepting) usable.push(worker);
         return {
           id: worker.id,
-          accepting: snapshot.hasTag('accepting') && !avoided,
-          free: worker.leases < snapshot.context.maxConcurrency,
+          accepting,
+          free: mayTake(worker, snapshot.context.maxConcurrency, request, suspect),
           load: worker.leases,
         };
       });
@@ -106,9 +113,11 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
       const decision = chooseRoute(context, candidates, request, turn);
       if (decision.kind === 'wait') {
         setWanting(request, decision.clean);
+        if (suspect) reserveFor(request, usable);
         return null;
       }
       setWanting(request, false);
+      if (suspect) release(request, workers);
       const worker = workers.find((w) => w.id === decision.slotId)!;
       const snapshot = worker.actor.getSnapshot();
       const isolated = context.policy.isolation === 'isolated' && snapshot.context.stateful;
@@ -119,6 +128,7 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
         result: decision.result,
         turn: isolated ? { continues, messages: continues ? request.body.messages.slice(decision.newFrom) : request.body.messages } : undefined,
         request,
+        exclusive: suspect,
       };
       options.claim(routed);
       if (routeChangesPool(context, worker.id, routed.result, request.key)) {
@@ -129,6 +139,7 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
     /** The request gave up waiting (timeout, client gone, shutdown). */
     forget(request: PreparedRequest): void {
       setWanting(request, false);
+      release(request, options.workers());
     },
     /** The worker answered: the pool remembers the conversation against it. */
     answered(routed: RoutedRequest, answer: AnswerDigest | { content: string; toolCalls: DigestToolCall[] }): void {
