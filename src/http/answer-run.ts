@@ -59,6 +59,9 @@ export class AnswerRun {
     this.facts.worker = dispatch.workerId;
     this.#holder = dispatch;
     this.#onEvent();
+    // The idle watch begins now: a timer set while the request waited in the queue may be due far later.
+    clearTimeout(this.#timer);
+    this.#watch();
     return dispatch;
   };
 
