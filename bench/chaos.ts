@@ -5,7 +5,9 @@
 // --hostile adds clients that misbehave on purpose (hostile-clients.ts): stream clients that do not
 // read, slow readers, idle sockets and clients that hang up, many streams that never read at all (the
 // global stream_budget_bytes), and huge answers (600 000 × a 1 000-character word streamed; ~70 MB not
-// streamed, past max_answer_bytes), with /livez timed throughout.
+// streamed, past max_answer_bytes), with /livez timed throughout. --hostile runs two workers (the monkey
+// kills the first): the reference worker says a huge answer in one synchronous loop, deaf to anything
+// else meanwhile, so the other worker serves the rest.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +25,7 @@ const CLIENT_TIMEOUT_MS = 30_000;
 const lockDir = mkdtempSync(join(tmpdir(), 'lifeguard-chaos-'));
 const server = await startServer(
   [buildLifeguard(), '--port', '0', '--lock-file', join(lockDir, 'lock'), '--backoff-base-ms', '100', '--backoff-max-ms', '1000', '--max-consecutive-failures', '0', '--queue-wait-ms', '20000', '--turn-limit', '0', '--token-limit', '0',
-    ...(hostile ? ['--stream-buffer-bytes', String(1024 * 1024), '--stream-budget-bytes', String(HOSTILE.streamBudgetMiB * 1024 * 1024), '--header-timeout-ms', '5000'] : [])],
+    ...(hostile ? ['--workers', '2', '--stream-buffer-bytes', String(1024 * 1024), '--stream-budget-bytes', String(HOSTILE.streamBudgetMiB * 1024 * 1024), '--header-timeout-ms', '5000'] : [])],
   { REF_WORKER_CONCURRENCY: '8', REF_WORKER_DELTA_DELAY_MS: '5' },
 );
 const base = `http://127.0.0.1:${server.port}`;
