@@ -24,7 +24,7 @@ describe('lifeguard.example.yaml', () => {
       .join('\n');
     const path = join(mkdtempSync(join(tmpdir(), 'lifeguard-example-')), 'lifeguard.yaml');
     writeFileSync(path, uncommented);
-    expect(uncommented.split('\n').length).toBeGreaterThan(configKeys.length - 8);
+    expect(uncommented.split('\n').length).toBeGreaterThan(configKeys.length - 9);
     expect(loadConfig(['--config', path], {})).toEqual({ ...loadConfig([], {}), workerCommand: ['python3', 'my_worker.py'] });
   });
 });
