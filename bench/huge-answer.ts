@@ -1,7 +1,7 @@
 // bench/huge-answer (issue #22): the streamed answer that crashed lifeguard — the reference worker saying
 // a 1 000-character word N times over (default 600 000: ~600 MB) — read to the end by a plain client,
 // with lifeguard's RSS sampled and /livez timed meanwhile; then the same answer not streamed, which
-// must end in answer_too_large (max_answer_bytes 64 MiB), and a normal request after both.
+// must end in answer_too_large (max_answer_bytes 64 MiB) — asked at ~70 MB, and a normal request after both.
 // Run: npx tsx bench/huge-answer.ts [repeats=600000]
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -46,14 +46,16 @@ const streamed = await new Promise<{ bytes: number; tail: string }>((resolve) =>
 const seconds = (performance.now() - began) / 1000;
 streaming = false;
 await probe;
-const whole = await fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content }] }) });
+console.log(`streamed: ${(streamed.bytes / 1024 / 1024).toFixed(1)} MiB received in ${seconds.toFixed(1)} s, ended ${streamed.tail.includes('data: [DONE]') ? 'with [DONE]' : `with ${/"code":"([a-z_]+)"/.exec(streamed.tail)?.[1] ?? 'no error event'}`}; lifeguard alive: ${server.child.exitCode === null}`);
+// Not streamed: ~70 MB, past max_answer_bytes (64 MiB) — the reference worker says it in one synchronous loop.
+const wholeContent = `[[repeat:70000]] ${'w'.repeat(1000)}`;
+const whole = await fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: wholeContent }] }) });
 const wholeBody = (await whole.json()) as { error?: { code: string } };
 const after = await fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'still there?' }] }) });
 const alive = server.child.exitCode === null;
 await server.stop();
 const sorted = [...livez].sort((a, b) => a - b);
 console.log(`bench/huge-answer — ${repeats} × a 1 000-character word (~${((repeats * 1006) / 1e6).toFixed(0)} MB of text), Node ${process.version}`);
-console.log(`streamed: ${(streamed.bytes / 1024 / 1024).toFixed(1)} MiB received in ${seconds.toFixed(1)} s, ended ${streamed.tail.includes('data: [DONE]') ? 'with [DONE]' : `with ${/"code":"([a-z_]+)"/.exec(streamed.tail)?.[1] ?? 'no error event'}`}`);
-console.log(`not streamed: ${whole.status} ${wholeBody.error?.code ?? ''}; a request after both: ${after.status}; lifeguard alive: ${alive}`);
+console.log(`not streamed (~70 MB): ${whole.status} ${wholeBody.error?.code ?? ''}; a request after both: ${after.status}; lifeguard alive: ${alive}`);
 console.log(`lifeguard RSS max ${maxRss.toFixed(1)} MB; /livez during the stream: ${livez.length} probes, median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`);
 process.exit(alive && after.status === 200 && whole.status === 502 ? 0 : 1);
