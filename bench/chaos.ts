@@ -133,7 +133,7 @@ if (hostile) {
   console.log(
     `hostile clients alongside: ${HOSTILE.nonReaders} non-readers (3 s pause, ~12 MB answers, stream_buffer_bytes 1 MiB), ` +
       `${HOSTILE.slowReaders} slow readers (~500 KB answers), ${HOSTILE.disconnecters} clients hanging up after 0–50 ms, ${HOSTILE.idleSockets} idle sockets (header_timeout_ms 5000), ` +
-      `${HOSTILE.silentStreams} streams that never read (stream_budget_bytes ${HOSTILE.streamBudgetMiB} MiB), a huge-answer client (${HOSTILE.hugeRepeats} × 1 000 chars streamed; ~70 MB not streamed, max_answer_bytes 64 MiB)`,
+      `${HOSTILE.silentStreams} streams that never read (~1.5 MB answers, stream_budget_bytes ${HOSTILE.streamBudgetMiB} MiB), a huge-answer client (${HOSTILE.hugeRepeats} × 1 000 chars streamed; ~70 MB not streamed, max_answer_bytes 64 MiB)`,
   );
   console.log(`  largest huge stream received: ${(largestHuge.bytes / 1024 / 1024).toFixed(1)} MB`);
   for (const [outcome, n] of [...hostileTally].sort()) console.log(`  ${outcome}: ${n}`);

@@ -93,11 +93,11 @@ export async function idleHolder(port: number, count: number, deadline: number, 
   }
 }
 
-/** Opens `count` streams that never read a byte until the deadline, then reads what is there (the global stream budget's case). */
+/** Opens `count` streams (~1.5 MB answers each) that never read a byte until the deadline, then reads what is there (the global stream budget's case). */
 export async function manyNonReaders(port: number, count: number, deadline: number, tally: Tally): Promise<void> {
   await Promise.all(
     Array.from({ length: count }, async () => {
-      const text = await exchange(port, longAnswer(1200), (socket) => {
+      const text = await exchange(port, longAnswer(150), (socket) => {
         socket.pause();
         setTimeout(() => socket.resume(), Math.max(0, deadline - Date.now()));
       });
