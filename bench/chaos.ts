@@ -3,25 +3,29 @@
 // process may be left over, and lifeguard's memory must stay flat.
 // Run: npx tsx bench/chaos.ts [seconds=60] [clients=32] [--hostile]
 // --hostile adds clients that misbehave on purpose (hostile-clients.ts): stream clients that do not
-// read, slow readers, idle sockets and clients that hang up, with /livez timed throughout.
+// read, slow readers, idle sockets and clients that hang up, many streams that never read at all (the
+// global stream_budget_bytes), and huge answers (20 000 × a 1 000-character word streamed — bench/huge-answer.ts does the 600 000 of the issue; ~70 MB not
+// streamed, past max_answer_bytes), with /livez timed throughout. --hostile runs two workers (the monkey
+// kills the first): the reference worker says a huge answer in one synchronous loop, deaf to anything
+// else meanwhile, so the other worker serves the rest.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listProcesses, workerTree } from '../src/process/process-table.js';
-import { disconnecter, idleHolder, nonReader, slowReader, type Tally } from './hostile-clients.js';
+import { disconnecter, hugeAnswers, idleHolder, manyNonReaders, nonReader, slowReader, type Tally } from './hostile-clients.js';
 import { buildLifeguard, startServer } from './start-server.js';
 
 const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const hostile = process.argv.includes('--hostile');
 const seconds = Number(positional[0] ?? 60);
 const clients = Number(positional[1] ?? 32);
-const HOSTILE = { nonReaders: 4, slowReaders: 4, disconnecters: 4, idleSockets: 200 };
+const HOSTILE = { nonReaders: 4, slowReaders: 4, disconnecters: 4, idleSockets: 200, silentStreams: 100, hugeRepeats: 20_000, streamBudgetMiB: 32 };
 const CLIENT_TIMEOUT_MS = 30_000;
 
 const lockDir = mkdtempSync(join(tmpdir(), 'lifeguard-chaos-'));
 const server = await startServer(
   [buildLifeguard(), '--port', '0', '--lock-file', join(lockDir, 'lock'), '--backoff-base-ms', '100', '--backoff-max-ms', '1000', '--max-consecutive-failures', '0', '--queue-wait-ms', '20000', '--turn-limit', '0', '--token-limit', '0',
-    ...(hostile ? ['--stream-buffer-bytes', String(1024 * 1024), '--header-timeout-ms', '5000'] : [])],
+    ...(hostile ? ['--workers', '2', '--stream-buffer-bytes', String(1024 * 1024), '--stream-budget-bytes', String(HOSTILE.streamBudgetMiB * 1024 * 1024), '--header-timeout-ms', '5000'] : [])],
   { REF_WORKER_CONCURRENCY: '8', REF_WORKER_DELTA_DELAY_MS: '5' },
 );
 const base = `http://127.0.0.1:${server.port}`;
@@ -82,6 +86,7 @@ async function chaosMonkey() {
 }
 
 const hostileTally: Tally = new Map();
+const largestHuge = { bytes: 0 };
 const livezMs: number[] = [];
 async function livezProbe() {
   while (Date.now() < deadline) {
@@ -98,6 +103,8 @@ const hostileActors = hostile
       ...Array.from({ length: HOSTILE.nonReaders }, () => nonReader(server.port, deadline, hostileTally)),
       ...Array.from({ length: HOSTILE.slowReaders }, () => slowReader(server.port, deadline, hostileTally)),
       ...Array.from({ length: HOSTILE.disconnecters }, () => disconnecter(server.port, deadline, hostileTally)),
+      manyNonReaders(server.port, HOSTILE.silentStreams, deadline, hostileTally),
+      hugeAnswers(server.port, HOSTILE.hugeRepeats, deadline, hostileTally, largestHuge),
     ]
   : [];
 
@@ -125,8 +132,10 @@ console.log(`worker processes left after stop: ${leftovers.length}; zombies: ${z
 if (hostile) {
   console.log(
     `hostile clients alongside: ${HOSTILE.nonReaders} non-readers (3 s pause, ~12 MB answers, stream_buffer_bytes 1 MiB), ` +
-      `${HOSTILE.slowReaders} slow readers (~500 KB answers), ${HOSTILE.disconnecters} clients hanging up after 0–50 ms, ${HOSTILE.idleSockets} idle sockets (header_timeout_ms 5000)`,
+      `${HOSTILE.slowReaders} slow readers (~500 KB answers), ${HOSTILE.disconnecters} clients hanging up after 0–50 ms, ${HOSTILE.idleSockets} idle sockets (header_timeout_ms 5000), ` +
+      `${HOSTILE.silentStreams} streams that never read (~1.5 MB answers, stream_budget_bytes ${HOSTILE.streamBudgetMiB} MiB), a huge-answer client (${HOSTILE.hugeRepeats} × 1 000 chars streamed; ~70 MB not streamed, max_answer_bytes 64 MiB)`,
   );
+  console.log(`  largest huge stream received: ${(largestHuge.bytes / 1024 / 1024).toFixed(1)} MB`);
   for (const [outcome, n] of [...hostileTally].sort()) console.log(`  ${outcome}: ${n}`);
   const sorted = [...livezMs].sort((a, b) => a - b);
   console.log(`/livez: ${livezMs.length} probes, median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms; lifeguard alive at the end: ${lifeguardAlive}`);

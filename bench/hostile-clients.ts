@@ -92,3 +92,49 @@ export async function idleHolder(port: number, count: number, deadline: number, 
     socket.destroy();
   }
 }
+
+/** Opens `count` streams (~1.5 MB answers each) that never read a byte until the deadline, then reads what is there (the global stream budget's case). */
+export async function manyNonReaders(port: number, count: number, deadline: number, tally: Tally): Promise<void> {
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      const text = await exchange(port, longAnswer(150), (socket) => {
+        socket.pause();
+        setTimeout(() => socket.resume(), Math.max(0, deadline - Date.now()));
+      });
+      bump(tally, `many non-readers: ${endingOf(text)}`);
+    }),
+  );
+}
+
+/** The issue's crash case: a 1 000-character word said `times` times over, streamed and read to the end without keeping it. */
+function hugeStream(port: number, times: number): Promise<{ bytes: number; tail: string }> {
+  const payload = JSON.stringify({ messages: [{ role: 'user', content: `[[slow:0]] [[repeat:${times}]] ${'w'.repeat(1000)}` }], stream: true });
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let bytes = 0;
+    let tail = '';
+    socket.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      tail = (tail + chunk.toString('latin1')).slice(-4096);
+    });
+    socket.on('error', () => undefined);
+    socket.once('close', () => resolve({ bytes, tail }));
+    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`);
+  });
+}
+
+/** Asks for huge answers: one streamed (`times` × 1 000 characters, read and dropped), one not streamed (past max_answer_bytes). */
+export async function hugeAnswers(port: number, times: number, deadline: number, tally: Tally, largest: { bytes: number }): Promise<void> {
+  while (Date.now() < deadline) {
+    const streamed = await hugeStream(port, times);
+    largest.bytes = Math.max(largest.bytes, streamed.bytes);
+    bump(tally, `huge stream (${times} × 1 000 chars): ${streamed.tail.includes('data: [DONE]') ? 'stream complete' : `stream ended with ${[...streamed.tail.matchAll(/"code":"([a-z_]+)"/g)].at(-1)?.[1] ?? 'no error event'}`}`);
+    if (Date.now() >= deadline) break;
+    const whole = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: `[[slow:0]] [[repeat:70000]] ${'w'.repeat(1000)}` }] }),
+    }).then(async (r) => `${r.status} ${/"code":"([a-z_]+)"/.exec(await r.text())?.[1] ?? ''}`.trim(), (error: Error) => `client error ${error.message}`);
+    bump(tally, `huge answer not streamed (~70 MB): ${whole}`);
+  }
+}

@@ -15,6 +15,7 @@ export type ErrorKind =
   | 'request_timeout'
   | 'cancelled'
   | 'client_too_slow'
+  | 'answer_too_large'
   | 'shutting_down'
   | 'invalid_structured_output';
 
@@ -123,8 +124,20 @@ export class ShuttingDownError extends LifeguardError {
 /** A stream client fell more than stream_buffer_bytes behind the worker: its request is cancelled. */
 export class ClientTooSlowError extends LifeguardError {
   readonly kind = 'client_too_slow' as const;
+  constructor(readonly limitBytes: number, readonly setting: 'stream_buffer_bytes' | 'stream_budget_bytes' = 'stream_buffer_bytes') {
+    super(
+      setting === 'stream_buffer_bytes'
+        ? `The client read the stream too slowly: more than ${limitBytes} bytes (stream_buffer_bytes) were waiting for it; the request was cancelled`
+        : `The client read the stream too slowly: more than ${limitBytes} bytes (stream_budget_bytes) were waiting for slow stream clients together, and this one was among the furthest behind; the request was cancelled`,
+    );
+  }
+}
+
+/** An answer lifeguard would have to hold whole (not streamed, or kept for a feature) grew past max_answer_bytes. */
+export class AnswerTooLargeError extends LifeguardError {
+  readonly kind = 'answer_too_large' as const;
   constructor(readonly limitBytes: number) {
-    super(`The client read the stream too slowly: more than ${limitBytes} bytes (stream_buffer_bytes) were waiting for it; the request was cancelled`);
+    super(`The worker's answer grew past ${limitBytes} bytes (max_answer_bytes), more than lifeguard holds in memory for one answer; the worker's turn was cancelled (ask for a stream, or raise max_answer_bytes)`);
   }
 }
 

@@ -12,7 +12,8 @@ const LOG_FLUSH_MS = 1000;
 const exit = (code: number) => void stderrSink().drained(LOG_FLUSH_MS).then(() => process.exit(code));
 
 // The lifeguard command: configuration → supervisor → HTTP server; SIGTERM/SIGINT shut it down
-// gracefully and exit 0.
+// gracefully and exit 0 (a second one ends open requests with shutting_down at once, exit 1);
+// SIGHUP is logged and ignored.
 async function main(): Promise<void> {
   let config;
   try {
@@ -30,6 +31,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logFormat);
+  // SIGHUP (a closed terminal, or an operator expecting a reload) would end Node at once, cutting
+  // every stream and leaving the lock file: lifeguard has no reload, so it says so and keeps serving.
+  process.on('SIGHUP', () => logger.log('WARN', 'SIGHUP received: ignored (lifeguard has no configuration reload; restart it to change settings, SIGTERM to stop it)'));
   let running;
   try {
     running = await startLifeguard(config, logger);
@@ -40,14 +44,21 @@ async function main(): Promise<void> {
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
-    if (signals > 1) {
-      logger.log('WARN', `${signal} again: stopping workers now without waiting for requests`);
-      void running.supervisor.stop().finally(() => exit(1));
+    if (signals === 2) {
+      // Still an orderly end: every open stream is told `shutting_down` before the workers stop.
+      logger.log('WARN', `${signal} again: ending every request now (shutting_down) and stopping workers without waiting`);
+      void running.shutdownNow().finally(() => exit(1));
+      return;
+    }
+    if (signals > 2) {
+      logger.log('WARN', `${signal} a third time: exiting at once`);
+      exit(1);
       return;
     }
     logger.log('INFO', `${signal} received: draining and stopping`);
     running.shutdown().then(
-      () => exit(0),
+      // Hurried by a second signal: not the clean end a single one gives.
+      () => exit(signals > 1 ? 1 : 0),
       (error: unknown) => {
         logger.log('ERROR', `shutdown failed: ${String(error)}`);
         exit(1);

@@ -10,6 +10,7 @@
 //   [[exit0]]   exit 0 before answering                  [[hang]] never answer, print nothing
 //   [[leak:MB]] keep MB of memory, then answer           [[garbage]] print junk lines, then answer
 //   [[long-line:KB]] print one line of KB kilobytes     [[slow:MS]] wait MS between deltas
+//   [[long-delta:KB]] answer with one delta of KB kilobytes first (one long jsonl line of the answer)
 //   [[error]]   answer with a protocol error             [[fork]] start a grandchild that sleeps
 //   [[tokens:N]] count N extra context tokens           [[wait:MS]] wait MS before the first delta
 //   [[no-json]] answer "Echo: …" even when response_format asks for JSON
@@ -213,6 +214,8 @@ async function answer(id, message) {
     const longLine = marker(text, 'long-line');
     if (longLine !== null) process.stdout.write(`${'x'.repeat((longLine === true ? 2048 : longLine) * 1024)}\n`);
     if (marker(text, 'error')) return send({ type: 'error', id, message: 'the reference worker was asked to fail', retryable: false });
+    const longDelta = marker(text, 'long-delta');
+    if (longDelta !== null) send({ type: 'delta', id, content: 'y'.repeat((longDelta === true ? 2048 : longDelta) * 1024) });
 
     const wait = marker(text, 'wait');
     if (wait !== null) await sleep(wait === true ? 1000 : wait);

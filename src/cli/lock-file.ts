@@ -1,5 +1,7 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { startTimeOf } from '../process/process-table.js';
+import { lifeguardMark } from '../process/worker-env.js';
+import { trustLockDirectory, trustLockFile } from './lock-trust.js';
 
 export class LockHeldError extends Error {
   readonly kind = 'lock_held' as const;
@@ -11,12 +13,16 @@ export interface RecordedGroup {
   start_time: number;
 }
 
-/** What the lock file says: who holds it (pid and start time) and the groups it started. */
+/** What the lock file says: who holds it (pid and start time), the mark its workers carry, and the groups it started. */
 export interface LockRecord {
   pid: number;
   start_time: number | null;
+  /** LIFEGUARD_WORKER_OF of its workers; null (an older lifeguard's file): no group is provably its own. */
+  mark: string | null;
   groups: RecordedGroup[];
 }
+
+const MARK = /^[\w-]{1,100}$/;
 
 export interface Lock {
   /** The record a dead lifeguard left in the file (its groups may still run), or null. */
@@ -30,12 +36,13 @@ export interface Lock {
 export function parseLockRecord(text: string): LockRecord | null {
   try {
     const parsed = JSON.parse(text) as Partial<LockRecord>;
-    if (typeof parsed === 'number') return Number.isInteger(parsed) ? { pid: parsed, start_time: null, groups: [] } : null;
+    if (typeof parsed === 'number') return Number.isInteger(parsed) ? { pid: parsed, start_time: null, mark: null, groups: [] } : null;
     if (!Number.isInteger(parsed.pid)) return null;
     const groups = Array.isArray(parsed.groups)
       ? parsed.groups.filter((g): g is RecordedGroup => Number.isInteger(g?.pgid) && g.pgid > 1 && Number.isInteger(g?.start_time))
       : [];
-    return { pid: parsed.pid!, start_time: Number.isInteger(parsed.start_time) ? parsed.start_time! : null, groups };
+    const mark = typeof parsed.mark === 'string' && MARK.test(parsed.mark) ? parsed.mark : null;
+    return { pid: parsed.pid!, start_time: Number.isInteger(parsed.start_time) ? parsed.start_time! : null, mark, groups };
   } catch {
     return null;
   }
@@ -65,14 +72,17 @@ function holderError(path: string, record: LockRecord): LockHeldError | null {
   );
 }
 
-// A lock file taken with O_EXCL: a second lifeguard for the same workers refuses to start with a clear
-// error; a file left by a lifeguard that died is taken over, and what it recorded is handed on.
+// A lock file taken with O_EXCL (mode 0600): a second lifeguard for the same workers refuses to start
+// with a clear error; a file left by a lifeguard that died is taken over, and what it recorded is handed
+// on. The directory and an existing file are checked first (lock-trust.ts): nothing in a file another
+// user could have written is believed.
 export function acquireLock(path: string): Lock {
-  const self: LockRecord = { pid: process.pid, start_time: startTimeOf(process.pid), groups: [] };
+  const self: LockRecord = { pid: process.pid, start_time: startTimeOf(process.pid), mark: lifeguardMark(), groups: [] };
   let inherited: LockRecord | null = null;
+  trustLockDirectory(path);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync(path, 'wx');
+      const fd = openSync(path, 'wx', 0o600);
       writeSync(fd, `${JSON.stringify(self)}\n`);
       closeSync(fd);
       return {
@@ -80,7 +90,7 @@ export function acquireLock(path: string): Lock {
         record: (groups) => {
           const temporary = `${path}.${process.pid}.tmp`;
           try {
-            writeFileSync(temporary, `${JSON.stringify({ ...self, groups })}\n`);
+            writeFileSync(temporary, `${JSON.stringify({ ...self, groups })}\n`, { mode: 0o600, flag: 'w' });
             renameSync(temporary, path);
           } catch {
             rmSync(temporary, { force: true });
@@ -98,6 +108,7 @@ export function acquireLock(path: string): Lock {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new LockHeldError(`cannot create lock file ${path}: ${(error as Error).message}`);
       }
+      trustLockFile(path);
       let text = '';
       try {
         text = readFileSync(path, 'utf8');

@@ -16,6 +16,7 @@ import { startTracing } from '../observability/tracing/start-tracing.js';
 import { structuredOutputFor } from '../structured/structured-dispatch.js';
 import { ShuttingDownError } from '../errors.js';
 import { guardConnections } from '../http/connection-guard.js';
+import { defaultStreamBudgetBytes, StreamBudget } from '../http/stream-budget.js';
 import { endOrphanGroups } from '../process/orphan-groups.js';
 import { createSupervisor } from '../supervisor/supervisor.js';
 import { recordWorkerGroups } from './group-record.js';
@@ -36,16 +37,26 @@ export interface RunningLifeguard {
   supervisor: ReturnType<typeof createSupervisor>;
   /** Graceful: stop accepting, drain in-flight (bounded), stop every worker tree, close. */
   shutdown(): Promise<void>;
+  /** The same without the drain (a second SIGTERM): every request still running ends with `shutting_down` at once. */
+  shutdownNow(): Promise<void>;
 }
 
 /** How long streams cut by the end of the drain get to say `shutting_down` before workers stop. */
 const SHUTDOWN_NOTICE_MS = 2000;
 
-// A dead lifeguard's record in the lock file: end the process groups it started and left behind.
+// A dead lifeguard's record in the lock file: end the process groups it started and left behind —
+// only processes that carry its mark (LIFEGUARD_WORKER_OF) in their environment.
 async function endInheritedGroups(lock: Lock, logger: Logger): Promise<void> {
   const record = lock.inherited;
   if (!record) return;
-  const ended = await endOrphanGroups(record.groups.map((g) => ({ pgid: g.pgid, startTime: g.start_time })));
+  if (record.mark === null) {
+    logger.log('WARN', `the lock file of a lifeguard that died (pid ${record.pid}) names ${record.groups.length} process group(s) but no worker mark: none is provably lifeguard's, nothing is signalled`);
+    return;
+  }
+  const ended = await endOrphanGroups(
+    record.groups.map((g) => ({ pgid: g.pgid, startTime: g.start_time })),
+    record.mark,
+  );
   if (ended.length > 0) {
     logger.log('WARN', `ended ${ended.length} process(es) left by a lifeguard that died (pid ${record.pid}): ${ended.join(', ')}`);
   }
@@ -53,6 +64,17 @@ async function endInheritedGroups(lock: Lock, logger: Logger): Promise<void> {
 
 /** How long a client may take to send its whole request (Node's requestTimeout). */
 const REQUEST_RECEIVE_TIMEOUT_MS = 60_000;
+
+// Stops listening and lets the responses still being written (a stream's last event) reach their
+// clients; connections still open after `graceMs` are cut.
+async function closeServer(server: HttpServer, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+  clearTimeout(timer);
+  server.closeAllConnections();
+  await closed;
+}
 
 const waitUntil = async (check: () => boolean, timeoutMs: number) => {
   const deadline = Date.now() + timeoutMs;
@@ -98,6 +120,8 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     driver: config.driver,
     toolPolicy: config.toolPolicy,
     streamBufferBytes: config.streamBufferBytes,
+    streamBudget: new StreamBudget(config.streamBudgetBytes ?? defaultStreamBudgetBytes()),
+    maxAnswerBytes: config.maxAnswerBytes,
     trackRequest: (cancellation) => {
       requests.add(cancellation);
       return () => requests.delete(cancellation);
@@ -151,6 +175,8 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
   }
 
   let closing: Promise<void> | null = null;
+  let hurry: () => void = () => undefined;
+  const hurried = new Promise<void>((resolve) => (hurry = resolve));
   const shutdown = () =>
     (closing ??= (async () => {
       shuttingDown = true;
@@ -159,26 +185,28 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
       if (inFlight > 0) {
         logger.log('INFO', `shutting down: waiting up to ${config.drainTimeoutMs} ms for ${inFlight} in-flight request(s)`);
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([supervisor.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, config.drainTimeoutMs)))]);
+        await Promise.race([supervisor.idle(), hurried, new Promise<void>((resolve) => (timer = setTimeout(resolve, config.drainTimeoutMs)))]);
         clearTimeout(timer);
       }
-      // Requests still running when the drain is over end with a reason the client can read.
+      // Requests still running when the drain is over end with a reason the client can read, before
+      // any worker is stopped (a stopped worker would otherwise say worker_crashed).
       if (requests.size > 0) {
         logger.log('WARN', `shutting down: ending ${requests.size} request(s) still in flight (shutting_down)`);
         for (const cancellation of requests) cancellation.abort(new ShuttingDownError());
         await waitUntil(() => requests.size === 0, SHUTDOWN_NOTICE_MS);
       }
       await supervisor.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      });
+      await closeServer(server as HttpServer, SHUTDOWN_NOTICE_MS);
       await audit?.close();
       await tracing?.shutdown();
       lock.release();
       process.off('exit', releaseAtExit);
       logger.log('INFO', 'lifeguard stopped: every worker process has ended');
     })());
+  const shutdownNow = () => {
+    hurry();
+    return shutdown();
+  };
 
-  return { url, port, supervisor, shutdown };
+  return { url, port, supervisor, shutdown, shutdownNow };
 }

@@ -57,11 +57,13 @@ export const configKeys = [
   { key: 'body_limit_bytes', type: 'int', default: 4 * 1024 * 1024, min: 1, description: 'largest request body (→ 413)' },
   { key: 'max_line_bytes', type: 'int', default: 8 * 1024 * 1024, min: 1024, description: 'longest worker stdout line (longer: [WARN], skipped)' },
   { key: 'stream_buffer_bytes', type: 'int', default: 8 * 1024 * 1024, min: 1024, description: 'most bytes of a stream that may wait for a slow client (more: the request is cancelled, `client_too_slow`)' },
+  { key: 'stream_budget_bytes', type: 'int', default: null, min: 1024, description: 'most bytes waiting for slow stream clients, all streams together (default: a quarter of the heap limit); past it the streams furthest behind end with `client_too_slow`' },
+  { key: 'max_answer_bytes', type: 'int', default: 64 * 1024 * 1024, min: 1024, description: 'largest answer lifeguard holds whole (not streamed, or a Responses stream); larger: `answer_too_large` and the worker turn is cancelled' },
   { key: 'max_connections', type: 'int', default: 1024, min: 1, description: 'open client connections at most (also kept 64 under the descriptor limit); more get a 503 and are closed' },
   { key: 'header_timeout_ms', type: 'int', default: 30_000, min: 1, description: "a connection must send a request's headers within this (idle sockets are closed)" },
   { key: 'keep_alive_timeout_ms', type: 'int', default: 5000, min: 1, description: 'an idle keep-alive connection is closed after this' },
   { key: 'otel_endpoint', type: 'string', default: null, description: 'export OpenTelemetry traces over OTLP/HTTP to this base URL (…/v1/traces is appended); unset: the standard OTEL_EXPORTER_OTLP_* variables decide' },
-  { key: 'lock_file', type: 'string', default: null, description: 'PID/lock file (default: <tmpdir>/lifeguard-<port>.lock)' },
+  { key: 'lock_file', type: 'string', default: null, description: 'PID/lock file (default: $XDG_RUNTIME_DIR/lifeguard/lifeguard-<port>.lock, else <tmpdir>/lifeguard-<uid>/lifeguard-<port>.lock; its directory must be writable by lifeguard\'s user alone)' },
 ] as const satisfies readonly KeySpec[];
 
 /** The default as words, with each driver's own: "30000 (openai-http: 600000)". */

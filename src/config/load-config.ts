@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { LifecyclePolicy } from '../../machines/policy/policy.js';
+import { defaultLockDirectory } from './lock-directory.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
 import { configKeys, envOf, flagOf, type KeySpec } from './config-keys.js';
 import { describeExpected, valueSchema } from './value-schema.js';
@@ -39,6 +39,9 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   bodyLimitBytes: number;
   maxLineBytes: number;
   streamBufferBytes: number;
+  /** null: a quarter of V8's heap limit (streamBudgetBytesFor). */
+  streamBudgetBytes: number | null;
+  maxAnswerBytes: number;
   maxConnections: number;
   headerTimeoutMs: number;
   keepAliveTimeoutMs: number;
@@ -150,7 +153,7 @@ function configFrom({ flags, configPath: flagConfigPath, workerCommand: argvWork
   }
   // Port 0 means "any free port": two such lifeguards are not rivals, so each gets its own lock.
   const defaultLock = config.port === 0 ? `lifeguard-0-${process.pid}.lock` : `lifeguard-${config.port}.lock`;
-  config.lockFile = (result.lockFile as string | null) ?? join(tmpdir(), defaultLock);
+  config.lockFile = (result.lockFile as string | null) ?? join(defaultLockDirectory(env), defaultLock);
   config.workerCommand = workerCommand;
   const portPlaceholder = [...workerCommand, ...Object.values(env)].some((value) => value?.includes('{port}'));
   if (config.driver === 'openai-http' && !portPlaceholder) {

@@ -3,7 +3,7 @@ import type { ChatRequestBody } from '../drivers/driver.js';
 import { LifeguardError, RequestTimeoutError } from '../errors.js';
 import type { Dispatch, DispatchFn, DispatchOptions } from '../supervisor/supervisor.js';
 import { Cancellation, type CancelSignal } from '../util/cancellation.js';
-import { onClientGone } from './client-gone.js';
+import { ClientDisconnectedError, onClientGone } from './client-gone.js';
 import { requestHeader } from './incoming.js';
 import { requestFacts, type RequestFacts } from './request-facts.js';
 
@@ -59,6 +59,9 @@ export class AnswerRun {
     this.facts.worker = dispatch.workerId;
     this.#holder = dispatch;
     this.#onEvent();
+    // The idle watch begins now: a timer set while the request waited in the queue may be due far later.
+    clearTimeout(this.#timer);
+    this.#watch();
     return dispatch;
   };
 
@@ -75,7 +78,7 @@ export class AnswerRun {
     this.#untrack?.();
   }
 
-  readonly #clientGone = () => this.cancellation.abort(new Error('client disconnected'));
+  readonly #clientGone = () => this.cancellation.abort(new ClientDisconnectedError());
 
   readonly #onEvent = () => {
     this.#lastEventAt = performance.now();

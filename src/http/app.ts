@@ -14,6 +14,7 @@ import { registerUi } from './ui-routes.js';
 import { recordTransitions } from '../observability/transition-history.js';
 import { isAnthropicPath, registerAnswerRoutes, respondInShape } from './answer-routes.js';
 import type { AnswerDeps } from './serve-answer.js';
+import type { StreamBudget } from './stream-budget.js';
 import { clientKeyMatches } from './auth.js';
 import { requestId } from './request-id.js';
 import { enforcementFor } from './compat/answer-limits.js';
@@ -34,6 +35,10 @@ export interface AppDeps {
   idleTimeoutMs: number;
   /** stream_buffer_bytes (default 8 MiB). */
   streamBufferBytes?: number;
+  /** stream_budget_bytes, shared by every stream; absent → streams are bounded one by one only. */
+  streamBudget?: StreamBudget;
+  /** max_answer_bytes (default 64 MiB). */
+  maxAnswerBytes?: number;
   /** Sees every chat request's cancellation while it runs (shutdown ends streams with a reason). */
   trackRequest?: (cancellation: Cancellation) => () => void;
   logger: Logger;
@@ -105,6 +110,8 @@ export function createApp(deps: AppDeps): Hono {
       requestTimeoutMs: deps.requestTimeoutMs,
       idleTimeoutMs: deps.idleTimeoutMs,
       streamBufferBytes: deps.streamBufferBytes ?? 8 * 1024 * 1024,
+      ...(deps.streamBudget ? { streamBudget: deps.streamBudget } : {}),
+      maxAnswerBytes: deps.maxAnswerBytes ?? 64 * 1024 * 1024,
       ...(deps.trackRequest ? { track: deps.trackRequest } : {}),
       structuredOutput: deps.structuredOutput ?? null,
       isShuttingDown: deps.isShuttingDown,

@@ -3,6 +3,7 @@ import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { ClientTooSlowError } from '../errors.js';
 import { framedForClient } from './http10.js';
 import { nodeResponse } from './incoming.js';
+import type { StreamBudget } from './stream-budget.js';
 import { TextBacklog } from './text-backlog.js';
 
 export interface SSEMessage {
@@ -17,6 +18,8 @@ export interface BoundedSSE {
   /** Queues the stream's last event whatever the backlog (an error event must still be said). */
   writeLast(message: SSEMessage): Promise<void>;
   onAbort(listener: () => void): void;
+  /** Calls `listener` when the global budget evicts this stream (its backlog is dropped). */
+  onEvicted(listener: (error: ClientTooSlowError) => void): void;
   readonly aborted: boolean;
   readonly closed: boolean;
 }
@@ -26,6 +29,10 @@ export interface BoundedSSEOptions {
   limitBytes: number;
   /** Once the answer has ended, how long the client has to take the rest before it is disconnected. */
   flushTimeoutMs: number;
+  /** The bytes waiting for every stream's client together (stream_budget_bytes). */
+  budget?: StreamBudget;
+  /** The stream's last words when the budget evicts it after its answer ended (the API's error event). */
+  farewell?: (error: ClientTooSlowError) => SSEMessage[];
 }
 
 const frame = (message: SSEMessage) =>
@@ -37,11 +44,17 @@ const frame = (message: SSEMessage) =>
 // Like Hono's streamSSE, but the answer is read from the worker as fast as the worker says it and the
 // client is fed from a bounded backlog in the background: a slow client never slows the reading of the
 // worker (so the idle timer measures the worker's silence), and one that falls `limitBytes` behind is
-// told so (ClientTooSlowError) instead of growing the gateway's memory. Draining is linear.
+// told so (ClientTooSlowError) instead of growing the gateway's memory. Draining is linear. With a
+// budget, the backlogs of all streams together are bounded too: the budget may evict this stream
+// (its backlog dropped, its listeners told, then the error event said).
 export function streamBoundedSSE(c: Context, options: BoundedSSEOptions, run: (stream: BoundedSSE) => Promise<void>): Response {
   return framedForClient(c, streamSSE(c, async (sse) => {
-    const backlog = new TextBacklog();
+    const { budget } = options;
+    const backlog = new TextBacklog(budget ? (delta) => budget.changed(delta) : undefined);
     let pumping: Promise<void> | null = null;
+    let evicted: ClientTooSlowError | null = null;
+    let running = true;
+    const evictedListeners: Array<(error: ClientTooSlowError) => void> = [];
     const pump = async () => {
       for (let text = backlog.shift(); text !== undefined && !sse.aborted; text = backlog.shift()) await sse.write(text);
       pumping = null;
@@ -51,8 +64,21 @@ export function streamBoundedSSE(c: Context, options: BoundedSSEOptions, run: (s
       pumping ??= pump();
       return Promise.resolve();
     };
+    const member = {
+      get bytes() {
+        return backlog.bytes;
+      },
+      evict: () => {
+        evicted = new ClientTooSlowError(budget!.limitBytes, 'stream_budget_bytes');
+        backlog.clear();
+        for (const listener of evictedListeners.splice(0)) listener(evicted);
+        if (!running) for (const message of options.farewell?.(evicted) ?? []) void enqueue(frame(message));
+      },
+    };
+    budget?.join(member);
     const stream: BoundedSSE = {
       writeSSE: (message) => {
+        if (evicted) return Promise.reject(evicted);
         const text = frame(message);
         if (backlog.bytes > 0 && backlog.bytes + Buffer.byteLength(text) > options.limitBytes) {
           return Promise.reject(new ClientTooSlowError(options.limitBytes));
@@ -61,6 +87,9 @@ export function streamBoundedSSE(c: Context, options: BoundedSSEOptions, run: (s
       },
       writeLast: (message) => enqueue(frame(message)),
       onAbort: (listener) => sse.onAbort(listener),
+      onEvicted: (listener) => {
+        evictedListeners.push(listener);
+      },
       get aborted() {
         return sse.aborted;
       },
@@ -68,8 +97,14 @@ export function streamBoundedSSE(c: Context, options: BoundedSSEOptions, run: (s
         return sse.closed;
       },
     };
-    await run(stream);
-    await flushed(sse, () => pumping, options.flushTimeoutMs, c);
+    try {
+      await run(stream);
+      running = false;
+      await flushed(sse, () => pumping, options.flushTimeoutMs, c);
+    } finally {
+      budget?.leave(member);
+      backlog.clear();
+    }
   }));
 }
 

@@ -1,6 +1,14 @@
 import type { Context } from 'hono';
 import { nodeResponse } from './incoming.js';
 
+/** Why a request is cancelled when its client disconnected before the answer was complete. */
+export class ClientDisconnectedError extends Error {
+  constructor() {
+    super('client disconnected');
+    this.name = 'ClientDisconnectedError';
+  }
+}
+
 // Calls `gone` when the client disconnects before the response is complete. Under
 // @hono/node-server it watches the Node response directly (building the fetch Request and its
 // AbortSignal for every request costs more than the rest of the gateway); elsewhere it uses the

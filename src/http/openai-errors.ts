@@ -23,6 +23,7 @@ const byKind: Record<ErrorKind, { status: ContentfulStatusCode; type: string; co
   request_timeout: { status: 504, type: 'server_error', code: 'request_timeout' },
   cancelled: { status: 499 as ContentfulStatusCode, type: 'invalid_request_error', code: 'cancelled' },
   client_too_slow: { status: 408 as ContentfulStatusCode, type: 'server_error', code: 'client_too_slow' },
+  answer_too_large: { status: 502, type: 'server_error', code: 'answer_too_large' },
   shutting_down: { status: 503, type: 'server_error', code: 'shutting_down' },
   invalid_structured_output: { status: 502, type: 'server_error', code: 'invalid_structured_output' },
 };

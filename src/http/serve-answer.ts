@@ -1,11 +1,14 @@
 import type { Context } from 'hono';
 import type { AnswerEvent, ChatRequestBody } from '../drivers/driver.js';
-import { ClientTooSlowError, InvalidRequestError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
+import { AnswerTooLargeError, ClientTooSlowError, InvalidRequestError, ShuttingDownError, WorkerCrashedError } from '../errors.js';
 import { withStructuredOutput, type StructuredOutputOptions } from '../structured/structured-dispatch.js';
 import type { Cancellation, CancelSignal } from '../util/cancellation.js';
 import type { Logger } from '../util/logger.js';
 import type { Dispatch, DispatchFn } from '../supervisor/supervisor.js';
+import { AnswerSize } from './answer-size.js';
 import { streamBoundedSSE } from './bounded-sse.js';
+import { ClientDisconnectedError } from './client-gone.js';
+import type { StreamBudget } from './stream-budget.js';
 import { createAnswerCollector, type CollectedAnswer } from './collect-answer.js';
 import { assertJsonDepth } from './json-depth.js';
 import { AnswerRun } from './answer-run.js';
@@ -21,6 +24,10 @@ export interface AnswerDeps {
   idleTimeoutMs: number;
   /** Most bytes of a stream that may wait for a slow client (stream_buffer_bytes). */
   streamBufferBytes: number;
+  /** The bytes waiting for all stream clients together (stream_budget_bytes); absent → no global bound. */
+  streamBudget?: StreamBudget;
+  /** Largest answer held whole: a request that does not stream, or a renderer that keeps the answer (max_answer_bytes). */
+  maxAnswerBytes: number;
   /** Tells the gateway about a request in progress (shutdown cancels it with a reason); the returned function says it ended. */
   track?(cancellation: Cancellation): () => void;
   isShuttingDown(): boolean;
@@ -48,6 +55,8 @@ export interface AnswerRenderer {
 }
 
 export interface StreamRenderer {
+  /** The renderer keeps the answer's text to repeat it at the end (Responses): max_answer_bytes bounds it. */
+  readonly keepsAnswer?: boolean;
   open(): SseMessage[];
   event(event: AnswerEvent): SseMessage[];
   fail(error: unknown): SseMessage[];
@@ -93,14 +102,16 @@ export async function openAnswer(dispatchFn: DispatchFn, logger: Logger, body: C
 
 // A whole answer, for a request that does not stream. Nothing of it reaches the client before it is
 // complete, so a worker that dies at any point before `done` gets the request re-dispatched once.
-export async function completeOnce(dispatchFn: DispatchFn, logger: Logger, body: ChatRequestBody, signal: CancelSignal): Promise<CollectedAnswer> {
+export async function completeOnce(dispatchFn: DispatchFn, logger: Logger, body: ChatRequestBody, signal: CancelSignal, maxAnswerBytes: number): Promise<CollectedAnswer> {
   let avoid: { workerId: string; run: number } | undefined;
   for (let attempt = 0; ; attempt++) {
     const dispatch = await dispatchFn(body, signal, avoid);
     const iterator = dispatch.events[Symbol.asyncIterator]();
     const collector = createAnswerCollector();
+    const size = new AnswerSize(maxAnswerBytes);
     try {
       for (let result = await iterator.next(); !result.done; result = await iterator.next()) {
+        size.add(result.value);
         collector.add(result.value);
         if (result.value.type === 'done') return collector.result()!;
       }
@@ -148,10 +159,12 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
 
   if (!request.stream) {
     try {
-      const answer = await completeOnce(dispatch, deps.logger, body, cancellation);
+      const answer = await completeOnce(dispatch, deps.logger, body, cancellation, deps.maxAnswerBytes);
       run.facts.context = answer.context;
       return c.json(renderer.complete(answer) as object);
     } catch (error) {
+      // The worker stops saying what nobody will take (cancel), and the client is told why.
+      if (error instanceof AnswerTooLargeError) cancellation.abort(error);
       throw run.failure(error);
     } finally {
       run.finish();
@@ -167,15 +180,25 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
   }
 
   run.facts.streamed = true;
-  return streamBoundedSSE(c, { limitBytes: deps.streamBufferBytes, flushTimeoutMs: deps.requestTimeoutMs }, async (stream) => {
-    stream.onAbort(() => cancellation.abort(new Error('client disconnected')));
-    const view = renderer.stream();
+  const view = renderer.stream();
+  const size = view.keepsAnswer ? new AnswerSize(deps.maxAnswerBytes) : null;
+  const options = {
+    limitBytes: deps.streamBufferBytes,
+    flushTimeoutMs: deps.requestTimeoutMs,
+    ...(deps.streamBudget ? { budget: deps.streamBudget } : {}),
+    farewell: (error: ClientTooSlowError) => view.fail(error),
+  };
+  return streamBoundedSSE(c, options, async (stream) => {
+    stream.onAbort(() => cancellation.abort(new ClientDisconnectedError()));
+    // Evicted by the global budget: the worker stops answering it, and the loop below ends the stream.
+    stream.onEvicted((error) => cancellation.abort(error));
     const write = async (messages: SseMessage[]) => {
       for (const message of messages) await stream.writeSSE(message);
     };
     try {
       await write(view.open());
       for (let result = opened.first; !result.done; result = await opened.iterator.next()) {
+        size?.add(result.value);
         await write(view.event(result.value));
         if (result.value.type === 'done') {
           run.facts.context = result.value.context;
@@ -184,11 +207,17 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
       }
       throw new WorkerCrashedError(opened.dispatch.workerId, true, 'ended the answer without "done"');
     } catch (error) {
-      if (stream.aborted || stream.closed) return;
-      // Too far behind: the worker stops answering it (cancel) and the client is told why.
-      if (error instanceof ClientTooSlowError) cancellation.abort(error);
+      const worker = { worker: opened.dispatch.workerId };
+      // A client that went away is no fault of lifeguard's or the worker's: info, not an error.
+      if (stream.aborted || stream.closed || cancellation.reason instanceof ClientDisconnectedError) {
+        deps.logger.log('INFO', 'stream client went away mid-answer; the worker was told to stop', worker);
+        return;
+      }
+      // Too far behind, or an answer too large to keep: the worker stops answering it (cancel) and the client is told why.
+      if (error instanceof ClientTooSlowError || error instanceof AnswerTooLargeError) cancellation.abort(error);
       const failure = run.failure(error);
-      deps.logger.log('ERROR', `stream ended with an error: ${(failure as Error).message}`, { worker: opened.dispatch.workerId });
+      const level = failure instanceof ClientTooSlowError || failure instanceof AnswerTooLargeError ? 'WARN' : 'ERROR';
+      deps.logger.log(level, `stream ended with an error: ${(failure as Error).message}`, worker);
       // The headers are gone: the error travels as the stream's last event, in the API's shape.
       for (const message of view.fail(failure)) await stream.writeLast(message);
     } finally {

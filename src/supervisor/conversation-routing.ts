@@ -2,10 +2,11 @@ import type { Actor } from 'xstate';
 import { chooseRoute, routeChangesPool, type RouteCandidate } from '../../machines/policy/pool-policy.js';
 import type { PoolMachine } from '../../machines/pool-machine.js';
 import type { ConversationAnswer, PoolEvent, RouteResult } from '../../machines/pool-types.js';
-import { answeredDigest, prefixDigests, type DigestToolCall } from '../conversations/conversation-digest.js';
+import { AnswerDigest, answeredDigest, prefixDigests, type DigestToolCall } from '../conversations/conversation-digest.js';
 import { refuseLostWithoutHistory } from '../conversations/lost-conversation.js';
 import { sessionKeyId } from '../conversations/session-key.js';
 import type { ChatRequestBody, ConversationTurn } from '../drivers/driver.js';
+import { mayTake, release, reserveFor } from './quarantine.js';
 import type { SupervisedWorker } from './supervisor.js';
 
 /** A request as routing sees it: its conversation's digests and name (the session key's id, never the key). */
@@ -24,6 +25,8 @@ export interface RoutedRequest {
   /** For a stateful worker: whether it continues the conversation, and the messages to send. */
   turn: ConversationTurn | undefined;
   request: PreparedRequest;
+  /** A re-dispatch: it holds its worker alone (quarantine.ts) until it ends. */
+  exclusive: boolean;
 }
 
 /** The most answers kept from the pool before they are told anyway. */
@@ -90,19 +93,23 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
         hasAssistant: body.messages.some((message) => message.role === 'assistant'),
       };
     },
-    /** The worker for this request now, claimed; null: it waits. `avoid`: a run that just failed it. */
+    /** The worker for this request now, claimed; null: it waits. `avoid`: a run that just failed it (a re-dispatch, run in quarantine). */
     choose(request: PreparedRequest, avoid?: { workerId: string; run: number }): RoutedRequest | null {
       if (answers.length > 0 && touches(request)) tellAnswers();
       const context = pool.getSnapshot().context;
       refuseLostWithoutHistory(context, request);
       const workers = options.workers();
+      const suspect = avoid !== undefined;
+      const usable: SupervisedWorker[] = [];
       const candidates: RouteCandidate[] = workers.map((worker) => {
         const snapshot = worker.actor.getSnapshot();
-        const avoided = avoid !== undefined && avoid.workerId === worker.id && avoid.run === snapshot.context.run;
+        const avoided = suspect && avoid.workerId === worker.id && avoid.run === snapshot.context.run;
+        const accepting = snapshot.hasTag('accepting') && !avoided;
+        if (accepting) usable.push(worker);
         return {
           id: worker.id,
-          accepting: snapshot.hasTag('accepting') && !avoided,
-          free: worker.leases < snapshot.context.maxConcurrency,
+          accepting,
+          free: mayTake(worker, snapshot.context.maxConcurrency, request, suspect),
           load: worker.leases,
         };
       });
@@ -110,9 +117,11 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
       const decision = chooseRoute(context, candidates, request, turn);
       if (decision.kind === 'wait') {
         setWanting(request, decision.clean);
+        if (suspect) reserveFor(request, usable);
         return null;
       }
       setWanting(request, false);
+      if (suspect) release(request, workers);
       const worker = workers.find((w) => w.id === decision.slotId)!;
       const snapshot = worker.actor.getSnapshot();
       const isolated = context.policy.isolation === 'isolated' && snapshot.context.stateful;
@@ -123,6 +132,7 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
         result: decision.result,
         turn: isolated ? { continues, messages: continues ? request.body.messages.slice(decision.newFrom) : request.body.messages } : undefined,
         request,
+        exclusive: suspect,
       };
       options.claim(routed);
       if (routeChangesPool(context, worker.id, routed.result, request.key)) {
@@ -133,14 +143,16 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
     /** The request gave up waiting (timeout, client gone, shutdown). */
     forget(request: PreparedRequest): void {
       setWanting(request, false);
+      release(request, options.workers());
     },
     /** The worker answered: the pool remembers the conversation against it. */
-    answered(routed: RoutedRequest, answer: { content: string; toolCalls: DigestToolCall[] }): void {
+    answered(routed: RoutedRequest, answer: AnswerDigest | { content: string; toolCalls: DigestToolCall[] }): void {
       const { request } = routed;
+      const lastPrefix = request.prefixDigests[request.prefixDigests.length - 1]!;
       const told: ConversationAnswer = {
         slotId: routed.worker.id,
         run: routed.run,
-        digest: answeredDigest(request.prefixDigests[request.prefixDigests.length - 1]!, answer),
+        digest: answer instanceof AnswerDigest ? answer.after(lastPrefix) : answeredDigest(lastPrefix, answer),
         key: request.key,
         messageCount: request.body.messages.length + 1,
         continued: routed.result === 'continued',

@@ -1,6 +1,6 @@
 import type { AnswerEvent, ChatRequestBody, ConversationTurn, WorkerSession } from '../drivers/driver.js';
 import { WorkerCrashedError } from '../errors.js';
-import type { DigestToolCall } from '../conversations/conversation-digest.js';
+import { AnswerDigest } from '../conversations/conversation-digest.js';
 import type { QueueObserver } from '../util/async-queue.js';
 import type { CancelSignal } from '../util/cancellation.js';
 
@@ -8,8 +8,8 @@ import type { CancelSignal } from '../util/cancellation.js';
 export interface AnswerLease {
   /** The session of the run that took the request, or null when its process is already gone. */
   session(): WorkerSession | null;
-  /** The whole answer, once it is done: the pool remembers the conversation. */
-  answered(answer: { content: string; toolCalls: DigestToolCall[] }): void;
+  /** The answer's identity, once it is done: the pool remembers the conversation. */
+  answered(answer: AnswerDigest): void;
   /** Gives the lease back (exactly once, however the answer ends). */
   finish(ok: boolean): void;
   /** The gateway saw no answer event for its idle timeout: the worker is wedged. */
@@ -28,13 +28,11 @@ export interface StreamAnswerOptions {
 
 // One answer's events as they come from the worker's session. The driver shows each event to this
 // iterator (its QueueObserver) as it has it, before the consumer takes it: the text and tool calls
-// are kept for the conversation's digest, and the lease is given back at `done` (the worker is free
+// are hashed as they pass for the conversation's digest (never kept whole), and the lease is given back at `done` (the worker is free
 // from that moment), at a failure or an end without `done`, or when the consumer returns.
 class AnswerIterator implements AsyncIterator<AnswerEvent>, QueueObserver<AnswerEvent> {
   #inner: AsyncIterator<AnswerEvent> | null = null;
-  #content = '';
-  /** Tool calls by index, their argument pieces appended: the answer's digest includes them. */
-  #calls: Map<number, DigestToolCall> | null = null;
+  readonly #digest = new AnswerDigest();
 
   constructor(
     private readonly lease: AnswerLease,
@@ -62,17 +60,9 @@ class AnswerIterator implements AsyncIterator<AnswerEvent>, QueueObserver<Answer
 
   pushed(event: AnswerEvent): void {
     this.options.onEvent?.();
-    if (event.type === 'delta') this.#content += event.content;
-    else if (event.type === 'tool_call') {
-      const calls = (this.#calls ??= new Map());
-      const call = calls.get(event.call.index) ?? { id: '', name: '', arguments: '' };
-      call.id ||= event.call.id ?? '';
-      call.name ||= event.call.function?.name ?? '';
-      call.arguments += event.call.function?.arguments ?? '';
-      calls.set(event.call.index, call);
-    } else {
-      const toolCalls = this.#calls ? [...this.#calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call) : [];
-      this.lease.answered({ content: this.#content, toolCalls });
+    if (event.type !== 'done') this.#digest.add(event);
+    else {
+      this.lease.answered(this.#digest);
       this.lease.finish(true);
     }
   }

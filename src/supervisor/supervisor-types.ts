@@ -62,6 +62,10 @@ export interface SupervisedWorker {
   told: { tag: WorkerTag | null; run: number; stateful: boolean; busy: boolean; peers: number };
   /** The models its worker announced (kept to tell when they change). */
   models: string[];
+  /** A re-dispatched request holds it alone: nothing else is routed to it until that request ends. */
+  exclusive: boolean;
+  /** A re-dispatched request waits for it to empty (quarantine.ts): nothing new is routed to it meanwhile. */
+  reservedFor: object | null;
 }
 
 export function topLevelState(snapshot: WorkerSnapshot): string {

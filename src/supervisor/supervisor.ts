@@ -98,7 +98,8 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
   const routing = createConversationRouting({
     pool,
     workers: () => workers,
-    claim: ({ worker, run }) => {
+    claim: ({ worker, run, exclusive }) => {
+      if (exclusive) worker.exclusive = true;
       worker.leases += 1;
       leasesHeld += 1;
       worker.inFlight.began(run);
@@ -170,6 +171,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       finish: (ok) => {
         if (finished) return;
         finished = true;
+        if (routed.exclusive) worker.exclusive = false;
         worker.leases -= 1;
         leasesHeld -= 1;
         if (!ok) stats.totalErrors += 1;
@@ -204,6 +206,8 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
           contextReports: new ContextReports(actor),
           told: { tag: null, run: 0, stateful: false, busy: false, peers: 0 },
           models: [],
+          exclusive: false,
+          reservedFor: null,
         };
       });
       for (const worker of workers) {

@@ -36,7 +36,8 @@ describe('configuration', () => {
       bodyLimitBytes: 4 * 1024 * 1024,
       workerCommand: [],
     });
-    expect(config.lockFile).toBe(join(tmpdir(), 'lifeguard-8204.lock'));
+    expect(config).toMatchObject({ maxAnswerBytes: 64 * 1024 * 1024, streamBudgetBytes: null });
+    expect(config.lockFile).toBe(join(tmpdir(), `lifeguard-${process.getuid!()}`, 'lifeguard-8204.lock'));
   });
 
   it('flag > env > file > default', () => {
@@ -52,7 +53,7 @@ describe('configuration', () => {
   });
 
   it('the default lock file is per port', () => {
-    expect(loadConfig(['--port', '9000'], {}).lockFile).toBe(join(tmpdir(), 'lifeguard-9000.lock'));
+    expect(loadConfig(['--port', '9000'], {}).lockFile).toBe(join(tmpdir(), `lifeguard-${process.getuid!()}`, 'lifeguard-9000.lock'));
   });
 
   it.each([

@@ -22,7 +22,7 @@ function createRouting() {
   for (const slotId of ['w1', 'w2']) pool.send({ type: 'worker.changed', slotId, tag: 'accepting', run: 1, stateful: false, busy: false, at: 0 });
   told.length = 0;
   const snapshot = { hasTag: (tag: string) => tag === 'accepting', context: { run: 1, maxConcurrency: 8, stateful: false } };
-  const workers = ['w1', 'w2'].map((id) => ({ id, leases: 0, actor: { getSnapshot: () => snapshot } }) as unknown as SupervisedWorker);
+  const workers = ['w1', 'w2'].map((id) => ({ id, leases: 0, exclusive: false, reservedFor: null, actor: { getSnapshot: () => snapshot } }) as unknown as SupervisedWorker);
   const routing = createConversationRouting({ pool, workers: () => workers, claim: () => undefined });
   let asked = 0;
   const ask = (messages: ChatMessage[], answer = `answer ${++asked}`): { routed: RoutedRequest; history: ChatMessage[] } => {

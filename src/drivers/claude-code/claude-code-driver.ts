@@ -333,9 +333,18 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
     }
   };
 
-  const splitter = createLineSplitter(options.maxLineBytes, onLine, (bytes) => {
+  // A piece of the answer lost to an over-long line fails the turn (never an answer with text
+  // missing); an over-long `result` (it repeats the whole answer, already streamed) still ends it.
+  const splitter = createLineSplitter(options.maxLineBytes, onLine, (bytes, head) => {
     hooks.activity();
     warn(`skipped a Claude Code stdout line longer than ${options.maxLineBytes} bytes (${bytes}+ bytes)`);
+    const type = /^\s*\{\s*"type"\s*:\s*"([a-z_]+)"/.exec(head)?.[1];
+    const turn = turns[0];
+    if (type === 'result') return finishTurn({ type: 'result', subtype: 'success', usage: {} });
+    if (type !== 'stream_event' || !turn || turn.cancelled) return;
+    turn.cancelled = true;
+    turn.queue.fail(new WorkerRequestError(`Claude Code sent a stdout line of more than ${options.maxLineBytes} bytes (max_line_bytes) in this answer; lifeguard cannot read it, so the answer would be incomplete`, false));
+    control({ subtype: 'interrupt' }, () => undefined);
   });
   worker.stdout?.on('data', (chunk: Buffer) => splitter.push(chunk));
   worker.stdout?.on('end', () => splitter.flush());

@@ -23,6 +23,17 @@ interface PendingAnswer {
   text: string | null;
 }
 
+/** The request id an over-long line's first bytes give (`"id":"…"` as a key), or null. */
+export function lineId(head: string): string | null {
+  const match = /[{,]\s*"id"\s*:\s*"((?:[^"\\]|\\.){1,256})"/.exec(head);
+  if (!match) return null;
+  try {
+    return JSON.parse(`"${match[1]}"`) as string;
+  } catch {
+    return null;
+  }
+}
+
 // jsonl v1 (SPEC §5): one JSON object per line each way; stderr is logged, never parsed.
 export function createJsonlDriver(options: JsonlDriverOptions): Driver {
   return {
@@ -116,10 +127,25 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
     }
   };
 
-  const splitter = createLineSplitter(maxLineBytes, onLine, (bytes) => {
+  // An answer's line lifeguard cannot read leaves that answer incomplete: it fails with a clear error
+  // (never a 200 with the text missing) and the worker is told to stop. The line's id, when its first
+  // bytes name one, says whose; a JSON object without an id in its first bytes may be any answer in
+  // progress, and all fail; a line that is not JSON at all is junk, skipped like any garbage line.
+  const overlong = (bytes: number, head: string) => {
     hooks.activity();
-    warn(`skipped a stdout line longer than ${maxLineBytes} bytes (${bytes}+ bytes)`);
-  });
+    const id = lineId(head);
+    warn(`skipped a stdout line longer than ${maxLineBytes} bytes (${bytes}+ bytes${id === null ? '' : ` for request ${id}`})`);
+    const victims = id !== null ? (answers.has(id) ? [id] : []) : head.trimStart().startsWith('{') ? [...answers.keys()] : [];
+    for (const victim of victims) {
+      const pending = answers.get(victim)!;
+      answers.delete(victim);
+      cancelled.add(victim);
+      write({ type: 'cancel', id: victim });
+      const message = `The worker sent a stdout line of more than ${maxLineBytes} bytes (max_line_bytes)${id === null ? ' while answering this request' : ' for this request'}; lifeguard cannot read it, so the answer would be incomplete`;
+      endings.push({ pending, error: new WorkerRequestError(message, false) });
+    }
+  };
+  const splitter = createLineSplitter(maxLineBytes, onLine, overlong);
   const afterRead = () => {
     if (reported) hooks.context(reported);
     reported = null;

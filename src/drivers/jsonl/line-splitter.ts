@@ -1,13 +1,16 @@
 const NEWLINE = 0x0a;
 const CR = 0x0d;
 
+/** How much of an over-long line's start is handed to onOverlong (enough for its type and id). */
+export const OVERLONG_HEAD_BYTES = 512;
+
 // Splits a byte stream into lines across chunk boundaries. A line longer than maxBytes is dropped
-// (reported once, with its length so far) and reading resumes at the next newline. A line that lies
+// (reported once, with its length so far and its first bytes) and reading resumes at the next newline. A line that lies
 // whole in one chunk is decoded straight from it; only a line split across chunks is joined first.
 export function createLineSplitter(
   maxBytes: number,
   onLine: (line: string) => void,
-  onOverlong: (bytesSoFar: number) => void,
+  onOverlong: (bytesSoFar: number, head: string) => void,
 ): { push(chunk: Buffer | string): void; flush(): void } {
   let parts: Buffer[] = [];
   let length = 0;
@@ -26,7 +29,8 @@ export function createLineSplitter(
       if (!skipping) {
         if (length + end - start > maxBytes) {
           skipping = true;
-          onOverlong(length + end - start);
+          const head = Buffer.concat([...parts, chunk.subarray(start, end)].slice(0, 2)).subarray(0, OVERLONG_HEAD_BYTES);
+          onOverlong(length + end - start, head.toString('utf8'));
           parts = [];
           length = 0;
         } else if (newline !== -1 && length === 0) {

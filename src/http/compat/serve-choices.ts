@@ -47,7 +47,7 @@ export async function serveChoices(c: Context, deps: AnswerDeps, run: AnswerRun,
   const { renderer, choices } = request;
   if (!request.stream) {
     try {
-      const answers = await Promise.all(choices.map((body) => completeOnce(dispatch, deps.logger, body, cancellation).catch((error: unknown) => {
+      const answers = await Promise.all(choices.map((body) => completeOnce(dispatch, deps.logger, body, cancellation, deps.maxAnswerBytes).catch((error: unknown) => {
         cancellation.abort(error);
         throw error;
       })));

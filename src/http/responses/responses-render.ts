@@ -148,6 +148,7 @@ export function responsesRenderer(echo: Json, meta: { model: string }, remember:
       };
 
       return {
+        keepsAnswer: true,
         open: () => [emit('response.created', { response: response('in_progress', []) }), emit('response.in_progress', { response: response('in_progress', []) })],
         event: (event) => {
           if (event.type === 'delta') return event.content ? text(event.content) : [];

@@ -34,3 +34,20 @@ describe('line framing', () => {
     expect(split(['last']).lines).toEqual(['last']);
   });
 });
+
+describe('an over-long line', () => {
+  it("is reported with its first bytes, so the request it belongs to can be named", () => {
+    const heads: string[] = [];
+    const splitter = createLineSplitter(16, () => undefined, (_bytes, head) => heads.push(head));
+    splitter.push('{"type":"delta",');
+    splitter.push('"id":"r1","content":"xxxxxxxx"}\nok\n');
+    expect(heads).toEqual(['{"type":"delta","id":"r1","content":"xxxxxxxx"}']);
+  });
+
+  it('names its request only by a real "id" key, never by text that mentions one', async () => {
+    const { lineId } = await import('../../../src/drivers/jsonl/jsonl-driver.js');
+    expect(lineId('{"type":"delta","id":"req-1","content":"aaa')).toBe('req-1');
+    expect(lineId('{"type":"delta","content":"say \\"id\\":\\"x\\" and')).toBeNull();
+    expect(lineId('xxxxxxxxxxxx')).toBeNull();
+  });
+});

@@ -1,0 +1,21 @@
+import { hash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TextHash } from '../../src/conversations/text-hash.js';
+
+describe('a text hashed in pieces', () => {
+  it('gives the hash of the whole text (trimmed, with trim), however it is cut, surrogate pairs and whitespace included', () => {
+    const pieces = fc.array(fc.string({ unit: fc.constantFrom('a', ' ', '\n', '\ud83d', '\ude00', 'é', '\u3000', '\t') }), { maxLength: 8 });
+    fc.assert(
+      fc.property(pieces, (parts) => {
+        const whole = parts.join('');
+        for (const trim of [true, false]) {
+          const hashed = new TextHash(trim);
+          for (const part of parts) hashed.update(part);
+          expect(hashed.digest()).toBe(hash('sha256', trim ? whole.trim() : whole));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
