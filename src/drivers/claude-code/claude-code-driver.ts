@@ -8,6 +8,7 @@ import { createLineSplitter } from '../jsonl/line-splitter.js';
 import { attachOutputLog } from '../output-log.js';
 import { createCompactionWatch } from './compaction.js';
 import { foldMessages } from './fold-messages.js';
+import { quietStartArgs, quietStartEnv } from './quiet-start.js';
 
 export interface ClaudeCodeDriverOptions {
   /** The CLI and any pass-through options, e.g. ['claude', '--permission-mode', 'bypassPermissions']. */
@@ -39,8 +40,8 @@ export function createClaudeCodeDriver(options: ClaudeCodeDriverOptions): Driver
     name: 'claude-code',
     spawnSpec: (): SpawnSpec => ({
       command,
-      args: [...passThrough, ...STREAM_JSON_ARGS, ...(options.model ? ['--model', options.model] : [])],
-      ...(options.env ? { env: options.env } : {}),
+      args: [...passThrough, ...STREAM_JSON_ARGS, ...quietStartArgs(passThrough), ...(options.model ? ['--model', options.model] : [])],
+      env: { ...quietStartEnv(process.env), ...options.env },
       ...(options.cwd ? { cwd: options.cwd } : {}),
     }),
     attach: (worker, hooks) => attachClaudeSession(worker, hooks, options),
