@@ -20,7 +20,7 @@
 // (lifeguard_conversation_routes_total{result="lost"} from /metrics; continued/new beside it).
 // Run: npx tsx bench/warm-comparison.ts [--quick] [--columns defaults,w2s2,shared,spawn,raw] [--column name=FLAGS]...
 //      [--batch 30] [--clients 3] [--turns 10] [--latency-ms 0]
-//   --quick: batch 8, 3 conversations × 4 turns (the same shape, fewer requests).
+//   --quick: batch 4, 3 conversations × 3 turns (the same shape, fewer requests).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -51,9 +51,9 @@ const count = (name: string, value: string | undefined, fallback: number) => {
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
   return n;
 };
-const batch = count('batch', options.batch, options.quick ? 8 : 30);
+const batch = count('batch', options.batch, options.quick ? 4 : 30);
 const clients = count('clients', options.clients, 3);
-const turns = count('turns', options.turns, options.quick ? 4 : 10);
+const turns = count('turns', options.turns, options.quick ? 3 : 10);
 const latencyMs = count('latency-ms', options['latency-ms'], 0);
 const MODEL = 'claude-sonnet-4-5';
 const REQUEST_TIMEOUT_MS = 300_000;
