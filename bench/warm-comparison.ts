@@ -14,8 +14,8 @@
 //     turn resending the whole history (raw: only the new message).
 // Figures per cell: client-side latency median / p90; CPU seconds of the whole process tree of the
 // system under test (lifeguard and every CLI it runs, the CLI processes it replaced and the spares it
-// refilled after the load; the proxy and the CLIs it spawned; the raw CLIs) from ready to settled (no
-// CPU tick for 1.5 s, and every lifeguard worker accepting); bytes sent to the API (request lines,
+// refilled after the load; the proxy and the CLIs it spawned; the raw CLIs) from ready to settled (at most
+// 0.05 CPU-s in 2 s, and every lifeguard worker accepting); bytes sent to the API (request lines,
 // headers and bodies, counted at the fake API) and its calls; lost routes
 // (lifeguard_conversation_routes_total{result="lost"} from /metrics; continued/new beside it).
 // Run: npx tsx bench/warm-comparison.ts [--quick] [--columns defaults,w2s2,shared,spawn,raw] [--column name=FLAGS]...
@@ -204,19 +204,17 @@ function cpuOf(system: System): number {
   return system.pids.reduce((sum, pid) => sum + treeCpuSeconds(pid, stats), 0);
 }
 
-// Settled: no CPU tick in the tree for 1.5 s and the system says it is ready (bounded).
+// Settled: the tree used at most 0.05 CPU-s over the last 2 s (idle timers tick now and then) and the
+// system says it is ready (bounded).
 async function settle(system: System, what: string): Promise<void> {
   const deadline = Date.now() + 300_000;
-  let last = cpuOf(system);
-  let still = Date.now();
+  const samples: number[] = [cpuOf(system)];
   for (;;) {
-    if (Date.now() > deadline) throw new Error(`${what}: not settled within 300 s`);
+    if (Date.now() > deadline) throw new Error(`${what}: not settled within 300 s (CPU-s over the last 2 s: ${samples.map((s) => s.toFixed(2)).join(' → ')})`);
     await new Promise((resolve) => setTimeout(resolve, 250));
-    const now = cpuOf(system);
-    if (now !== last) {
-      last = now;
-      still = Date.now();
-    } else if (Date.now() - still >= 1500 && (await system.ready())) return;
+    samples.push(cpuOf(system));
+    if (samples.length > 9) samples.shift();
+    if (samples.length === 9 && samples[8]! - samples[0]! <= 0.05 && (await system.ready())) return;
   }
 }
 

@@ -66,9 +66,11 @@ describe('a quiet cold start for the Claude Code CLI (issue 28)', () => {
         return false;
       }
     });
-    expect(ours).toHaveLength(1);
-    const args = readFileSync(`/proc/${ours[0]!.pid}/cmdline`, 'utf8').split('\0');
-    expect(args).toContain('--strict-mcp-config');
-    expect(args[args.indexOf('--setting-sources') + 1]).toBe('');
+    expect(ours.length).toBeGreaterThan(0);
+    for (const { pid } of ours) {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      expect(args).toContain('--strict-mcp-config');
+      expect(args[args.indexOf('--setting-sources') + 1]).toBe('');
+    }
   }, 60_000);
 });
