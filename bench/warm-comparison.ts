@@ -18,7 +18,7 @@
 // 0.05 + 0.04 per process CPU-s in 2 s, and every lifeguard worker accepting); bytes sent to the API (request lines,
 // headers and bodies, counted at the fake API) and its calls; lost routes
 // (lifeguard_conversation_routes_total{result="lost"} from /metrics; continued/new beside it).
-// Run: npx tsx bench/warm-comparison.ts [--quick] [--columns defaults,w2s2,shared,spawn,raw] [--column name=FLAGS]...
+// Run: npx tsx bench/warm-comparison.ts [--quick] [--columns defaults,w2s2,shared,spawn,raw] [--column name=FLAGS]... [--workloads batch-c1,batch-c4,conversations]
 //      [--batch 30] [--clients 3] [--turns 10] [--latency-ms 0]
 //   --quick: batch 4, 3 conversations × 3 turns (the same shape, fewer requests).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -44,6 +44,7 @@ const { values: options } = parseArgs({
     clients: { type: 'string' },
     turns: { type: 'string' },
     'latency-ms': { type: 'string', default: '0' },
+    workloads: { type: 'string' },
   },
 });
 const count = (name: string, value: string | undefined, fallback: number) => {
@@ -151,6 +152,8 @@ async function chat(url: string, messages: Message[]): Promise<string> {
 class RawCli {
   readonly child: ChildProcess;
   private readonly waiting: Array<(message: Record<string, any>) => void> = [];
+  /** The CLI folds user messages that queue up in its input into one turn: one is written at a time. */
+  private turn: Promise<unknown> = Promise.resolve();
   private readonly exited: Promise<void>;
   constructor(env: Record<string, string>) {
     this.child = spawn(process.execPath, [CLAUDE_CLI, ...STREAM_JSON_ARGS, ...quietStartArgs([]), '--model', MODEL], {
@@ -172,7 +175,9 @@ class RawCli {
   }
   initialize = () => this.send({ type: 'control_request', request_id: 'init', request: { subtype: 'initialize' } });
   async ask(text: string): Promise<string> {
-    const result = await this.send({ type: 'user', message: { role: 'user', content: text }, parent_tool_use_id: null, session_id: 'default' });
+    const turn = this.turn.then(() => this.send({ type: 'user', message: { role: 'user', content: text }, parent_tool_use_id: null, session_id: 'default' }));
+    this.turn = turn.catch(() => undefined);
+    const result = await turn;
     if (result.is_error) throw new Error(`the raw CLI failed a turn: ${String(result.result)}`);
     return String(result.result ?? '');
   }
@@ -226,7 +231,9 @@ async function settle(system: System, what: string): Promise<void> {
 // ---- workloads ----
 
 type Workload = 'batch-c1' | 'batch-c4' | 'conversations';
-const WORKLOADS: Workload[] = ['batch-c1', 'batch-c4', 'conversations'];
+const ALL_WORKLOADS: Workload[] = ['batch-c1', 'batch-c4', 'conversations'];
+const WORKLOADS = (options.workloads?.split(',').map((w) => w.trim()) ?? ALL_WORKLOADS) as Workload[];
+for (const w of WORKLOADS) if (!ALL_WORKLOADS.includes(w)) throw new Error(`--workloads: no workload ${JSON.stringify(w)} (known: ${ALL_WORKLOADS.join(', ')})`);
 const filler = 'The supplier confirms the delivery of the goods listed below, with quantities, unit prices and the terms agreed. ';
 const record = (i: number) => {
   const head = `record ${i}: extract supplier, date and total as JSON. Invoice from Supplier ${i} Ltd dated 2026-11-${String((i % 28) + 1).padStart(2, '0')}, total ${(i * 37.5).toFixed(2)} EUR. `;
