@@ -8,6 +8,11 @@
 // every response timed), latency at 1 connection (sequential requests on one keep-alive connection,
 // timed in µs), and the time to the first streamed delta (sequential `stream: true` requests).
 // `runs` repeats the whole comparison with fresh servers, to show the figures hold run after run.
+// CPU per request (issue 26), the primary figure: each server's process tree (the server and its
+// reference worker, from /proc/<pid>/stat) over each of its 16-connection rounds, divided by the
+// requests answered in it — what throughput on a machine to itself is made of, and far less moved
+// by other load than req/s. lifeguard logs as in production: one line per request to its stdout, a
+// pipe this process reads. Every figure comes with the load average it was measured at.
 // Run: npx tsx bench/gateway-overhead.ts [seconds at 16 connections per round=2] [rounds=9] [runs=1]
 import autocannon from 'autocannon';
 import type { EventEmitter } from 'node:events';
@@ -15,6 +20,7 @@ import { mkdtempSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadAverage, processCpuSeconds, scanProc, treeCpuSeconds } from './process-tree-cpu.js';
 import { buildLifeguard, startServer } from './start-server.js';
 import { quantiles } from './stats.js';
 
@@ -38,6 +44,9 @@ interface Figures {
   rps: number;
   /** Each round's. */
   rounds: number[];
+  /** Each round's CPU µs per request: the whole tree (server + worker), and the server process alone. */
+  cpuTree: number[];
+  cpuServer: number[];
   at16: Latency;
   at1: Latency;
   ttfb: Latency;
@@ -50,7 +59,7 @@ const latencyOf = (samples: number[]): Latency => {
 };
 
 // `connections` for `duration` seconds; every 2xx response's time (ms, float) is kept.
-async function load(port: number, connections: number, duration: number): Promise<{ rps: number; times: number[] }> {
+async function load(port: number, connections: number, duration: number): Promise<{ rps: number; times: number[]; total: number }> {
   const times: number[] = [];
   // The run is an EventEmitter as well as a promise (autocannon's types give only the promise).
   const instance = autocannon({ url: `http://127.0.0.1:${port}/v1/chat/completions`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration }) as unknown as EventEmitter & Promise<autocannon.Result>;
@@ -59,7 +68,7 @@ async function load(port: number, connections: number, duration: number): Promis
   });
   const result = await instance;
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx answers and ${result.errors} errors`);
-  return { rps: result.requests.average, times };
+  return { rps: result.requests.average, times, total: result.requests.total };
 }
 
 // One request on the keep-alive agent: ms to the end of the answer, or to its first streamed delta.
@@ -105,12 +114,19 @@ async function compare(): Promise<Figures[]> {
   try {
     for (const server of started) await load(server.port, 16, WARM_UP_S); // warm-up, not counted (JIT, heap sizes)
     const rps = started.map(() => [] as number[]);
+    const cpuTree = started.map(() => [] as number[]);
+    const cpuServer = started.map(() => [] as number[]);
     const at16 = started.map(() => [] as number[]);
     const at1 = started.map(() => [] as number[]);
     const ttfb = started.map(() => [] as number[]);
     for (let round = 0; round < rounds; round++) {
       for (const [i, server] of started.entries()) {
+        const pid = server.child.pid!;
+        const before = { tree: treeCpuSeconds(pid, scanProc()), server: processCpuSeconds(pid) };
         const measured = await load(server.port, 16, seconds);
+        const after = { tree: treeCpuSeconds(pid, scanProc()), server: processCpuSeconds(pid) };
+        cpuTree[i]!.push(((after.tree - before.tree) / measured.total) * 1e6);
+        cpuServer[i]!.push(((after.server - before.server) / measured.total) * 1e6);
         rps[i]!.push(measured.rps);
         at16[i]!.push(...measured.times);
       }
@@ -121,7 +137,7 @@ async function compare(): Promise<Figures[]> {
         ttfb[i]!.push(...(await sequential(server.port, STREAMED, streamBody, true)));
       }
     }
-    return started.map((_, i) => ({ rps: median(rps[i]!), rounds: rps[i]!, at16: latencyOf(at16[i]!), at1: latencyOf(at1[i]!), ttfb: latencyOf(ttfb[i]!) }));
+    return started.map((_, i) => ({ rps: median(rps[i]!), rounds: rps[i]!, cpuTree: cpuTree[i]!, cpuServer: cpuServer[i]!, at16: latencyOf(at16[i]!), at1: latencyOf(at1[i]!), ttfb: latencyOf(ttfb[i]!) }));
   } finally {
     await Promise.all(started.map((server) => server.stop()));
   }
@@ -135,26 +151,49 @@ console.log(
 );
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
 const kept: number[] = [];
+/** Per run: lifeguard's CPU per request (tree) over the bare forwarder's, median of the rounds' ratios. */
+const cpuRatios: number[] = [];
+const cpuByServer = servers.map(() => ({ tree: [] as number[], server: [] as number[] }));
+const us = (value: number) => `${Math.round(value)} µs`;
+const spread = (values: number[]) => {
+  const q = quantiles(values);
+  return `${us(q.median)} (${us(q.min)} … ${us(q.max)})`;
+};
 for (let run = 1; run <= runs; run++) {
+  const loadBefore = loadAverage();
   const figures = await compare();
   const [bare, hono, lifeguard] = figures as [Figures, Figures, Figures];
   console.log('');
-  console.log(`run ${run} of ${runs}`);
+  console.log(`run ${run} of ${runs} — load average ${loadBefore} before, ${loadAverage()} after`);
   console.log('');
-  console.log('| server | throughput (16 conns): median (rounds) | p50 / p99 (16 conns) | p50 / p99 (1 conn) | first delta p50 / p99 (1 conn, streamed) |');
-  console.log('|---|---|---|---|---|');
+  console.log('| server | CPU per request, process tree (server + worker): median (min … max of the rounds) | server process alone | throughput (16 conns): median (rounds) | p50 / p99 (16 conns) | p50 / p99 (1 conn) | first delta p50 / p99 (1 conn, streamed) |');
+  console.log('|---|---|---|---|---|---|---|');
   servers.forEach((server, i) => {
     const f = figures[i]!;
-    console.log(`| ${server.name} | ${Math.round(f.rps)} req/s (${f.rounds.map(Math.round).join(', ')}) | ${ms(f.at16.p50)} / ${ms(f.at16.p99)} | ${ms(f.at1.p50)} / ${ms(f.at1.p99)} | ${ms(f.ttfb.p50)} / ${ms(f.ttfb.p99)} |`);
+    cpuByServer[i]!.tree.push(median(f.cpuTree));
+    cpuByServer[i]!.server.push(median(f.cpuServer));
+    console.log(`| ${server.name} | ${spread(f.cpuTree)} | ${spread(f.cpuServer)} | ${Math.round(f.rps)} req/s (${f.rounds.map(Math.round).join(', ')}) | ${ms(f.at16.p50)} / ${ms(f.at16.p99)} | ${ms(f.at1.p50)} / ${ms(f.at1.p99)} | ${ms(f.ttfb.p50)} / ${ms(f.ttfb.p99)} |`);
   });
   for (const [against, reference] of [['bare', bare], ['Hono', hono]] as const) {
     const ratio = median(lifeguard.rounds.map((rps, round) => rps / reference.rounds[round]!));
-    if (against === 'bare') kept.push(ratio);
+    const cpuRatio = median(lifeguard.cpuTree.map((cpu, round) => cpu / reference.cpuTree[round]!));
+    if (against === 'bare') {
+      kept.push(ratio);
+      cpuRatios.push(cpuRatio);
+    }
     console.log(
-      `lifeguard against ${against}: throughput kept ${pct(ratio, 1)} (median of the rounds' ratios); added p50 ${ms(lifeguard.at1.p50 - reference.at1.p50)} (1 conn), ${ms(lifeguard.at16.p50 - reference.at16.p50)} (16 conns); ` +
+      `lifeguard against ${against}: CPU per request ×${cpuRatio.toFixed(3)} (process trees, median of the rounds' ratios; ≤ 1.25 is the target's equivalent); throughput kept ${pct(ratio, 1)} (median of the rounds' ratios); ` +
+        `added p50 ${ms(lifeguard.at1.p50 - reference.at1.p50)} (1 conn), ${ms(lifeguard.at16.p50 - reference.at16.p50)} (16 conns); ` +
         `added p99 ${ms(lifeguard.at1.p99 - reference.at1.p99)} (1 conn), ${ms(lifeguard.at16.p99 - reference.at16.p99)} (16 conns); first delta +${ms(lifeguard.ttfb.p50 - reference.ttfb.p50)} (p50)`,
     );
   }
 }
 console.log('');
+console.log(`summary over ${runs} run(s) — each run's median of its rounds; spread = min … max of the runs:`);
+console.log('| server | CPU per request, process tree | server process alone |');
+console.log('|---|---|---|');
+servers.forEach((server, i) => console.log(`| ${server.name} | ${cpuByServer[i]!.tree.map(us).join(', ')} | ${cpuByServer[i]!.server.map(us).join(', ')} |`));
+const x = (values: number[]) => values.map((v) => `×${v.toFixed(3)}`).join(', ');
+console.log(`lifeguard's CPU per request against the bare forwarder's, run by run: ${x(cpuRatios)} (target: at most ×1.25)`);
 console.log(`throughput kept against the bare forwarder, run by run: ${kept.map((k) => `${(k * 100).toFixed(1)} %`).join(', ')} (target: at least 80 %); added median latency target: under 1 ms`);
+console.log(`load average at the end: ${loadAverage()}`);

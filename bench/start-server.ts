@@ -1,8 +1,11 @@
 import { execSync, spawn, type ChildProcess } from 'node:child_process';
 
-/** lifeguard as it runs in production: compiled (npm run build), not through tsx. */
+/**
+ * lifeguard as it runs in production: compiled (npm run build), not through tsx. LIFEGUARD_BENCH_BUILT=1
+ * skips the build (dist/ is current): two benches running side by side must not rewrite dist/ under each other.
+ */
 export function buildLifeguard(): string {
-  execSync('npm run --silent build', { stdio: 'inherit' });
+  if (process.env.LIFEGUARD_BENCH_BUILT !== '1') execSync('npm run --silent build', { stdio: 'inherit' });
   return 'dist/src/main.js';
 }
 

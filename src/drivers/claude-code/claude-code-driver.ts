@@ -11,6 +11,7 @@ import { createCompactionWatch } from './compaction.js';
 import { foldMessages } from './fold-messages.js';
 import { mediaBlocks } from './media-blocks.js';
 import { createToolBridge } from './tool-bridge.js';
+import { quietStartArgs, quietStartEnv } from './quiet-start.js';
 
 export interface ClaudeCodeDriverOptions {
   /** The CLI and any pass-through options, e.g. ['claude', '--permission-mode', 'bypassPermissions']. */
@@ -87,8 +88,9 @@ export function createClaudeCodeDriver(options: ClaudeCodeDriverOptions): Driver
     name: 'claude-code',
     spawnSpec: (): SpawnSpec => ({
       command,
-      args: [...passThrough, ...STREAM_JSON_ARGS, ...toolArgs(passThrough, options.builtinTools ?? null), ...(options.model ? ['--model', options.model] : [])],
+      args: [...passThrough, ...STREAM_JSON_ARGS, ...quietStartArgs(passThrough), ...toolArgs(passThrough, options.builtinTools ?? null), ...(options.model ? ['--model', options.model] : [])],
       env: {
+        ...quietStartEnv(process.env),
         // Client tools reach the model under their own names, and their results whole (up to the CLI's cap).
         CLAUDE_AGENT_SDK_MCP_NO_PREFIX: '1',
         MAX_MCP_OUTPUT_TOKENS: process.env.MAX_MCP_OUTPUT_TOKENS ?? '200000',
