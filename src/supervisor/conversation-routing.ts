@@ -13,12 +13,16 @@ export interface PreparedRequest {
   prefixDigests: string[];
   key: string | null;
   hasAssistant: boolean;
+  /** Whose request it is; its key and conversations are its own. */
+  tenant: string;
 }
 
 export interface RoutedRequest {
   worker: SupervisedWorker;
   run: number;
   result: RouteResult;
+  /** A first turn answered on its tenant's lane. */
+  lane: boolean;
   /** For a stateful worker: whether it continues the conversation, and the messages to send. */
   turn: ConversationTurn | undefined;
   request: PreparedRequest;
@@ -77,7 +81,7 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
     tell,
     /** Tells the pool the answers gathered so far (before its snapshot is read). */
     tellAnswers,
-    prepare(requestId: string, body: ChatRequestBody, sessionKey: string | null): PreparedRequest {
+    prepare(requestId: string, body: ChatRequestBody, sessionKey: string | null, tenant: string): PreparedRequest {
       const named = typeof body.prompt_cache_key === 'string' && body.prompt_cache_key ? body.prompt_cache_key : null;
       return {
         requestId,
@@ -85,6 +89,7 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
         prefixDigests: prefixDigests(body.messages),
         key: sessionKey || named,
         hasAssistant: body.messages.some((message) => message.role === 'assistant'),
+        tenant,
       };
     },
     /** The worker for this request now, claimed; null: it waits. `avoid`: a run that just failed it. */
@@ -111,18 +116,19 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
       setWanting(request, false);
       const worker = workers.find((w) => w.id === decision.slotId)!;
       const snapshot = worker.actor.getSnapshot();
-      const isolated = context.policy.isolation === 'isolated' && snapshot.context.stateful;
+      const isolated = decision.isolated && snapshot.context.stateful;
       const continues = decision.result === 'continued';
       const routed: RoutedRequest = {
         worker,
         run: snapshot.context.run,
         result: decision.result,
+        lane: decision.lane,
         turn: isolated ? { continues, messages: continues ? request.body.messages.slice(decision.newFrom) : request.body.messages } : undefined,
         request,
       };
       options.claim(routed);
       if (routeChangesPool(context, worker.id, routed.result, request.key)) {
-        tell({ type: 'request.routed', slotId: worker.id, run: routed.run, result: routed.result, key: request.key, at: Date.now() });
+        tell({ type: 'request.routed', slotId: worker.id, run: routed.run, result: routed.result, key: request.key, tenant: request.tenant, lane: decision.lane, at: Date.now() });
       }
       return routed;
     },
@@ -137,7 +143,9 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
         slotId: routed.worker.id,
         run: routed.run,
         digest: answeredDigest(request.prefixDigests[request.prefixDigests.length - 1]!, answer),
-        key: request.key,
+        key: routed.lane ? null : request.key,
+        tenant: request.tenant,
+        lane: routed.lane,
         messageCount: request.body.messages.length + 1,
         continued: routed.result === 'continued',
         at: Date.now(),
