@@ -120,6 +120,7 @@ export const poolSetup = setup({
       const arrived = target !== undefined && target.run === event.run && isClean(target);
       return {
         now: Math.max(context.now, event.at),
+        cleanWanted: event.cleanWanted ?? context.cleanWanted,
         arrivals: arrived ? rememberArrival(context.arrivals, event.at) : context.arrivals,
         slots: context.slots.map((slot) => {
           if (slot.id !== event.slotId) {

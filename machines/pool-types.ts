@@ -137,7 +137,18 @@ export type PoolEvent =
   | { type: 'worker.measured'; slotId: string; rssBytes: number; at: number }
   /** A request was given to a process and that changes what the pool holds before the answer comes
    * (routeChangesPool): a clean process becomes used, or a named conversation moves. */
-  | { type: 'request.routed'; slotId: string; run: number; result: RouteResult; key: string | null; tenant: string; lane: boolean; at: number }
+  | {
+      type: 'request.routed';
+      slotId: string;
+      run: number;
+      result: RouteResult;
+      key: string | null;
+      tenant: string;
+      lane: boolean;
+      /** The requests still waiting for a clean process, when this one was among them. */
+      cleanWanted?: number;
+      at: number;
+    }
   /** Processes answered: each now holds the conversation of its answer (the facade gathers answers
    * and tells them before anything they could matter to; `at`: when they were told). */
   | { type: 'conversations.answered'; answers: ConversationAnswer[]; at: number }

@@ -106,9 +106,9 @@ export const needsSpare = (context: PoolContext): boolean =>
 export const fullLane = (context: PoolContext): PoolSlot | null =>
   context.slots.find((slot) => isIdleAccepting(slot) && slot.full && slot.conversation?.lane === true && slot.recycledRun !== slot.run) ?? null;
 
-/** A clean idle spare beyond those wanted, above the floor: it is stopped. */
+/** A clean idle spare beyond those wanted, above the floor, while no request waits for one: it is stopped. */
 export const excessSpare = (context: PoolContext): PoolSlot | null =>
-  context.slots.length > floorCount(context) && spareCount(context) > sparesWanted(context)
+  context.slots.length > floorCount(context) && context.cleanWanted === 0 && spareCount(context) > sparesWanted(context)
     ? ([...context.slots].reverse().find((slot) => isIdleAccepting(slot) && isClean(slot)) ?? null)
     : null;
 

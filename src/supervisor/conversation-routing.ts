@@ -69,11 +69,15 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
     tellAnswers();
     pool.send(event);
   };
-  const setWanting = (request: PreparedRequest, wants: boolean) => {
+  // `quiet`: the caller tells the new count itself (with the route that took a clean process, so the
+  // pool never sees one fewer request waiting while the process it took still looks clean).
+  const setWanting = (request: PreparedRequest, wants: boolean, quiet = false): boolean => {
     const before = wantingClean.size;
     if (wants) wantingClean.add(request);
     else wantingClean.delete(request);
-    if (wantingClean.size !== before) tell({ type: 'clean.wanted', count: wantingClean.size, at: Date.now() });
+    const changed = wantingClean.size !== before;
+    if (changed && !quiet) tell({ type: 'clean.wanted', count: wantingClean.size, at: Date.now() });
+    return changed;
   };
 
   return {
@@ -113,7 +117,7 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
         setWanting(request, decision.clean);
         return null;
       }
-      setWanting(request, false);
+      const wantedChanged = setWanting(request, false, true);
       const worker = workers.find((w) => w.id === decision.slotId)!;
       const snapshot = worker.actor.getSnapshot();
       const isolated = decision.isolated && snapshot.context.stateful;
@@ -128,7 +132,10 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
       };
       options.claim(routed);
       if (routeChangesPool(context, worker.id, routed.result, request.key)) {
-        tell({ type: 'request.routed', slotId: worker.id, run: routed.run, result: routed.result, key: request.key, tenant: request.tenant, lane: decision.lane, at: Date.now() });
+        const cleanWanted = wantedChanged ? { cleanWanted: wantingClean.size } : {};
+        tell({ type: 'request.routed', slotId: worker.id, run: routed.run, result: routed.result, key: request.key, tenant: request.tenant, lane: decision.lane, ...cleanWanted, at: Date.now() });
+      } else if (wantedChanged) {
+        tell({ type: 'clean.wanted', count: wantingClean.size, at: Date.now() });
       }
       return routed;
     },
