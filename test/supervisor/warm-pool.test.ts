@@ -49,11 +49,13 @@ async function converse(g: Gateway, history: Message[], content: string, apiKey?
   return answer;
 }
 
-// N conversations, T turns each, interleaved round-robin (the first turns all at once); each last turn
-// asks the process what it holds.
+// N conversations, T turns each, interleaved round-robin (the first turns five at once: each waits for
+// a process to start); each last turn asks the process what it holds.
 async function interleave(g: Gateway, conversations: number, turns: number) {
   const histories = Array.from({ length: conversations }, () => [] as Message[]);
-  await Promise.all(histories.map((history, i) => converse(g, history, `conversation ${i} begins`)));
+  for (let i = 0; i < conversations; i += 5) {
+    await Promise.all(histories.slice(i, i + 5).map((history, j) => converse(g, history, `conversation ${i + j} begins`)));
+  }
   const last: string[] = [];
   for (let turn = 1; turn < turns; turn++) {
     for (const [i, history] of histories.entries()) {
@@ -75,8 +77,9 @@ describe('capacity by memory (issue 28)', () => {
     expect(last).toEqual(Array.from({ length: n }, (_, i) => `Recall: conversation ${i} begins | held 5 | received 1`));
     expect(w.routed.filter((r) => r.result === 'new')).toHaveLength(n);
     expect(w.routed.filter((r) => r.result === 'continued')).toHaveLength(2 * n);
+    // No conversation's process was recycled or stopped (a spare the arrivals no longer need may be).
     expect(w.recycled).toEqual([]);
-    expect(w.retired).toEqual([]);
+    expect(w.retired.filter((line) => !line.endsWith(' excess'))).toEqual([]);
     expect(new Set(w.routed.map((r) => r.workerId)).size).toBe(n);
   }, 180_000);
 
