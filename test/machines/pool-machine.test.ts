@@ -331,3 +331,123 @@ describe('pool machine: spares and recycling', () => {
     expect(p.slot('w1')).toMatchObject({ conversation: null, recycledRun: null });
   });
 });
+
+describe('pool machine: capacity by memory, lanes (issue 28)', () => {
+  const MB = 1024 * 1024;
+  const measured = (p: ReturnType<typeof createPool>, slotId: string, mb: number) =>
+    p.actor.send({ type: 'worker.measured', slotId, rssBytes: mb * MB, at: p.clock.now() });
+
+  it('short of spares with room in the budget, it spawns a worker machine of its own id and seed, and times its start', () => {
+    const p = createPool({ workers: 1, standby: 1, maxProcesses: 4, spawnConcurrency: 1 }, ['w1', 'w2']);
+    p.allUp();
+    p.routed('w1', 'new');
+    p.routed('w2', 'new');
+    expect(p.inputs.map((i) => [i.workerId, i.seed])).toEqual([['w1', 1], ['w2', 1], ['w3', 4]]);
+    expect(p.emitted).toContainEqual({ type: 'slot.spawned', slotId: 'w3', reason: 'spare' });
+    expect(p.context()).toMatchObject({ nextSlot: 4, arrivals: [0, 0] });
+    expect(p.slot('w3')).toMatchObject({ tag: 'waiting', run: 0, waitingSince: 0 });
+    // One start at a time: the next spare waits for this one.
+    p.answered('w3', 'x', 2, null, 0);
+    expect(p.inputs).toHaveLength(3);
+    p.advance(1000);
+    p.changed('w3');
+    // (w1 and w2 came up at once: two samples of 0 ms before this one of 1000 ms.)
+    expect(p.context().coldStartMs).toBe(1094);
+    expect(p.slot('w3').waitingSince).toBeNull();
+    expect(p.told).toEqual([]);
+  });
+
+  it('below the floor it spawns at once; a full budget or the cap makes it recycle the least recently used instead', () => {
+    const p = createPool({ workers: 1, standby: 1, maxProcesses: 2 }, ['w1']);
+    expect(p.emitted).toEqual([{ type: 'slot.spawned', slotId: 'w2', reason: 'floor' }]);
+    p.allUp();
+    p.changed('w2');
+    p.routed('w1', 'new');
+    p.answered('w1', 'a');
+    p.advance(5);
+    p.routed('w2', 'new');
+    p.answered('w2', 'b');
+    expect(p.told).toEqual([{ id: 'w1', type: 'recycle' }]);
+    expect(p.inputs).toHaveLength(2);
+  });
+
+  // A pool grown past its floor of two: w1 and w2 hold conversations, w3 was spawned as the spare.
+  const grown = (policy: Partial<PoolPolicy>) => {
+    const p = createPool({ workers: 1, standby: 1, maxProcesses: 10, sessionIdleMs: 1000, ...policy }, ['w1', 'w2']);
+    p.allUp();
+    p.routed('w1', 'new');
+    p.answered('w1', 'a');
+    p.advance(5);
+    p.routed('w2', 'new');
+    p.answered('w2', 'b');
+    p.changed('w3');
+    return p;
+  };
+
+  it('over the memory budget above the floor, a clean idle spare is stopped first, then the least recently used idle conversation', () => {
+    const p = grown({ memoryBudgetBytes: 1000 * MB });
+    measured(p, 'w1', 300);
+    measured(p, 'w2', 300);
+    expect(p.told).toEqual([]);
+    measured(p, 'w3', 500);
+    expect(p.told).toEqual([{ id: 'w3', type: 'stop' }]);
+    const q = grown({ memoryBudgetBytes: 1100 * MB });
+    q.routed('w3', 'new');
+    q.answered('w3', 'c');
+    expect(q.slot('w4')).toMatchObject({ tag: 'waiting' });
+    measured(q, 'w1', 300);
+    expect(q.told).toEqual([{ id: 'w1', type: 'stop' }]);
+    expect(q.emitted.filter((e) => e.type === 'slot.retired')).toEqual([{ type: 'slot.retired', slotId: 'w1', reason: 'budget', digest: 'a' }]);
+    expect(q.context().lost).toEqual([{ digest: 'a', key: null, tenant: 'anonymous' }]);
+    expect(q.context().slots.map((s) => s.id)).toEqual(['w2', 'w3', 'w4']);
+  });
+
+  it('spares beyond those wanted are stopped above the floor; an idled-out conversation there is stopped, not recycled', () => {
+    const p = createPool({ workers: 1, standby: 0 }, ['w1', 'w2', 'w3']);
+    p.allUp();
+    expect(p.emitted.map((e) => e.type)).toEqual(['slot.retired', 'slot.retired']);
+    expect(p.context().slots).toHaveLength(1);
+    const q = grown({});
+    q.advance(1000);
+    q.advance(5);
+    expect(q.told).toEqual([{ id: 'w1', type: 'stop' }, { id: 'w2', type: 'recycle' }]);
+    expect(q.emitted.filter((e) => e.type !== 'slot.spawned')).toEqual([
+      { type: 'slot.retired', slotId: 'w1', reason: 'idle', digest: 'a' },
+      { type: 'slot.recycled', slotId: 'w2', reason: 'idle', digest: 'b' },
+    ]);
+  });
+
+  it('a lane holds its tenant’s first turns (remembered to count a continuation moved) and is recycled when full', () => {
+    const p = createPool({ isolation: 'tenant' }, ['w1', 'w2', 'w3']);
+    p.allUp();
+    p.routed('w1', 'new', null, 1, 'alice', true);
+    p.answered('w1', 'first', 2, null, 1, false, 'alice', true);
+    p.answered('w1', 'second', 2, null, 1, false, 'alice', true);
+    expect(p.slot('w1')).toMatchObject({ tenant: 'alice', conversation: { lane: true, digest: '', turns: 2, tenant: 'alice' } });
+    expect(p.context().laneTurns).toEqual([
+      { digest: 'first', key: null, tenant: 'alice' },
+      { digest: 'second', key: null, tenant: 'alice' },
+    ]);
+    p.changed('w1', { full: true, busy: true });
+    expect(p.told).toEqual([]);
+    p.changed('w1', { full: true });
+    expect(p.told).toEqual([{ id: 'w1', type: 'recycle' }]);
+    expect(p.emitted).toContainEqual({ type: 'slot.recycled', slotId: 'w1', reason: 'lane', digest: null });
+    expect(p.context().lost).toEqual([]);
+  });
+
+  it('a route that took a clean process carries the count of requests still waiting; a key is replaced only within its tenant', () => {
+    const p = createPool({ maxProcesses: 10 }, ['w1', 'w2', 'w3']);
+    p.allUp();
+    p.actor.send({ type: 'clean.wanted', count: 2, at: 0 });
+    p.actor.send({ type: 'request.routed', slotId: 'w1', run: 1, result: 'new', key: 'k', tenant: 'alice', lane: false, cleanWanted: 1, at: 0 });
+    expect(p.context().cleanWanted).toBe(1);
+    p.actor.send({ type: 'clean.wanted', count: 0, at: 0 });
+    p.routed('w2', 'new', 'k', 1, 'bob');
+    expect(p.slot('w1').conversation?.key).toBe('k');
+    p.routed('w3', 'new', 'k', 1, 'alice');
+    expect(p.context().cleanWanted).toBe(0);
+    expect(p.slot('w1').conversation?.key).toBeNull();
+    expect(p.slot('w2').conversation?.key).toBe('k');
+  });
+});
