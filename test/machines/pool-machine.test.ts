@@ -39,7 +39,7 @@ function createPool(policy: Partial<PoolPolicy> = {}, ids = ['w1', 'w2', 'w3']) 
     emitted,
     context: () => actor.getSnapshot().context,
     slot: (id: string) => actor.getSnapshot().context.slots.find((s) => s.id === id)!,
-    changed: (slotId: string, over: { tag?: 'accepting' | 'waiting' | 'unavailable'; run?: number; stateful?: boolean; busy?: boolean } = {}) =>
+    changed: (slotId: string, over: { tag?: 'accepting' | 'waiting' | 'unavailable'; run?: number; stateful?: boolean; busy?: boolean; full?: boolean } = {}) =>
       actor.send({ type: 'worker.changed', slotId, tag: 'accepting', run: 1, stateful: true, busy: false, at: clock.now(), ...over }),
     routed: (slotId: string, result: 'continued' | 'new' | 'lost', key: string | null = null, run = 1, tenant = 'anonymous', lane = false) =>
       actor.send({ type: 'request.routed', slotId, run, result, key, tenant, lane, at: clock.now() }),
