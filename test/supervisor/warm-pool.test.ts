@@ -118,6 +118,7 @@ describe('capacity by memory (issue 28)', () => {
     await accepting(g, ['w4', 'w5']);
     await until(g, () => g.supervisor.pool().context.slots.filter((slot) => slot.tag === 'accepting' && slot.usedRun !== slot.run).length >= 2, 'two spares accept');
     expect(mostStarting).toBe(1);
+    expect(g.logs.join('\n')).toContain('[POOL] w4 added (a spare)');
     // Two of the three took a spare at once; the third waited for a refill.
     expect(w.routed.filter((r) => r.queued).length).toBeLessThanOrEqual(1);
     expect(w.recycled).toEqual([]);
