@@ -212,7 +212,7 @@ async function run(load: 'conversations' | 'batch', flags: string[]): Promise<Ru
       bodyTokens: calls.reduce((sum, body) => sum + Math.ceil(JSON.stringify(body).length / 4), 0),
       cliCpuS: cpuAfter.cli - cpuBefore.cli,
       selfCpuS: cpuAfter.self - cpuBefore.self,
-      routes: { continued: count('continued'), new: count('new'), lost: count('lost') },
+      routes: { continued: count('continued'), new: count('new'), lost: count('lost'), moved: count('moved') },
       queued: routed.filter((r) => r.queued).length,
       maxWaitMs: Math.max(0, ...routed.map((r) => r.waitedMs)),
       coldStartsMs,

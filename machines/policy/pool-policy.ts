@@ -1,54 +1,10 @@
-import type { PoolContext, PoolSlot, RouteResult } from '../pool-types.js';
+import type { GoneConversation, PoolContext, PoolSlot, RouteResult } from '../pool-types.js';
+import { isClean, isIsolated, isolationOf, tenantOf } from './pool-capacity.js';
 
-// The pool's policy (SPEC §6) as pure functions of its context: which processes are spares, which
-// one to recycle, when conversations idle out, and where a request goes.
+// Where a request goes (SPEC §6), as pure functions of the pool's context: to the process holding its
+// conversation, to its tenant's lane, to a clean process, or to a used one of its tenant (shared).
 
-/** A process that has served nothing in its current run. */
-export const isClean = (slot: PoolSlot): boolean => slot.usedRun !== slot.run;
-
-/** Conversations are isolated only where the workers hold them (stateful) and isolation is on. */
-export const isIsolated = (context: PoolContext, slot: PoolSlot): boolean => context.policy.isolation === 'isolated' && slot.stateful;
-
-// A spare is a clean process that accepts, or any process on its way back (every `waiting` state
-// ends in a fresh run), or one whose recycle was already asked for.
-const isSpare = (slot: PoolSlot): boolean =>
-  slot.tag === 'waiting' || (slot.tag === 'accepting' && (isClean(slot) || slot.recycledRun === slot.run));
-
-export const spareCount = (context: PoolContext): number => context.slots.filter(isSpare).length;
-
-/** The idle process to recycle when a clean one is needed: the least recently used conversation. */
-export function recycleVictim(context: PoolContext): PoolSlot | null {
-  let victim: PoolSlot | null = null;
-  for (const slot of context.slots) {
-    if (slot.tag !== 'accepting' || isSpare(slot) || slot.busy || !isIsolated(context, slot)) continue;
-    const used = slot.conversation?.lastUsedAt ?? Number.NEGATIVE_INFINITY;
-    if (!victim || used < (victim.conversation?.lastUsedAt ?? Number.NEGATIVE_INFINITY)) victim = slot;
-  }
-  return victim;
-}
-
-/** Fewer spares than the standby count plus the requests that wait for a clean one. */
-export const needsSpare = (context: PoolContext): boolean =>
-  spareCount(context) < context.policy.standby + context.cleanWanted && recycleVictim(context) !== null;
-
-const idleSince = (slot: PoolSlot): number | null => (slot.conversation && !slot.busy ? slot.conversation.lastUsedAt : null);
-
-/** Conversations idle for session_idle_ms at `at` (a request in flight keeps its conversation). */
-export const idleSlots = (context: PoolContext, at: number): PoolSlot[] =>
-  context.slots.filter((slot) => {
-    const since = idleSince(slot);
-    return since !== null && since + context.policy.sessionIdleMs <= at;
-  });
-
-/** Milliseconds from `now` until the next conversation idles out (session_idle_ms when none is held). */
-export function nextIdleDelay(context: PoolContext): number {
-  let next = Number.POSITIVE_INFINITY;
-  for (const slot of context.slots) {
-    const since = idleSince(slot);
-    if (since !== null) next = Math.min(next, since + context.policy.sessionIdleMs);
-  }
-  return Number.isFinite(next) ? Math.max(0, next - context.now) : context.policy.sessionIdleMs;
-}
+export { idleSlots, isClean, isIsolated, needsSpare, nextIdleDelay, recycleVictim, spareCount } from './pool-capacity.js';
 
 /** A process as the router sees it at the moment of choosing (load counted by the facade). */
 export interface RouteCandidate {
@@ -62,14 +18,26 @@ export interface RouteCandidate {
 export interface RouteRequest {
   /** prefixDigests[k] is the digest of the request's first k messages (k = 0 … messages.length). */
   prefixDigests: readonly string[];
-  /** The conversation's name from the client (prompt_cache_key or X-Session-Id). */
+  /** The conversation's name from the client (prompt_cache_key or X-Session-Id), within its tenant. */
   key: string | null;
   /** The request carries an assistant message (it resends a history). */
   hasAssistant: boolean;
+  /** Whose request it is (the API key's name; 'anonymous' without keys). */
+  tenant: string;
 }
 
 export type RouteDecision =
-  | { kind: 'route'; slotId: string; result: RouteResult; /** messages from this index are new to the process */ newFrom: number }
+  | {
+      kind: 'route';
+      slotId: string;
+      result: RouteResult;
+      /** messages from this index are new to the process */
+      newFrom: number;
+      /** The process holds this conversation alone: it is sent as a turn (delta when continued). */
+      isolated: boolean;
+      /** A first turn answered on the tenant's lane (the whole request, no conversation kept). */
+      lane: boolean;
+    }
   | { kind: 'wait'; /** the request waits for a clean process (the pool should make one) */ clean: boolean };
 
 interface Holder {
@@ -78,14 +46,15 @@ interface Holder {
   newFrom: number | null;
 }
 
-// The process holding the request's conversation: named by the client's key, or found by the
-// digest of the request's messages minus the trailing new ones (the longest match wins).
+// The process holding the request's conversation, among its tenant's: named by the client's key, or
+// found by the digest of the request's messages minus the trailing new ones (the longest match wins).
+// A lane holds no one conversation and is never a holder.
 export function findHolder(context: PoolContext, request: RouteRequest): Holder | null {
   const messages = request.prefixDigests.length - 1;
   let best: Holder | null = null;
   for (const slot of context.slots) {
     const conversation = slot.conversation;
-    if (!conversation) continue;
+    if (!conversation || conversation.lane || conversation.tenant !== request.tenant) continue;
     if (request.key !== null && conversation.key === request.key) {
       const matches = request.prefixDigests[conversation.messageCount] === conversation.digest && conversation.messageCount < messages;
       // A named conversation whose client sends only the new messages continues as it is.
@@ -97,18 +66,20 @@ export function findHolder(context: PoolContext, request: RouteRequest): Holder 
   return best;
 }
 
-/** How many lost conversations the pool remembers (enough to count each one's next turn). */
+/** How many lost conversations (and lane first turns) the pool remembers. */
 export const LOST_MEMORY = 64;
 
-/** The lost list with these conversations added (oldest dropped past LOST_MEMORY). */
-export function rememberLost(lost: PoolContext['lost'], gone: Array<PoolSlot['conversation']>): PoolContext['lost'] {
-  const added = gone.filter((c): c is NonNullable<typeof c> => c !== null && (c.digest !== '' || c.key !== null));
+/** The list with these conversations added (oldest dropped past LOST_MEMORY). */
+export function rememberLost(lost: GoneConversation[], gone: Array<PoolSlot['conversation']>): GoneConversation[] {
+  const added = gone.filter((c): c is NonNullable<typeof c> => c !== null && !c.lane && (c.digest !== '' || c.key !== null));
   if (added.length === 0) return lost;
-  return [...lost, ...added.map((c) => ({ digest: c.digest, key: c.key }))].slice(-LOST_MEMORY);
+  return [...lost, ...added.map((c) => ({ digest: c.digest, key: c.key, tenant: c.tenant }))].slice(-LOST_MEMORY);
 }
 
-const wasLost = (context: PoolContext, request: RouteRequest): boolean =>
-  context.lost.some((gone) => (request.key !== null && gone.key === request.key) || (gone.digest !== '' && request.prefixDigests.includes(gone.digest)));
+const seenIn = (list: GoneConversation[], request: RouteRequest): boolean =>
+  list.some(
+    (gone) => gone.tenant === request.tenant && ((request.key !== null && gone.key === request.key) || (gone.digest !== '' && request.prefixDigests.includes(gone.digest))),
+  );
 
 function leastLoaded(candidates: RouteCandidate[], allowed: (c: RouteCandidate) => boolean, turn: number): RouteCandidate | null {
   let best: RouteCandidate | null = null;
@@ -130,30 +101,51 @@ export function routeChangesPool(context: PoolContext, slotId: string, result: R
 }
 
 // Where a request goes (SPEC §6): to the process holding its conversation; otherwise, for isolated
-// stateful workers, to a clean process (waiting for one if none is ready); otherwise to the least
-// loaded accepting process, spares only while fewer than `workers` used processes accept.
+// stateful workers, to a clean process (waiting for one if none is ready) — or, in tenant mode, a
+// first turn without a name to its tenant's lane; otherwise (shared) to the least loaded accepting
+// process of its tenant, clean ones only while fewer than `workers` of its tenant's accept. A process
+// holding another tenant's words is never chosen.
 export function chooseRoute(context: PoolContext, candidates: RouteCandidate[], request: RouteRequest, turn = 0): RouteDecision {
-  const slotOf = (candidate: RouteCandidate) => context.slots.find((slot) => slot.id === candidate.id);
+  const slots = new Map(context.slots.map((slot) => [slot.id, slot]));
+  const slotOf = (candidate: RouteCandidate) => slots.get(candidate.id);
   const holder = findHolder(context, request);
   const holderCandidate = holder ? candidates.find((c) => c.id === holder.slot.id) : undefined;
-  const isolated = holder ? isIsolated(context, holder.slot) : context.slots.some((slot) => isIsolated(context, slot));
+  const stateful = context.slots.some((slot) => slot.stateful);
+  const isolation = isolationOf(context, request.tenant);
+  const isolated = holder ? isIsolated(context, holder.slot) : stateful && isolation !== 'shared';
 
   if (holder && holder.newFrom !== null && holderCandidate?.accepting) {
-    if (holderCandidate.free) return { kind: 'route', slotId: holder.slot.id, result: 'continued', newFrom: holder.newFrom };
+    if (holderCandidate.free) return { kind: 'route', slotId: holder.slot.id, result: 'continued', newFrom: holder.newFrom, isolated, lane: false };
     // A stateful process finishes the conversation's earlier turn first; a stateless one is a preference.
     if (isolated) return { kind: 'wait', clean: false };
   }
-  const result: RouteResult = holder || wasLost(context, request) ? 'lost' : 'new';
+  const result: RouteResult = holder || seenIn(context.lost, request) ? 'lost' : seenIn(context.laneTurns, request) ? 'moved' : 'new';
+  const cleanStateful = (c: RouteCandidate) => {
+    const slot = slotOf(c);
+    return slot !== undefined && isClean(slot) && slot.stateful;
+  };
 
   if (isolated) {
-    const clean = leastLoaded(candidates, (c) => {
-      const slot = slotOf(c);
-      return slot !== undefined && isClean(slot) && slot.stateful;
-    }, turn);
-    return clean ? { kind: 'route', slotId: clean.id, result, newFrom: 0 } : { kind: 'wait', clean: true };
+    if (isolation === 'tenant' && result === 'new' && request.key === null) {
+      const lane = leastLoaded(candidates, (c) => {
+        const slot = slotOf(c);
+        return slot !== undefined && slot.conversation?.lane === true && tenantOf(slot) === request.tenant && !slot.full && slot.recycledRun !== slot.run;
+      }, turn);
+      const chosen = lane ?? leastLoaded(candidates, cleanStateful, turn);
+      return chosen ? { kind: 'route', slotId: chosen.id, result, newFrom: 0, isolated: false, lane: true } : { kind: 'wait', clean: true };
+    }
+    const clean = leastLoaded(candidates, cleanStateful, turn);
+    return clean ? { kind: 'route', slotId: clean.id, result, newFrom: 0, isolated: true, lane: false } : { kind: 'wait', clean: true };
   }
 
-  const usedAccepting = candidates.filter((c) => c.accepting && !isClean(slotOf(c)!)).length;
-  const chosen = leastLoaded(candidates, (c) => !isClean(slotOf(c)!) || usedAccepting < context.policy.workers, turn);
-  return chosen ? { kind: 'route', slotId: chosen.id, result, newFrom: 0 } : { kind: 'wait', clean: false };
+  // Shared: a stateful process serves one tenant from its first request until it restarts.
+  const mine = (slot: PoolSlot) => !slot.stateful || tenantOf(slot) === request.tenant;
+  const usedAccepting = candidates.filter((c) => c.accepting && !isClean(slotOf(c)!) && mine(slotOf(c)!)).length;
+  const chosen = leastLoaded(candidates, (c) => {
+    const slot = slotOf(c)!;
+    return isClean(slot) ? usedAccepting < context.policy.workers : mine(slot);
+  }, turn);
+  if (chosen) return { kind: 'route', slotId: chosen.id, result, newFrom: 0, isolated: false, lane: false };
+  const tenantHasOne = context.slots.some((slot) => !isClean(slot) && mine(slot) && slot.tag !== 'unavailable');
+  return { kind: 'wait', clean: stateful && !tenantHasOne };
 }

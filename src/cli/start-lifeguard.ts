@@ -1,3 +1,4 @@
+import { ANONYMOUS_TENANT, tenantsOf } from '../config/tenant-keys.js';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
@@ -93,7 +94,11 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     workers: config.workers,
     standby: config.standby ?? (config.driver === 'claude-code' ? 1 : 0),
     isolation: config.isolation,
+    tenantIsolation: Object.fromEntries((config.apiKeys ?? []).flatMap((tenant) => (tenant.isolation ? [[tenant.name, tenant.isolation]] : []))),
     sessionIdleMs: config.sessionIdleMs,
+    maxProcesses: config.maxProcesses,
+    ...(config.memoryBudgetMb !== null ? { memoryBudgetBytes: config.memoryBudgetMb * 1024 * 1024 } : {}),
+    spawnConcurrency: config.spawnConcurrency,
     driver: createDriver(config),
     policy: policyFrom(config),
     queueSize: config.queueSize,
@@ -112,6 +117,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     supervisor,
     metrics,
     apiKey: config.apiKey,
+    tenants: config.apiKeys ?? [],
     adminToken: config.adminToken,
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
@@ -170,7 +176,13 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.log('INFO', `lifeguard listening on ${url} with ${config.workers} ${config.driver} worker(s): ${describeWorker(config)}`);
-  if (!config.apiKey && !['127.0.0.1', '::1', 'localhost'].includes(config.host)) {
+  const { policy: pool } = supervisor.pool().context;
+  const tenants = tenantsOf(config.apiKeys, config.apiKey).map((tenant) => tenant.name);
+  logger.log(
+    'INFO',
+    `pool: ${pool.isolation} isolation, memory budget ${Math.round(pool.memoryBudgetBytes / 1024 / 1024)} MiB, ${pool.workers + pool.standby} to ${pool.maxProcesses} processes, ${pool.spawnConcurrency} starting at once; tenants: ${tenants.length ? tenants.join(', ') : ANONYMOUS_TENANT}`,
+  );
+  if (!config.apiKey && !config.apiKeys?.length && !['127.0.0.1', '::1', 'localhost'].includes(config.host)) {
     logger.log('WARN', `listening on ${config.host} without an API key: anyone who can reach it can use the worker (set --api-key)`);
   }
 

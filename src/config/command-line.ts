@@ -27,7 +27,7 @@ export function packageVersion(): string {
 }
 
 function optionFor(spec: KeySpec): Option {
-  const value = spec.type === 'bool' ? '' : spec.type === 'choice' ? ' <name>' : spec.type === 'string' ? ' <text>' : ' <n>';
+  const value = spec.type === 'bool' ? '' : spec.type === 'choice' ? ' <name>' : spec.type === 'string' ? ' <text>' : spec.type === 'keys' ? ' <name=key,…>' : ' <n>';
   const choices = spec.type === 'choice' ? ` (${spec.choices!.join(' | ')})` : '';
   const option = new Option(`${flagOf(spec.key)}${value}`, `${spec.description}${choices}`).env(envOf(spec.key));
   return spec.default === null ? option : option.default(spec.default, spec.driverDefaults ? describeDefault(spec) : undefined);

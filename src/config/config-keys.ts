@@ -1,6 +1,6 @@
 // Every setting of SPEC §8: the config-file key; the flag is --key-with-dashes, the environment
 // variable LIFEGUARD_KEY_IN_CAPITALS. Precedence: flag > env > file > default.
-export type KeyType = 'port' | 'int' | 'string' | 'choice' | 'bool';
+export type KeyType = 'port' | 'int' | 'string' | 'choice' | 'bool' | 'keys';
 
 export interface KeySpec {
   key: string;
@@ -26,11 +26,15 @@ export const configKeys = [
   { key: 'structured_output', type: 'choice', default: 'auto', choices: ['auto', 'validate', 'pass-through'], description: 'who checks answers against response_format: auto = lifeguard for claude-code, the worker for the others; validate = lifeguard for every driver; pass-through = the worker alone' },
   { key: 'tool_policy', type: 'choice', default: 'drop', choices: ['drop', 'strict'], description: "tools the worker cannot call (hosted tools such as web_search, namespace and custom tools, Anthropic server tools): drop = left out and named in X-Lifeguard-Tools-Dropped and the log; strict = a 400 naming the tool. openai-http passes every tool to its server" },
   { key: 'worker_cwd', type: 'string', default: null, description: "the worker's working directory (default: lifeguard's)" },
-  { key: 'workers', type: 'int', default: 1, min: 1, max: 64, description: 'number of worker processes that serve (SPEC §6)' },
-  { key: 'standby', type: 'int', default: null, min: 0, max: 64, description: 'clean spare processes started and verified ahead of need (default: 1 for claude-code, 0 otherwise)' },
-  { key: 'isolation', type: 'choice', default: 'isolated', choices: ['isolated', 'shared'], description: 'stateful workers: one conversation per process (isolated) or any process serves any request (shared)' },
-  { key: 'session_idle_ms', type: 'int', default: 600_000, min: 1, description: 'a conversation idle this long has its stateful process recycled' },
-  { key: 'api_key', type: 'string', default: null, description: 'bearer key required on /v1/* (unset: no client auth)' },
+  { key: 'workers', type: 'int', default: 1, min: 1, max: 64, description: 'processes started at boot and never stopped below (with standby); the pool grows past it by memory; shared: used processes one tenant spreads over (SPEC §6)' },
+  { key: 'standby', type: 'int', default: null, min: 0, max: 64, description: 'clean spare processes kept started and verified ahead of need at the least; more are kept as new conversations arrive faster (default: 1 for claude-code, 0 otherwise)' },
+  { key: 'isolation', type: 'choice', default: 'conversation', choices: ['conversation', 'tenant', 'shared', 'isolated'], description: 'stateful workers: a process of its own per conversation (conversation; isolated is its old name), first turns on a warm lane of the tenant and a process of its own from the second turn (tenant), or any process of the tenant serves any of its requests (shared)' },
+  { key: 'session_idle_ms', type: 'int', default: 600_000, min: 1, description: 'a conversation idle this long gives its stateful process up (stopped above the floor, else recycled)' },
+  { key: 'max_processes', type: 'int', default: 64, min: 1, max: 1024, description: 'worker processes at most, whatever the memory budget allows' },
+  { key: 'memory_budget_mb', type: 'int', default: null, min: 1, description: 'RssAnon+RssShmem all worker processes may take together, in MiB (default: half the memory available at start, the cgroup limit or MemAvailable, whichever is less)' },
+  { key: 'spawn_concurrency', type: 'int', default: 2, min: 1, max: 16, description: 'worker processes starting at once at most (spares are refilled in the background within this)' },
+  { key: 'api_key', type: 'string', default: null, description: 'bearer key required on /v1/* (unset: no client auth); its tenant is named default' },
+  { key: 'api_keys', type: 'keys', default: null, description: 'named client keys, one tenant each: name=key,… (file: a mapping of name to key, or to {key, isolation})' },
   { key: 'admin_token', type: 'string', default: null, description: 'bearer token for /admin/* (unset: loopback clients only)' },
   { key: 'log_format', type: 'choice', default: 'text', choices: ['text', 'json'], description: 'log line format' },
   { key: 'audit_file', type: 'string', default: null, description: 'append one JSON object per lifecycle event to this file' },

@@ -6,6 +6,8 @@ import { defaultLockDirectory } from './lock-directory.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
 import { configKeys, envOf, flagOf, type KeySpec } from './config-keys.js';
 import { describeExpected, valueSchema } from './value-schema.js';
+import { canonicalIsolation, DEFAULT_TENANT, parseTenantKeys, type TenantKey } from './tenant-keys.js';
+import type { Isolation } from '../../machines/pool-types.js';
 
 /** The §3 policy values the configuration sets (the rest are fixed, see the README). */
 export type ConfigurablePolicy = Omit<LifecyclePolicy, 'backoffJitterPct' | 'cleanBudgetBackoffMs' | 'memoryRestartBudget' | 'memoryRestartWindowMs'>;
@@ -25,9 +27,16 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   workers: number;
   /** null: the driver's default (1 for claude-code, 0 otherwise). */
   standby: number | null;
-  isolation: 'isolated' | 'shared';
+  /** `isolated` in a configuration is read as `conversation` (its old name). */
+  isolation: Isolation;
   sessionIdleMs: number;
+  maxProcesses: number;
+  /** null: derived from the memory available at start (memory-budget.ts). */
+  memoryBudgetMb: number | null;
+  spawnConcurrency: number;
   apiKey: string | null;
+  /** Named client keys, one tenant each (null: none configured). */
+  apiKeys: TenantKey[] | null;
   adminToken: string | null;
   logFormat: 'text' | 'json';
   auditFile: string | null;
@@ -125,6 +134,12 @@ function configFrom({ flags, configPath: flagConfigPath, workerCommand: argvWork
       result[camel(spec.key)] = spec.driverDefaults?.[result.driver as LifeguardConfig['driver']] ?? spec.default;
       continue;
     }
+    if (spec.type === 'keys') {
+      const keys = parseTenantKeys(chosen.value, chosen.from);
+      problems.push(...keys.problems);
+      result[camel(spec.key)] = keys.tenants;
+      continue;
+    }
     const parsed = valueSchema(spec).safeParse(chosen.value);
     if (!parsed.success) {
       problems.push(`${spec.key}: ${JSON.stringify(chosen.value)} (from ${chosen.from}) is not ${describeExpected(spec)}`);
@@ -145,6 +160,10 @@ function configFrom({ flags, configPath: flagConfigPath, workerCommand: argvWork
   if (problems.length) throw new ConfigError(problems);
 
   const config = result as unknown as LifeguardConfig;
+  config.isolation = canonicalIsolation(config.isolation);
+  if (config.apiKey && config.apiKeys?.some((tenant) => tenant.name === DEFAULT_TENANT || tenant.key === config.apiKey)) {
+    throw new ConfigError([`api_key: its tenant is named ${DEFAULT_TENANT}, and api_keys already has that name or that key (give every tenant one name and one key)`]);
+  }
   if (config.backoffMaxMs < config.backoffBaseMs) {
     throw new ConfigError([`backoff_max_ms: ${config.backoffMaxMs} is smaller than backoff_base_ms ${config.backoffBaseMs}`]);
   }

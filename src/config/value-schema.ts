@@ -12,6 +12,8 @@ export function describeExpected(spec: KeySpec): string {
       return `one of ${spec.choices!.join(', ')}`;
     case 'bool':
       return 'true or false';
+    case 'keys':
+      return 'name=key pairs separated by commas (a file may give a mapping of name to key or to {key, isolation})';
     default:
       return 'a non-empty string';
   }

@@ -6,6 +6,8 @@ import { shownSessionKey } from './session-key.js';
 export interface KeyedRequest {
   key: string | null;
   hasAssistant: boolean;
+  /** Keys are scoped to their tenant: another tenant's lost conversation of the same key is not this one. */
+  tenant: string;
 }
 
 // A client that names its conversation may send only the new message (SPEC §6): the process holding
@@ -17,6 +19,6 @@ export interface KeyedRequest {
 export function refuseLostWithoutHistory(context: Pick<PoolContext, 'lost' | 'slots'>, request: KeyedRequest): void {
   const { key } = request;
   if (key === null || request.hasAssistant) return;
-  if (context.slots.some((slot) => slot.conversation?.key === key)) return;
-  if (context.lost.some((gone) => gone.key === key && gone.digest !== '')) throw new ConversationLostError(shownSessionKey(key)!);
+  if (context.slots.some((slot) => slot.conversation?.key === key && slot.conversation.tenant === request.tenant)) return;
+  if (context.lost.some((gone) => gone.key === key && gone.tenant === request.tenant && gone.digest !== '')) throw new ConversationLostError(shownSessionKey(key)!);
 }

@@ -47,7 +47,7 @@ export class AnswerRun {
     this.#stopWatching = onClientGone(c, this.#clientGone);
     // X-Session-Id names the conversation (SPEC §6), whichever API the request came through;
     // prompt_cache_key in the body does too.
-    this.#options = { sessionKey: requestHeader(c, 'x-session-id') ?? null, onEvent: this.#onEvent };
+    this.#options = { sessionKey: requestHeader(c, 'x-session-id') ?? null, onEvent: this.#onEvent, ...(this.facts.tenant ? { tenant: this.facts.tenant } : {}) };
     this.#timer = setTimeout(this.#watch, Math.min(limits.requestTimeoutMs, limits.idleTimeoutMs));
   }
 

@@ -15,7 +15,9 @@ import { recordTransitions } from '../observability/transition-history.js';
 import { isAnthropicPath, registerAnswerRoutes, respondInShape } from './answer-routes.js';
 import type { AnswerDeps } from './serve-answer.js';
 import type { StreamBudget } from './stream-budget.js';
-import { clientKeyMatches } from './auth.js';
+import { tenantOfRequest } from './auth.js';
+import { requestFacts } from './request-facts.js';
+import { tenantsOf } from '../config/tenant-keys.js';
 import { requestId } from './request-id.js';
 import { enforcementFor } from './compat/answer-limits.js';
 import { toolPolicyFor, type ToolPolicyMode } from './compat/tool-policy.js';
@@ -29,6 +31,8 @@ export interface AppDeps {
   /** Prometheus metrics (GET /metrics); absent → 404. */
   metrics?: Metrics;
   apiKey: string | null;
+  /** Named client keys, one tenant each (api_keys); the single apiKey is the tenant `default`. */
+  tenants?: ReadonlyArray<{ name: string; key: string }>;
   adminToken: string | null;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
@@ -86,14 +90,17 @@ export function createApp(deps: AppDeps): Hono {
     return respondInShape(c, new NotFoundError(`No route for ${c.req.method} ${c.req.path}`));
   });
 
-  const apiKey = deps.apiKey;
-  if (apiKey) {
+  // Each client key names a tenant; the request carries its tenant's name from here on.
+  const tenants = tenantsOf(deps.tenants ? [...deps.tenants].map((t) => ({ ...t, isolation: null })) : null, deps.apiKey);
+  if (tenants.length > 0) {
     app.use('/v1/*', async (c, next) => {
-      if (!clientKeyMatches(c, apiKey, isAnthropicPath(c.req.path))) {
+      const tenant = tenantOfRequest(c, tenants, isAnthropicPath(c.req.path));
+      if (tenant === null) {
         throw new UnauthorizedError(
           isAnthropicPath(c.req.path) ? 'Missing or invalid API key: send x-api-key: <key> or Authorization: Bearer <key>' : 'Missing or invalid API key: send Authorization: Bearer <key>',
         );
       }
+      requestFacts(c).tenant = tenant;
       await next();
     });
   }

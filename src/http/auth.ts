@@ -21,6 +21,15 @@ export function clientKeyMatches(c: Context, key: string, acceptXApiKey: boolean
   return acceptXApiKey && presented !== undefined && secretMatches(presented, key);
 }
 
+// The tenant whose key the client presented (a bearer token, or `x-api-key` where accepted), or
+// null. Every tenant's key is compared, each in constant time, so the time taken tells nothing of
+// which one matched.
+export function tenantOfRequest(c: Context, tenants: ReadonlyArray<{ name: string; key: string }>, acceptXApiKey: boolean): string | null {
+  let found: string | null = null;
+  for (const tenant of tenants) if (clientKeyMatches(c, tenant.key, acceptXApiKey) && found === null) found = tenant.name;
+  return found;
+}
+
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');

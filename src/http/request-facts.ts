@@ -5,6 +5,8 @@ import type { ContextReport } from '../drivers/driver.js';
 export interface RequestFacts {
   model?: string;
   worker?: string;
+  /** Whose request it is: the name of the client's API key (absent: the anonymous tenant). */
+  tenant?: string;
   /** The answer is a stream: the request ends at its last byte, not when the handler returns. */
   streamed?: boolean;
   /** The worker's context report that came with the answer. */

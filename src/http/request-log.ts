@@ -47,8 +47,8 @@ export function requestLog(deps: RequestLogDeps): MiddlewareHandler {
 }
 
 function logRequestEnd(c: Context, deps: RequestLogDeps, status: number, durationMs: number): void {
-  const { model, worker, context: reported, error } = requestFacts(c);
-  const fields = { request_id: c.get('requestId') as string | undefined, status, model, worker, duration_ms: Math.round(durationMs), ...(error ? { error: error.code, param: error.param } : {}) };
+  const { model, worker, tenant, context: reported, error } = requestFacts(c);
+  const fields = { request_id: c.get('requestId') as string | undefined, status, model, worker, ...(tenant ? { tenant } : {}), duration_ms: Math.round(durationMs), ...(error ? { error: error.code, param: error.param } : {}) };
   if (status === CLIENT_GONE_STATUS) {
     deps.logger.log('DONE', `${seconds(durationMs)} | client went away`, fields);
     return;

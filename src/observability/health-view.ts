@@ -1,5 +1,5 @@
 import { contextPct } from '../../machines/policy/context-usage.js';
-import { isClean, spareCount } from '../../machines/policy/pool-policy.js';
+import { isClean, memoryInUse, spareCount, sparesWanted, tenantOf } from '../../machines/policy/pool-capacity.js';
 import type { PoolContext, RouteResult } from '../../machines/pool-types.js';
 import { shownSessionKey } from '../conversations/session-key.js';
 import { topLevelState, type WorkerSnapshot } from '../supervisor/supervisor.js';
@@ -21,10 +21,20 @@ function conversationOf(pool: PoolContext | undefined, id: string, now: number) 
   const slot = pool?.slots.find((s) => s.id === id);
   if (!slot) return null;
   if (slot.conversation) {
-    const { digest, key, turns, lastUsedAt } = slot.conversation;
-    return { digest: digest.slice(0, 12) || null, key: shownSessionKey(key), turns, idle_s: Math.max(0, Math.round((now - lastUsedAt) / 1000)) };
+    const { digest, key, turns, lastUsedAt, lane } = slot.conversation;
+    return { digest: digest.slice(0, 12) || null, key: shownSessionKey(key), turns, idle_s: Math.max(0, Math.round((now - lastUsedAt) / 1000)), ...(lane ? { lane: true } : {}) };
   }
   return isClean(slot) ? 'clean' : null;
+}
+
+// Processes holding each tenant's words now (the names of the API keys; never the keys).
+function tenantCounts(pool: PoolContext): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const slot of pool.slots) {
+    const tenant = tenantOf(slot);
+    if (tenant !== null) counts[tenant] = (counts[tenant] ?? 0) + 1;
+  }
+  return counts;
 }
 
 function poolFigures(pool: PoolContext, routes: Record<RouteResult, number>) {
@@ -32,11 +42,26 @@ function poolFigures(pool: PoolContext, routes: Record<RouteResult, number>) {
     workers: pool.policy.workers,
     standby: pool.policy.standby,
     isolation: pool.policy.isolation,
+    tenant_isolation: pool.policy.tenantIsolation,
     session_idle_ms: pool.policy.sessionIdleMs,
+    processes: pool.slots.length,
+    max_processes: pool.policy.maxProcesses,
+    spawn_concurrency: pool.policy.spawnConcurrency,
+    memory_budget_mb: mb(pool.policy.memoryBudgetBytes),
+    memory_in_use_mb: mb(memoryInUse(pool)),
     spares: spareCount(pool),
-    conversations: pool.slots.filter((slot) => slot.conversation !== null).length,
+    spares_wanted: sparesWanted(pool),
+    cold_start_ms: pool.coldStartMs,
+    conversations: pool.slots.filter((slot) => slot.conversation !== null && !slot.conversation.lane).length,
+    lanes: pool.slots.filter((slot) => slot.conversation?.lane === true).length,
+    tenants: tenantCounts(pool),
     routes,
   };
+}
+
+function tenantOfWorker(pool: PoolContext | undefined, id: string): string | null {
+  const slot = pool?.slots.find((s) => s.id === id);
+  return slot ? tenantOf(slot) : null;
 }
 
 // Best first: with several workers, /health's status is the best worker's state.
@@ -125,6 +150,7 @@ export function healthView(inputs: HealthInputs): { status: 200 | 503; body: Rec
       context_usage: contextUsage(snapshot),
       last_exit: lastExit(snapshot),
       conversation: conversationOf(inputs.pool, id, inputs.now),
+      tenant: tenantOfWorker(inputs.pool, id),
     })),
     ...(inputs.pool ? { pool: poolFigures(inputs.pool, inputs.stats.routes) } : {}),
   };

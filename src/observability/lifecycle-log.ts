@@ -43,6 +43,13 @@ export function logLifecycle(event: SupervisorEvent, logger: Logger): void {
     case 'ready':
       logger.log('INFO', `${event.workerId} pid ${event.pid} ready (models: ${event.models.join(', ') || 'none'})`, { worker: event.workerId, pid: event.pid });
       return;
+    // The pool grows and shrinks by memory (issue 28): each process it adds or stops, and why.
+    case 'pool.spawned':
+      logger.log('INFO', `[POOL] ${event.workerId} added (${event.reason === 'floor' ? 'to reach the floor' : 'a spare'})`, { worker: event.workerId, reason: event.reason });
+      return;
+    case 'retired':
+      logger.log('INFO', `[POOL] ${event.workerId} stopped (${event.reason === 'idle' ? 'its conversation idled out' : event.reason === 'budget' ? 'over the memory budget' : 'a spare in excess'})`, { worker: event.workerId, reason: event.reason });
+      return;
     case 'snapshot':
       return;
   }

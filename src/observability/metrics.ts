@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { workerMachine } from '../../machines/worker-machine.js';
-import { isClean } from '../../machines/policy/pool-policy.js';
+import { isClean, memoryInUse, tenantOf } from '../../machines/policy/pool-capacity.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { topLevelState } from '../supervisor/supervisor.js';
 
@@ -96,6 +96,8 @@ export function createMetrics(supervisor: MetricsSource) {
     labelNames: ['worker'],
     registers: [registry],
     collect() {
+      // Processes come and go with the pool: a retired one's series goes with it.
+      this.reset();
       for (const { id, snapshot } of supervisor.snapshots()) this.set({ worker: id }, snapshot.context.rssBytes ?? 0);
     },
   });
@@ -104,13 +106,60 @@ export function createMetrics(supervisor: MetricsSource) {
   // queue wait cost.
   const routes = new Counter({
     name: 'lifeguard_conversation_routes_total',
-    help: 'Requests by what became of their conversation: continued on the process holding it, new, or lost (that process was gone)',
+    help: 'Requests by what became of their conversation: continued on the process holding it, new, lost (that process was gone) or moved (from its tenant lane to a process of its own)',
     labelNames: ['result'],
     registers: [registry],
   });
   // Labelled children made once: counting a request then hashes no labels.
-  const routeCounters = { continued: routes.labels('continued'), new: routes.labels('new'), lost: routes.labels('lost') };
+  const routeCounters = { continued: routes.labels('continued'), new: routes.labels('new'), lost: routes.labels('lost'), moved: routes.labels('moved') };
   for (const counter of Object.values(routeCounters)) counter.inc(0);
+  const tenantRoutes = new Counter({
+    name: 'lifeguard_tenant_routes_total',
+    help: 'Requests by tenant (the name of its API key; anonymous without keys) and what became of their conversation',
+    labelNames: ['tenant', 'result'],
+    registers: [registry],
+  });
+  const tenantCounters = new Map<string, Counter.Internal>();
+  new Gauge({
+    name: 'lifeguard_tenant_processes',
+    help: 'Processes holding words of each tenant now',
+    labelNames: ['tenant'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = new Map<string, number>();
+      for (const slot of supervisor.pool?.().context.slots ?? []) {
+        const tenant = tenantOf(slot);
+        if (tenant !== null) counts.set(tenant, (counts.get(tenant) ?? 0) + 1);
+      }
+      for (const [tenant, count] of counts) this.set({ tenant }, count);
+    },
+  });
+  new Gauge({
+    name: 'lifeguard_pool_processes',
+    help: 'Worker processes the pool keeps now (it grows by memory up to max_processes)',
+    registers: [registry],
+    collect() {
+      this.set(supervisor.pool?.().context.slots.length ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'lifeguard_pool_memory_bytes',
+    help: "The worker processes' RssAnon+RssShmem together, as the pool counts it against its budget",
+    registers: [registry],
+    collect() {
+      const pool = supervisor.pool?.();
+      this.set(pool ? memoryInUse(pool.context) : 0);
+    },
+  });
+  new Gauge({
+    name: 'lifeguard_pool_memory_budget_bytes',
+    help: 'The memory budget of the worker processes (memory_budget_mb, or half the memory available at start)',
+    registers: [registry],
+    collect() {
+      this.set(supervisor.pool?.().context.policy.memoryBudgetBytes ?? 0);
+    },
+  });
   const requestCounters = new Map<number, Counter.Internal>();
   new Gauge({
     name: 'lifeguard_standby_workers',
@@ -138,6 +187,10 @@ export function createMetrics(supervisor: MetricsSource) {
   supervisor.subscribe((event) => {
     if (event.type === 'routed') {
       routeCounters[event.result].inc();
+      const label = `${event.tenant}\u0000${event.result}`;
+      let counter = tenantCounters.get(label);
+      if (!counter) tenantCounters.set(label, (counter = tenantRoutes.labels(event.tenant, event.result)));
+      counter.inc();
       queueWait.observe(event.waitedMs / 1000);
       return;
     }

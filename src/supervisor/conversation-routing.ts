@@ -16,12 +16,16 @@ export interface PreparedRequest {
   prefixDigests: string[];
   key: string | null;
   hasAssistant: boolean;
+  /** Whose request it is; its key and conversations are its own. */
+  tenant: string;
 }
 
 export interface RoutedRequest {
   worker: SupervisedWorker;
   run: number;
   result: RouteResult;
+  /** A first turn answered on its tenant's lane. */
+  lane: boolean;
   /** For a stateful worker: whether it continues the conversation, and the messages to send. */
   turn: ConversationTurn | undefined;
   request: PreparedRequest;
@@ -70,11 +74,15 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
     tellAnswers();
     pool.send(event);
   };
-  const setWanting = (request: PreparedRequest, wants: boolean) => {
+  // `quiet`: the caller tells the new count itself (with the route that took a clean process, so the
+  // pool never sees one fewer request waiting while the process it took still looks clean).
+  const setWanting = (request: PreparedRequest, wants: boolean, quiet = false): boolean => {
     const before = wantingClean.size;
     if (wants) wantingClean.add(request);
     else wantingClean.delete(request);
-    if (wantingClean.size !== before) tell({ type: 'clean.wanted', count: wantingClean.size, at: Date.now() });
+    const changed = wantingClean.size !== before;
+    if (changed && !quiet) tell({ type: 'clean.wanted', count: wantingClean.size, at: Date.now() });
+    return changed;
   };
 
   return {
@@ -82,8 +90,8 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
     tell,
     /** Tells the pool the answers gathered so far (before its snapshot is read). */
     tellAnswers,
-    prepare(requestId: string, body: ChatRequestBody, sessionKey: string | null): PreparedRequest {
-      // The key is checked (and hashed) before any work is spent on the messages.
+    prepare(requestId: string, body: ChatRequestBody, sessionKey: string | null, tenant: string): PreparedRequest {
+      // The key is checked (and hashed, within its tenant) before any work is spent on the messages.
       const key = sessionKeyId(sessionKey, body.prompt_cache_key);
       return {
         requestId,
@@ -91,6 +99,7 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
         prefixDigests: prefixDigests(body.messages),
         key,
         hasAssistant: body.messages.some((message) => message.role === 'assistant'),
+        tenant,
       };
     },
     /** The worker for this request now, claimed; null: it waits. `avoid`: a run that just failed it (a re-dispatch, run in quarantine). */
@@ -120,23 +129,27 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
         if (suspect) reserveFor(request, usable);
         return null;
       }
-      setWanting(request, false);
+      const wantedChanged = setWanting(request, false, true);
       if (suspect) release(request, workers);
       const worker = workers.find((w) => w.id === decision.slotId)!;
       const snapshot = worker.actor.getSnapshot();
-      const isolated = context.policy.isolation === 'isolated' && snapshot.context.stateful;
+      const isolated = decision.isolated && snapshot.context.stateful;
       const continues = decision.result === 'continued';
       const routed: RoutedRequest = {
         worker,
         run: snapshot.context.run,
         result: decision.result,
+        lane: decision.lane,
         turn: isolated ? { continues, messages: continues ? request.body.messages.slice(decision.newFrom) : request.body.messages } : undefined,
         request,
         exclusive: suspect,
       };
       options.claim(routed);
       if (routeChangesPool(context, worker.id, routed.result, request.key)) {
-        tell({ type: 'request.routed', slotId: worker.id, run: routed.run, result: routed.result, key: request.key, at: Date.now() });
+        const cleanWanted = wantedChanged ? { cleanWanted: wantingClean.size } : {};
+        tell({ type: 'request.routed', slotId: worker.id, run: routed.run, result: routed.result, key: request.key, tenant: request.tenant, lane: decision.lane, ...cleanWanted, at: Date.now() });
+      } else if (wantedChanged) {
+        tell({ type: 'clean.wanted', count: wantingClean.size, at: Date.now() });
       }
       return routed;
     },
@@ -153,7 +166,9 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
         slotId: routed.worker.id,
         run: routed.run,
         digest: answer instanceof AnswerDigest ? answer.after(lastPrefix) : answeredDigest(lastPrefix, answer),
-        key: request.key,
+        key: routed.lane ? null : request.key,
+        tenant: request.tenant,
+        lane: routed.lane,
         messageCount: request.body.messages.length + 1,
         continued: routed.result === 'continued',
         at: Date.now(),

@@ -1,6 +1,7 @@
 import type { ActorRefFrom, InspectionEvent, Observer, SnapshotFrom } from 'xstate';
 import type { WorkerMachine } from '../../machines/worker-machine.js';
 import type { WorkerEmitted, WorkerTag } from '../../machines/worker-types.js';
+import type { RouteResult } from '../../machines/pool-types.js';
 import type { AnswerEvent, ChatRequestBody } from '../drivers/driver.js';
 import type { CancelSignal } from '../util/cancellation.js';
 import type { ContextReports } from './context-reports.js';
@@ -19,8 +20,12 @@ export type SupervisorEvent =
   | { type: 'spawned'; workerId: string; pid: number; run: number }
   | { type: 'ready'; workerId: string; pid: number | null; run: number; models: string[] }
   /** `queued`: the request waited for a process (none could take it when it arrived); `waitedMs` how long. */
-  | { type: 'routed'; workerId: string; result: 'continued' | 'new' | 'lost'; queued: boolean; waitedMs: number }
-  | { type: 'recycled'; workerId: string; reason: 'idle' | 'lru' };
+  | { type: 'routed'; workerId: string; result: RouteResult; tenant: string; lane: boolean; queued: boolean; waitedMs: number }
+  | { type: 'recycled'; workerId: string; reason: 'idle' | 'lru' | 'lane' }
+  /** The pool added a process (to reach its floor, or as a spare). */
+  | { type: 'pool.spawned'; workerId: string; reason: 'floor' | 'spare' }
+  /** The pool stopped a process for good (its conversation idled out, over budget, a spare in excess). */
+  | { type: 'retired'; workerId: string; reason: 'idle' | 'budget' | 'excess' };
 
 export interface Dispatch {
   workerId: string;
@@ -35,6 +40,8 @@ export interface Dispatch {
 export interface DispatchOptions {
   /** The conversation's name from the client (X-Session-Id); prompt_cache_key in the body also names it. */
   sessionKey?: string | null;
+  /** Whose request it is (the API key's tenant); 'anonymous' when absent. */
+  tenant?: string;
   /** Called on every event of the answer as it passes (the gateway's idle watch). */
   onEvent?: () => void;
 }
@@ -59,7 +66,7 @@ export interface SupervisedWorker {
   /** Its context reports on their way to its machine (context-reports.ts). */
   contextReports: ContextReports;
   /** What the pool and the peers last learned of this worker. */
-  told: { tag: WorkerTag | null; run: number; stateful: boolean; busy: boolean; peers: number };
+  told: { tag: WorkerTag | null; run: number; stateful: boolean; busy: boolean; full: boolean; rssBytes: number; peers: number };
   /** The models its worker announced (kept to tell when they change). */
   models: string[];
   /** A re-dispatched request holds it alone: nothing else is routed to it until that request ends. */

@@ -2,28 +2,40 @@ import { randomUUID } from 'node:crypto';
 import { createActor, type ActorRefFrom } from 'xstate';
 import type { LifecyclePolicy } from '../../machines/policy/policy.js';
 import { poolMachine } from '../../machines/pool-machine.js';
-import type { PoolPolicy, RouteResult } from '../../machines/pool-types.js';
+import type { Isolation, PoolPolicy, RouteResult } from '../../machines/pool-types.js';
+import { contextLevel } from '../../machines/policy/context-usage.js';
+import { defaultMemoryBudgetBytes } from '../process/memory-budget.js';
 import { workerMachine, type WorkerMachine } from '../../machines/worker-machine.js';
 import type { ChatRequestBody, Driver } from '../drivers/driver.js';
 import { NotFoundError } from '../errors.js';
+import { ANONYMOUS_TENANT } from '../config/tenant-keys.js';
 import type { CancelSignal } from '../util/cancellation.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { createConversationRouting, type RoutedRequest } from './conversation-routing.js';
 import { createRouter } from './router.js';
 import { workerActors } from './worker-actors.js';
-import { createWorkerRuntime } from './worker-runtime.js';
+import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
 import { isOnRun, tagOf, topLevelState, type Dispatch, type DispatchOptions, type InspectionObserver, type SupervisedWorker, type SupervisorEvent, type WorkerCommand, type WorkerSnapshot } from './supervisor-types.js';
 import { ContextReports } from './context-reports.js';
 import { InFlight } from './in-flight.js';
 import { streamAnswer, type AnswerLease } from './stream-answer.js';
 
 export interface SupervisorConfig {
-  /** Processes that serve (--workers). */
+  /** Processes started at boot and kept at the least, with the spares (--workers). */
   workers: number;
-  /** Clean spares kept ahead of need (--standby); default 0. */
+  /** Clean spares kept ahead of need at the least (--standby); default 0. */
   standby?: number;
-  isolation?: PoolPolicy['isolation'];
+  /** Default `conversation`; `isolated` is read as `conversation`. */
+  isolation?: Isolation | 'isolated';
+  /** A tenant's own isolation (api_keys in the config file). */
+  tenantIsolation?: Record<string, Isolation>;
   sessionIdleMs?: number;
+  /** Processes at most (--max-processes); default 64. */
+  maxProcesses?: number;
+  /** The processes' memory budget in bytes (--memory-budget-mb); default: half the memory available now. */
+  memoryBudgetBytes?: number;
+  /** Processes starting at once at most (--spawn-concurrency); default 2. */
+  spawnConcurrency?: number;
   driver: Driver;
   policy: LifecyclePolicy;
   queueSize: number;
@@ -38,6 +50,9 @@ export interface SupervisorConfig {
 export type { Dispatch, DispatchFn, DispatchOptions, InspectionObserver, SupervisedWorker, SupervisorEvent, WorkerCommand, WorkerSnapshot } from './supervisor-types.js';
 export { topLevelState } from './supervisor-types.js';
 
+/** A process tree's memory is told to the pool when it moved by this much since last told. */
+const MEMORY_STEP_BYTES = 1024 * 1024;
+
 // The one owner of the actors: the pool machine and, as its children, one worker machine per
 // process. start, stop, snapshot, subscribe, and dispatch — the gateway's only door to a worker.
 export function createSupervisor(config: SupervisorConfig, machine: WorkerMachine = workerMachine) {
@@ -48,11 +63,25 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
   };
   const standby = config.standby ?? 0;
   const ids = Array.from({ length: config.workers + standby }, (_, index) => `w${index + 1}`);
+  const isolation: Isolation = config.isolation === 'isolated' || config.isolation === undefined ? 'conversation' : config.isolation;
+  const policy: PoolPolicy = {
+    workers: config.workers,
+    standby,
+    isolation,
+    tenantIsolation: config.tenantIsolation ?? {},
+    sessionIdleMs: config.sessionIdleMs ?? 600_000,
+    maxProcesses: Math.max(config.maxProcesses ?? 64, ids.length),
+    memoryBudgetBytes: config.memoryBudgetBytes ?? defaultMemoryBudgetBytes(),
+    spawnConcurrency: config.spawnConcurrency ?? 2,
+  };
 
-  const runtimes = new Map(
-    ids.map((id) => [
-      id,
-      createWorkerRuntime({
+  // One runtime per process id, made when the pool first spawns that id; dropped once a retired
+  // process is gone.
+  const runtimes = new Map<string, WorkerRuntime>();
+  const runtimeOf = (id: string): WorkerRuntime => {
+    let runtime = runtimes.get(id);
+    if (!runtime) {
+      runtime = createWorkerRuntime({
         workerId: id,
         driver: config.driver,
         logger,
@@ -61,23 +90,30 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
         activityThrottleMs: config.activityThrottleMs ?? Math.min(1000, Math.max(10, config.policy.wedgeTimeoutMs / 10)),
         onSpawned: (pid, run) => publish({ type: 'spawned', workerId: id, pid, run }),
         onReady: (info, pid, run) => publish({ type: 'ready', workerId: id, pid, run, models: info.models }),
-        onContext: (report, run) => find(id).contextReports.reported(report, run),
-        onParked: (count, run) => parkedCalls(find(id), count, run),
-      }),
-    ]),
-  );
+        onContext: (report, run) => workers.find((w) => w.id === id)?.contextReports.reported(report, run),
+        onParked: (count, run) => {
+          const worker = workers.find((w) => w.id === id);
+          if (worker) parkedCalls(worker, count, run);
+        },
+      });
+      runtimes.set(id, runtime);
+    }
+    return runtime;
+  };
   const pool = createActor(
-    poolMachine.provide({ actors: { worker: machine.provide({ actors: workerActors((id) => runtimes.get(id)!) }) } }),
+    poolMachine.provide({ actors: { worker: machine.provide({ actors: workerActors(runtimeOf) }) } }),
     {
       input: {
         now: Date.now(),
-        policy: { workers: config.workers, standby, isolation: config.isolation ?? 'isolated', sessionIdleMs: config.sessionIdleMs ?? 600_000 },
+        policy,
         workers: ids.map((workerId) => ({
           workerId,
           policy: config.policy,
           seed: Math.floor(Math.random() * 2 ** 31),
           workerCount: ids.length,
-          isolation: config.isolation ?? 'isolated',
+          // A process whose words are not shared restarts for its context only at the hard limit
+          // (the pool recycles full lanes itself).
+          isolation: isolation === 'shared' ? ('shared' as const) : ('isolated' as const),
         })),
       },
       ...(config.inspect ? { inspect: config.inspect } : {}),
@@ -89,7 +125,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
   let leasesHeld = 0;
   let idleWaiters: Array<() => void> = [];
   let models: string[] | null = null;
-  const stats = { totalRequests: 0, totalErrors: 0, startedAt: Date.now(), routes: { continued: 0, new: 0, lost: 0 } as Record<RouteResult, number> };
+  const stats = { totalRequests: 0, totalErrors: 0, startedAt: Date.now(), routes: { continued: 0, new: 0, lost: 0, moved: 0 } as Record<RouteResult, number> };
   const router = createRouter({
     queueSize: config.queueSize,
     queueWaitMs: config.queueWaitMs,
@@ -134,13 +170,19 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     }
     const told = worker.told;
     const tag = tagOf(snapshot);
-    const { run, stateful, busy } = snapshot.context;
-    if (told.tag !== tag || told.run !== run || told.stateful !== stateful || told.busy !== busy) {
+    const { run, stateful, busy, usage, limits, policy: workerPolicy, rssBytes } = snapshot.context;
+    const full = contextLevel(usage, limits, workerPolicy.proactiveRestartPct) !== 'ok';
+    if (told.tag !== tag || told.run !== run || told.stateful !== stateful || told.busy !== busy || told.full !== full) {
       const tagChanged = told.tag !== tag;
       if (tagChanged) unavailable += (tag === 'unavailable' ? 1 : 0) - (told.tag === 'unavailable' ? 1 : 0);
-      Object.assign(told, { tag, run, stateful, busy });
-      routing.tell({ type: 'worker.changed', slotId: worker.id, tag, run, stateful, busy, at: Date.now() });
+      Object.assign(told, { tag, run, stateful, busy, full });
+      routing.tell({ type: 'worker.changed', slotId: worker.id, tag, run, stateful, busy, full, at: Date.now() });
       if (tagChanged) tellPeers();
+    }
+    // The pool's budget counts each process tree's memory, told when it moved by a MiB or more.
+    if (rssBytes !== null && Math.abs(rssBytes - told.rssBytes) >= MEMORY_STEP_BYTES) {
+      told.rssBytes = rssBytes;
+      routing.tell({ type: 'worker.measured', slotId: worker.id, rssBytes, at: Date.now() });
     }
     router.pump();
   };
@@ -157,8 +199,45 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
 
   const find = (id: string) => {
     const worker = workers.find((w) => w.id === id);
-    if (!worker) throw new NotFoundError(`No worker with id "${id}" (workers: ${ids.join(', ')})`);
+    if (!worker) throw new NotFoundError(`No worker with id "${id}" (workers: ${workers.map((w) => w.id).join(', ')})`);
     return worker;
+  };
+
+  // The facade follows the pool's processes: a slot the pool spawned is watched from its first
+  // snapshot; a retired one is dropped (its runtime once its process is gone).
+  const attach = (id: string) => {
+    const actor = pool.system.get(id) as ActorRefFrom<WorkerMachine> | undefined;
+    if (!actor) return;
+    const worker: SupervisedWorker = {
+      id,
+      actor,
+      runtime: runtimeOf(id),
+      state: null,
+      leases: 0,
+      parked: { count: 0, run: 0 },
+      inFlight: new InFlight(actor),
+      contextReports: new ContextReports(actor),
+      told: { tag: null, run: 0, stateful: false, busy: false, full: false, rssBytes: 0, peers: 0 },
+      models: [],
+      exclusive: false,
+      reservedFor: null,
+    };
+    workers = [...workers, worker];
+    actor.subscribe({ next: () => onChange(worker), error: (error) => logger.log('ERROR', `worker ${id} machine failed: ${String(error)}`) });
+    actor.on('*', (event) => publish({ type: 'lifecycle', workerId: id, event }));
+    onChange(worker);
+  };
+  const detach = (id: string) => {
+    const worker = workers.find((w) => w.id === id);
+    if (!worker) return;
+    workers = workers.filter((w) => w !== worker);
+    if (worker.told.tag === 'unavailable') unavailable -= 1;
+    models = null;
+    const runtime = worker.runtime;
+    void runtime.settled().then(() => {
+      if (!pool.getSnapshot().context.slots.some((slot) => slot.id === id)) runtimes.delete(id);
+    });
+    tellPeers();
   };
 
   // The lease a dispatch takes on a worker slot, given back exactly once however the answer ends.
@@ -188,40 +267,37 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     };
   };
 
+  let started = false;
+  const spawned: string[] = [];
   return {
+    /** The processes started at boot (the pool adds and stops others as it goes: workerIds()). */
     workers: ids,
+    /** The ids of the processes the pool has now. */
+    workerIds: (): string[] => workers.map((w) => w.id),
     start(): void {
       pool.on('slot.recycled', (event) => publish({ type: 'recycled', workerId: event.slotId, reason: event.reason }));
-      pool.start();
-      workers = ids.map((id) => {
-        const actor = pool.system.get(id) as ActorRefFrom<WorkerMachine>;
-        return {
-          id,
-          actor,
-          runtime: runtimes.get(id)!,
-          state: null,
-          leases: 0,
-          parked: { count: 0, run: 0 },
-          inFlight: new InFlight(actor),
-          contextReports: new ContextReports(actor),
-          told: { tag: null, run: 0, stateful: false, busy: false, peers: 0 },
-          models: [],
-          exclusive: false,
-          reservedFor: null,
-        };
+      // A spawned child is attached once the pool's step that spawned it is over (its actor exists).
+      pool.on('slot.spawned', (event) => {
+        if (started) spawned.push(event.slotId);
+        publish({ type: 'pool.spawned', workerId: event.slotId, reason: event.reason });
       });
-      for (const worker of workers) {
-        worker.actor.subscribe({ next: () => onChange(worker), error: (error) => logger.log('ERROR', `worker ${worker.id} machine failed: ${String(error)}`) });
-        worker.actor.on('*', (event) => publish({ type: 'lifecycle', workerId: worker.id, event }));
-      }
-      for (const worker of workers) onChange(worker);
+      pool.on('slot.retired', (event) => {
+        publish({ type: 'retired', workerId: event.slotId, reason: event.reason });
+        detach(event.slotId);
+      });
+      pool.subscribe(() => {
+        while (spawned.length > 0) attach(spawned.shift()!);
+      });
+      pool.start();
+      started = true;
+      for (const id of ids) attach(id);
     },
     /** Waits for a worker (queue), then streams its answer; the stream ends with one `done`. */
     /** `avoid`: a worker run that just failed this request; a re-dispatch waits for another. */
     async dispatch(body: ChatRequestBody, signal: CancelSignal, avoid?: { workerId: string; run: number }, options: DispatchOptions = {}): Promise<Dispatch> {
       stats.totalRequests += 1;
       const requestId = randomUUID();
-      const request = routing.prepare(requestId, body, options.sessionKey ?? null);
+      const request = routing.prepare(requestId, body, options.sessionKey ?? null, options.tenant ?? ANONYMOUS_TENANT);
       const started = performance.now();
       const choose = () => routing.choose(request, avoid);
       let routed: RoutedRequest | null;
@@ -239,7 +315,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       }
       const { worker, run } = routed;
       stats.routes[routed.result] += 1;
-      publish({ type: 'routed', workerId: worker.id, result: routed.result, queued, waitedMs: queued ? performance.now() - started : 0 });
+      publish({ type: 'routed', workerId: worker.id, result: routed.result, tenant: request.tenant, lane: routed.lane, queued, waitedMs: queued ? performance.now() - started : 0 });
       const answer = lease(routed, requestId);
       const events = streamAnswer(answer, { workerId: worker.id, requestId, body, signal, turn: routed.turn, ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
       return { workerId: worker.id, run, requestId, events, stalled: answer.stalled };
@@ -298,7 +374,11 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     async stop(): Promise<void> {
       router.close();
       routing.tell({ type: 'stop' });
-      await Promise.all([...runtimes.values()].map((runtime) => runtime.settled()));
+      while ([...runtimes.values()].length > 0) {
+        const all = [...runtimes.values()];
+        await Promise.all(all.map((runtime) => runtime.settled()));
+        for (const [id, runtime] of runtimes) if (all.includes(runtime)) runtimes.delete(id);
+      }
     },
   };
 }

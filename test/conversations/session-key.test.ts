@@ -50,16 +50,17 @@ describe('a session key is kept as its SHA-256', () => {
 
 describe('a key-alone turn of a lost conversation is refused', () => {
   const K = sha('k');
-  const slot = (key: string | null) => ({ conversation: key === null ? null : { digest: 'd', key, messageCount: 2, turns: 1, lastUsedAt: 0 } }) as PoolContext['slots'][number];
+  const slot = (key: string | null) => ({ conversation: key === null ? null : { digest: 'd', key, tenant: 'anonymous', messageCount: 2, turns: 1, lastUsedAt: 0 } }) as PoolContext['slots'][number];
   const context = (lost: PoolContext['lost'], slots: PoolContext['slots'] = []) => ({ lost, slots });
 
   it.each([
-    ['no key', context([{ digest: 'd', key: K }]), { key: null, hasAssistant: false }, false],
-    ['a resent history', context([{ digest: 'd', key: K }]), { key: K, hasAssistant: true }, false],
-    ['a key never lost', context([{ digest: 'd', key: sha('other') }]), { key: K, hasAssistant: false }, false],
-    ['a lost conversation that was never answered', context([{ digest: '', key: K }]), { key: K, hasAssistant: false }, false],
-    ['a key a live process holds again', context([{ digest: 'd', key: K }], [slot(null), slot(K)]), { key: K, hasAssistant: false }, false],
-    ['the key alone, its conversation lost', context([{ digest: 'x', key: null }, { digest: 'd', key: K }], [slot(sha('other'))]), { key: K, hasAssistant: false }, true],
+    ['no key', context([{ digest: 'd', key: K, tenant: 'anonymous' }]), { key: null, hasAssistant: false, tenant: 'anonymous' }, false],
+    ['a resent history', context([{ digest: 'd', key: K, tenant: 'anonymous' }]), { key: K, hasAssistant: true, tenant: 'anonymous' }, false],
+    ['a key never lost', context([{ digest: 'd', key: sha('other'), tenant: 'anonymous' }]), { key: K, hasAssistant: false, tenant: 'anonymous' }, false],
+    ['a lost conversation that was never answered', context([{ digest: '', key: K, tenant: 'anonymous' }]), { key: K, hasAssistant: false, tenant: 'anonymous' }, false],
+    ['a key a live process holds again', context([{ digest: 'd', key: K, tenant: 'anonymous' }], [slot(null), slot(K)]), { key: K, hasAssistant: false, tenant: 'anonymous' }, false],
+    ['the same key lost by another tenant', context([{ digest: 'd', key: K, tenant: 'other' }]), { key: K, hasAssistant: false, tenant: 'anonymous' }, false],
+    ['the key alone, its conversation lost', context([{ digest: 'x', key: null, tenant: 'anonymous' }, { digest: 'd', key: K, tenant: 'anonymous' }], [slot(sha('other'))]), { key: K, hasAssistant: false, tenant: 'anonymous' }, true],
   ])('%s', (_, pool, request, refused) => {
     const run = () => refuseLostWithoutHistory(pool, request);
     if (refused) expect(run).toThrow(ConversationLostError);
@@ -67,7 +68,7 @@ describe('a key-alone turn of a lost conversation is refused', () => {
   });
 
   it('the error names the key by its short hash only and says the whole history is needed', () => {
-    expect(() => refuseLostWithoutHistory(context([{ digest: 'd', key: K }]), { key: K, hasAssistant: false })).toThrow(
+    expect(() => refuseLostWithoutHistory(context([{ digest: 'd', key: K, tenant: 'anonymous' }]), { key: K, hasAssistant: false, tenant: 'anonymous' })).toThrow(
       expect.objectContaining({ kind: 'conversation_lost', keyHash: K.slice(0, 8), message: expect.stringContaining('send the whole history') }),
     );
   });

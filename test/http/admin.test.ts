@@ -14,7 +14,7 @@ function appWith(options: { adminToken?: string | null; address?: string }) {
     snapshots: () => [{ id: 'w1', snapshot: actor.getSnapshot(), inFlight: 0 }],
     snapshotOf: () => actor.getSnapshot(),
     models: () => [],
-    stats: () => ({ totalRequests: 0, totalErrors: 0, queueDepth: 0, startedAt: Date.now(), inFlight: 0, routes: { continued: 0, new: 0, lost: 0 } }),
+    stats: () => ({ totalRequests: 0, totalErrors: 0, queueDepth: 0, startedAt: Date.now(), inFlight: 0, routes: { continued: 0, new: 0, lost: 0, moved: 0 } }),
     subscribe: () => () => undefined,
     command: (id, command) => {
       if (id !== 'w1') throw new NotFoundError(`No worker with id "${id}" (workers: w1)`);

@@ -24,7 +24,11 @@ function createPoolHarness() {
   const machine = poolMachine.provide({ actors: { worker: fakeWorker as unknown as WorkerMachine } });
   const actor = createActor(machine, {
     clock,
-    input: { policy: { workers: 1, standby: STANDBY, isolation: 'isolated', sessionIdleMs: IDLE_MS }, workers: [{ workerId: 'w1' }, { workerId: 'w2' }] },
+    input: {
+      // Two processes at the cap: the pool recycles, it does not grow (pool-capacity.model.test.ts grows).
+      policy: { workers: 1, standby: STANDBY, isolation: 'conversation', tenantIsolation: {}, sessionIdleMs: IDLE_MS, maxProcesses: 2, memoryBudgetBytes: 2 ** 40, spawnConcurrency: 2 },
+      workers: [{ workerId: 'w1' }, { workerId: 'w2' }],
+    },
   });
   actor.start();
   const worker = { w1: { tag: 'accepting' as 'accepting' | 'waiting', run: 1 }, w2: { tag: 'accepting' as 'accepting' | 'waiting', run: 1 } };
@@ -47,7 +51,7 @@ function createPoolHarness() {
   const tryRoute = (messages: ChatMessage[]): boolean => {
     const candidates = (['w1', 'w2'] as const).map((id) => ({ id, accepting: worker[id].tag === 'accepting', free: true, load: 0 }));
     const digests = prefixDigests(messages);
-    const decision = chooseRoute(context(), candidates, { prefixDigests: digests, key: null, hasAssistant: messages.some((m) => m.role === 'assistant') }, 0);
+    const decision = chooseRoute(context(), candidates, { prefixDigests: digests, key: null, hasAssistant: messages.some((m) => m.role === 'assistant'), tenant: 'anonymous' }, 0);
     if (decision.kind === 'wait') {
       actor.send({ type: 'clean.wanted', count: decision.clean ? 1 : 0, at: clock.now() });
       return false;
@@ -57,17 +61,17 @@ function createPoolHarness() {
     const run = worker[slot].run;
     // As the facade: the route is told only when it changes the pool (here: a clean process is used).
     if (routeChangesPool(context(), slot, decision.result, null)) {
-      actor.send({ type: 'request.routed', slotId: slot, run, result: decision.result, key: null, at: clock.now() });
+      actor.send({ type: 'request.routed', slotId: slot, run, result: decision.result, key: null, tenant: 'anonymous', lane: false, at: clock.now() });
     }
     const answer = `answer ${++answers}`;
     const digest = answeredDigest(digests.at(-1)!, { content: answer, toolCalls: [] });
     actor.send({
       type: 'conversations.answered',
-      answers: [{ slotId: slot, run, digest, key: null, messageCount: messages.length + 1, continued: decision.result === 'continued', at: clock.now() }],
+      answers: [{ slotId: slot, run, digest, key: null, tenant: 'anonymous', lane: false, messageCount: messages.length + 1, continued: decision.result === 'continued', at: clock.now() }],
       at: clock.now(),
     });
     held.set(slot, [...messages, { role: 'assistant', content: answer }]);
-    state.lastRoute = { slot, result: decision.result };
+    state.lastRoute = { slot, result: decision.result as 'new' | 'continued' | 'lost' };
     return true;
   };
 

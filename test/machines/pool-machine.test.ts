@@ -24,7 +24,8 @@ function createPool(policy: Partial<PoolPolicy> = {}, ids = ['w1', 'w2', 'w3']) 
   const actor = createActor(machine, {
     clock,
     input: {
-      policy: { workers: 2, standby: 1, isolation: 'isolated', sessionIdleMs: 60_000, ...policy },
+      // The floor (workers + standby) is every slot given, unless a test says otherwise.
+      policy: { workers: ids.length - (policy.standby ?? 1), standby: 1, isolation: 'conversation', tenantIsolation: {}, sessionIdleMs: 60_000, maxProcesses: ids.length, memoryBudgetBytes: 2 ** 40, spawnConcurrency: 2, ...policy },
       workers: ids.map((workerId) => ({ workerId, seed: 1 })),
     },
   });
@@ -38,12 +39,12 @@ function createPool(policy: Partial<PoolPolicy> = {}, ids = ['w1', 'w2', 'w3']) 
     emitted,
     context: () => actor.getSnapshot().context,
     slot: (id: string) => actor.getSnapshot().context.slots.find((s) => s.id === id)!,
-    changed: (slotId: string, over: { tag?: 'accepting' | 'waiting' | 'unavailable'; run?: number; stateful?: boolean; busy?: boolean } = {}) =>
+    changed: (slotId: string, over: { tag?: 'accepting' | 'waiting' | 'unavailable'; run?: number; stateful?: boolean; busy?: boolean; full?: boolean } = {}) =>
       actor.send({ type: 'worker.changed', slotId, tag: 'accepting', run: 1, stateful: true, busy: false, at: clock.now(), ...over }),
-    routed: (slotId: string, result: 'continued' | 'new' | 'lost', key: string | null = null, run = 1) =>
-      actor.send({ type: 'request.routed', slotId, run, result, key, at: clock.now() }),
-    answered: (slotId: string, digest: string, messageCount = 2, key: string | null = null, run = 1, continued = false) =>
-      actor.send({ type: 'conversations.answered', answers: [{ slotId, run, digest, key, messageCount, continued, at: clock.now() }], at: clock.now() }),
+    routed: (slotId: string, result: 'continued' | 'new' | 'lost', key: string | null = null, run = 1, tenant = 'anonymous', lane = false) =>
+      actor.send({ type: 'request.routed', slotId, run, result, key, tenant, lane, at: clock.now() }),
+    answered: (slotId: string, digest: string, messageCount = 2, key: string | null = null, run = 1, continued = false, tenant = 'anonymous', lane = false) =>
+      actor.send({ type: 'conversations.answered', answers: [{ slotId, run, digest, key, tenant, lane, messageCount, continued, at: clock.now() }], at: clock.now() }),
     /** Every slot accepting, stateful, run 1. */
     allUp: () => ids.forEach((id) => pool.changed(id)),
     advance: (ms: number) => clock.increment(ms),
@@ -57,7 +58,7 @@ describe('pool machine: its workers', () => {
     expect(p.inputs.map((i) => i.workerId)).toEqual(['w1', 'w2', 'w3']);
     expect(p.actor.system.get('w2')).toBeDefined();
     expect(p.context().slots).toEqual(
-      ['w1', 'w2', 'w3'].map((id) => ({ id, tag: 'waiting', run: 0, stateful: false, busy: false, usedRun: null, conversation: null, recycledRun: null })),
+      ['w1', 'w2', 'w3'].map((id) => ({ id, tag: 'waiting', run: 0, stateful: false, busy: false, usedRun: null, tenant: null, conversation: null, recycledRun: null, rssBytes: null, full: false, waitingSince: 0 })),
     );
     expect(p.context()).toMatchObject({ cleanWanted: 0, now: 0, lost: [] });
     expect(p.actor.getSnapshot().value).toEqual({ serving: 'watching' });
@@ -92,18 +93,18 @@ describe('pool machine: the conversation table', () => {
     p.allUp();
     p.advance(10);
     p.routed('w1', 'new', 'k1');
-    expect(p.slot('w1')).toMatchObject({ usedRun: 1, conversation: { digest: '', key: 'k1', messageCount: 0, turns: 0, lastUsedAt: 10 } });
+    expect(p.slot('w1')).toMatchObject({ usedRun: 1, conversation: { digest: '', key: 'k1', tenant: 'anonymous', lane: false, messageCount: 0, turns: 0, lastUsedAt: 10 } });
     expect(p.context().now).toBe(10);
     p.answered('w1', 'd2', 2, 'k1');
-    expect(p.slot('w1').conversation).toEqual({ digest: 'd2', key: 'k1', messageCount: 2, turns: 1, lastUsedAt: 10 });
+    expect(p.slot('w1').conversation).toEqual({ digest: 'd2', key: 'k1', tenant: 'anonymous', lane: false, messageCount: 2, turns: 1, lastUsedAt: 10 });
     p.advance(5);
     p.routed('w1', 'continued');
-    expect(p.slot('w1').conversation).toEqual({ digest: 'd2', key: 'k1', messageCount: 2, turns: 1, lastUsedAt: 15 });
+    expect(p.slot('w1').conversation).toEqual({ digest: 'd2', key: 'k1', tenant: 'anonymous', lane: false, messageCount: 2, turns: 1, lastUsedAt: 15 });
     p.answered('w1', 'd4', 4, 'k2', 1, true);
-    expect(p.slot('w1').conversation).toMatchObject({ digest: 'd4', key: 'k2', messageCount: 4, turns: 2 });
+    expect(p.slot('w1').conversation).toMatchObject({ digest: 'd4', key: 'k2', tenant: 'anonymous', lane: false, messageCount: 4, turns: 2 });
     p.advance(5);
     p.answered('w1', 'd6', 6, null, 1, true);
-    expect(p.slot('w1').conversation).toEqual({ digest: 'd6', key: 'k2', messageCount: 6, turns: 3, lastUsedAt: 20 });
+    expect(p.slot('w1').conversation).toEqual({ digest: 'd6', key: 'k2', tenant: 'anonymous', lane: false, messageCount: 6, turns: 3, lastUsedAt: 20 });
     expect(p.context().now).toBe(20);
   });
 
@@ -115,7 +116,7 @@ describe('pool machine: the conversation table', () => {
     p.answered('w1', 'd4', 4, 'k1', 1, true);
     expect(p.slot('w1').conversation).toMatchObject({ digest: 'd4', key: 'k1', turns: 2 });
     p.answered('w1', 'other', 2);
-    expect(p.slot('w1').conversation).toMatchObject({ digest: 'other', key: null, messageCount: 2, turns: 1 });
+    expect(p.slot('w1').conversation).toMatchObject({ digest: 'other', key: null, tenant: 'anonymous', lane: false, messageCount: 2, turns: 1 });
   });
 
   it('answers told together are each recorded, in order, each with the time it ended', () => {
@@ -125,14 +126,14 @@ describe('pool machine: the conversation table', () => {
     p.actor.send({
       type: 'conversations.answered',
       answers: [
-        { slotId: 'w1', run: 1, digest: 'a', key: null, messageCount: 2, continued: false, at: 1 },
-        { slotId: 'w2', run: 1, digest: 'b', key: 'k', messageCount: 4, continued: false, at: 2 },
-        { slotId: 'w1', run: 1, digest: 'a2', key: null, messageCount: 4, continued: true, at: 3 },
+        { slotId: 'w1', run: 1, digest: 'a', key: null, tenant: 'anonymous', lane: false, messageCount: 2, continued: false, at: 1 },
+        { slotId: 'w2', run: 1, digest: 'b', key: 'k', tenant: 'anonymous', lane: false, messageCount: 4, continued: false, at: 2 },
+        { slotId: 'w1', run: 1, digest: 'a2', key: null, tenant: 'anonymous', lane: false, messageCount: 4, continued: true, at: 3 },
       ],
       at: p.clock.now(),
     });
-    expect(p.slot('w1').conversation).toEqual({ digest: 'a2', key: null, messageCount: 4, turns: 2, lastUsedAt: 3 });
-    expect(p.slot('w2').conversation).toEqual({ digest: 'b', key: 'k', messageCount: 4, turns: 1, lastUsedAt: 2 });
+    expect(p.slot('w1').conversation).toEqual({ digest: 'a2', key: null, tenant: 'anonymous', lane: false, messageCount: 4, turns: 2, lastUsedAt: 3 });
+    expect(p.slot('w2').conversation).toEqual({ digest: 'b', key: 'k', tenant: 'anonymous', lane: false, messageCount: 4, turns: 1, lastUsedAt: 2 });
     expect(p.context().now).toBe(3);
   });
 
@@ -167,8 +168,8 @@ describe('pool machine: the conversation table', () => {
     expect(p.slot('w1').conversation).toBeNull();
     expect(p.slot('w2').conversation).toBeNull();
     expect(p.context().lost).toEqual([
-      { digest: 'd1', key: 'k1' },
-      { digest: 'd2', key: null },
+      { digest: 'd1', key: 'k1', tenant: 'anonymous' },
+      { digest: 'd2', key: null, tenant: 'anonymous' },
     ]);
     p.routed('w3', 'new');
     p.answered('w3', 'd3');
@@ -189,7 +190,7 @@ describe('pool machine: spares and recycling', () => {
     expect(p.told).toEqual([{ id: 'w1', type: 'recycle' }]);
     expect(p.emitted.filter((e) => e.type === 'slot.recycled')).toEqual([{ type: 'slot.recycled', slotId: 'w1', reason: 'lru', digest: 'old' }]);
     expect(p.slot('w1')).toMatchObject({ recycledRun: 1, conversation: null });
-    expect(p.context().lost).toEqual([{ digest: 'old', key: null }]);
+    expect(p.context().lost).toEqual([{ digest: 'old', key: null, tenant: 'anonymous' }]);
   });
 
   it('requests waiting for a clean process make it recycle even with its spares', () => {
@@ -204,7 +205,7 @@ describe('pool machine: spares and recycling', () => {
     p.actor.send({ type: 'clean.wanted', count: 1, at: p.clock.now() });
     expect(p.context()).toMatchObject({ cleanWanted: 1, now: 7 });
     expect(p.told).toEqual([{ id: 'w1', type: 'recycle' }]);
-    expect(p.context().lost).toEqual([{ digest: 'd1', key: null }]);
+    expect(p.context().lost).toEqual([{ digest: 'd1', key: null, tenant: 'anonymous' }]);
     expect(p.emitted.at(-1)).toEqual({ type: 'slot.recycled', slotId: 'w1', reason: 'lru', digest: 'd1' });
   });
 
@@ -224,8 +225,8 @@ describe('pool machine: spares and recycling', () => {
     expect(p.slot('w1')).toMatchObject({ conversation: null, recycledRun: 1 });
     expect(p.slot('w2')).toMatchObject({ conversation: null, recycledRun: null });
     expect(p.context().lost).toEqual([
-      { digest: 'd1', key: null },
-      { digest: 'd2', key: null },
+      { digest: 'd1', key: null, tenant: 'anonymous' },
+      { digest: 'd2', key: null, tenant: 'anonymous' },
     ]);
     expect(p.context().now).toBe(1000);
   });
@@ -310,7 +311,7 @@ describe('pool machine: spares and recycling', () => {
     clock.set(5000);
     const actor = createActor(poolMachine.provide({ actors: { worker: fromCallback(() => undefined) as never } }), {
       clock,
-      input: { now: 5000, policy: { workers: 1, standby: 0, isolation: 'isolated', sessionIdleMs: 1000 }, workers: [{ workerId: 'w1', seed: 1 }] },
+      input: { now: 5000, policy: { workers: 1, standby: 0, isolation: 'conversation', tenantIsolation: {}, sessionIdleMs: 1000, maxProcesses: 1, memoryBudgetBytes: 2 ** 40, spawnConcurrency: 1 }, workers: [{ workerId: 'w1', seed: 1 }] },
     });
     actor.start();
     expect(actor.getSnapshot().context).toMatchObject({ now: 5000, idleCheckAt: 6000 });
@@ -328,5 +329,125 @@ describe('pool machine: spares and recycling', () => {
     p.advance(1000);
     expect(p.told).toEqual([]);
     expect(p.slot('w1')).toMatchObject({ conversation: null, recycledRun: null });
+  });
+});
+
+describe('pool machine: capacity by memory, lanes (issue 28)', () => {
+  const MB = 1024 * 1024;
+  const measured = (p: ReturnType<typeof createPool>, slotId: string, mb: number) =>
+    p.actor.send({ type: 'worker.measured', slotId, rssBytes: mb * MB, at: p.clock.now() });
+
+  it('short of spares with room in the budget, it spawns a worker machine of its own id and seed, and times its start', () => {
+    const p = createPool({ workers: 1, standby: 1, maxProcesses: 4, spawnConcurrency: 1 }, ['w1', 'w2']);
+    p.allUp();
+    p.routed('w1', 'new');
+    p.routed('w2', 'new');
+    expect(p.inputs.map((i) => [i.workerId, i.seed])).toEqual([['w1', 1], ['w2', 1], ['w3', 4]]);
+    expect(p.emitted).toContainEqual({ type: 'slot.spawned', slotId: 'w3', reason: 'spare' });
+    expect(p.context()).toMatchObject({ nextSlot: 4, arrivals: [0, 0] });
+    expect(p.slot('w3')).toMatchObject({ tag: 'waiting', run: 0, waitingSince: 0 });
+    // One start at a time: the next spare waits for this one.
+    p.answered('w3', 'x', 2, null, 0);
+    expect(p.inputs).toHaveLength(3);
+    p.advance(1000);
+    p.changed('w3');
+    // (w1 and w2 came up at once: two samples of 0 ms before this one of 1000 ms.)
+    expect(p.context().coldStartMs).toBe(1094);
+    expect(p.slot('w3').waitingSince).toBeNull();
+    expect(p.told).toEqual([]);
+  });
+
+  it('below the floor it spawns at once; a full budget or the cap makes it recycle the least recently used instead', () => {
+    const p = createPool({ workers: 1, standby: 1, maxProcesses: 2 }, ['w1']);
+    expect(p.emitted).toEqual([{ type: 'slot.spawned', slotId: 'w2', reason: 'floor' }]);
+    p.allUp();
+    p.changed('w2');
+    p.routed('w1', 'new');
+    p.answered('w1', 'a');
+    p.advance(5);
+    p.routed('w2', 'new');
+    p.answered('w2', 'b');
+    expect(p.told).toEqual([{ id: 'w1', type: 'recycle' }]);
+    expect(p.inputs).toHaveLength(2);
+  });
+
+  // A pool grown past its floor of two: w1 and w2 hold conversations, w3 was spawned as the spare.
+  const grown = (policy: Partial<PoolPolicy>) => {
+    const p = createPool({ workers: 1, standby: 1, maxProcesses: 10, sessionIdleMs: 1000, ...policy }, ['w1', 'w2']);
+    p.allUp();
+    p.routed('w1', 'new');
+    p.answered('w1', 'a');
+    p.advance(5);
+    p.routed('w2', 'new');
+    p.answered('w2', 'b');
+    p.changed('w3');
+    return p;
+  };
+
+  it('over the memory budget above the floor, a clean idle spare is stopped first, then the least recently used idle conversation', () => {
+    const p = grown({ memoryBudgetBytes: 1000 * MB });
+    measured(p, 'w1', 300);
+    measured(p, 'w2', 300);
+    expect(p.told).toEqual([]);
+    measured(p, 'w3', 500);
+    expect(p.told).toEqual([{ id: 'w3', type: 'stop' }]);
+    const q = grown({ memoryBudgetBytes: 1100 * MB });
+    q.routed('w3', 'new');
+    q.answered('w3', 'c');
+    expect(q.slot('w4')).toMatchObject({ tag: 'waiting' });
+    measured(q, 'w1', 300);
+    expect(q.told).toEqual([{ id: 'w1', type: 'stop' }]);
+    expect(q.emitted.filter((e) => e.type === 'slot.retired')).toEqual([{ type: 'slot.retired', slotId: 'w1', reason: 'budget', digest: 'a' }]);
+    expect(q.context().lost).toEqual([{ digest: 'a', key: null, tenant: 'anonymous' }]);
+    expect(q.context().slots.map((s) => s.id)).toEqual(['w2', 'w3', 'w4']);
+  });
+
+  it('spares beyond those wanted are stopped above the floor; an idled-out conversation there is stopped, not recycled', () => {
+    const p = createPool({ workers: 1, standby: 0 }, ['w1', 'w2', 'w3']);
+    p.allUp();
+    expect(p.emitted.map((e) => e.type)).toEqual(['slot.retired', 'slot.retired']);
+    expect(p.context().slots).toHaveLength(1);
+    const q = grown({});
+    q.advance(1000);
+    q.advance(5);
+    expect(q.told).toEqual([{ id: 'w1', type: 'stop' }, { id: 'w2', type: 'recycle' }]);
+    expect(q.emitted.filter((e) => e.type !== 'slot.spawned')).toEqual([
+      { type: 'slot.retired', slotId: 'w1', reason: 'idle', digest: 'a' },
+      { type: 'slot.recycled', slotId: 'w2', reason: 'idle', digest: 'b' },
+    ]);
+  });
+
+  it('a lane holds its tenant’s first turns (remembered to count a continuation moved) and is recycled when full', () => {
+    const p = createPool({ isolation: 'tenant' }, ['w1', 'w2', 'w3']);
+    p.allUp();
+    p.routed('w1', 'new', null, 1, 'alice', true);
+    p.answered('w1', 'first', 2, null, 1, false, 'alice', true);
+    p.answered('w1', 'second', 2, null, 1, false, 'alice', true);
+    expect(p.slot('w1')).toMatchObject({ tenant: 'alice', conversation: { lane: true, digest: '', turns: 2, tenant: 'alice' } });
+    expect(p.context().laneTurns).toEqual([
+      { digest: 'first', key: null, tenant: 'alice' },
+      { digest: 'second', key: null, tenant: 'alice' },
+    ]);
+    p.changed('w1', { full: true, busy: true });
+    expect(p.told).toEqual([]);
+    p.changed('w1', { full: true });
+    expect(p.told).toEqual([{ id: 'w1', type: 'recycle' }]);
+    expect(p.emitted).toContainEqual({ type: 'slot.recycled', slotId: 'w1', reason: 'lane', digest: null });
+    expect(p.context().lost).toEqual([]);
+  });
+
+  it('a route that took a clean process carries the count of requests still waiting; a key is replaced only within its tenant', () => {
+    const p = createPool({ maxProcesses: 10 }, ['w1', 'w2', 'w3']);
+    p.allUp();
+    p.actor.send({ type: 'clean.wanted', count: 2, at: 0 });
+    p.actor.send({ type: 'request.routed', slotId: 'w1', run: 1, result: 'new', key: 'k', tenant: 'alice', lane: false, cleanWanted: 1, at: 0 });
+    expect(p.context().cleanWanted).toBe(1);
+    p.actor.send({ type: 'clean.wanted', count: 0, at: 0 });
+    p.routed('w2', 'new', 'k', 1, 'bob');
+    expect(p.slot('w1').conversation?.key).toBe('k');
+    p.routed('w3', 'new', 'k', 1, 'alice');
+    expect(p.context().cleanWanted).toBe(0);
+    expect(p.slot('w1').conversation?.key).toBeNull();
+    expect(p.slot('w2').conversation?.key).toBe('k');
   });
 });

@@ -13,7 +13,7 @@ function createRouting() {
   const machine = poolMachine.provide({ actors: { worker: fromCallback<AnyEventObject, WorkerMachineInput>(() => undefined) as never } });
   const told: string[] = [];
   const pool = createActor(machine, {
-    input: { policy: { workers: 2, standby: 0, isolation: 'shared', sessionIdleMs: 600_000 }, workers: [{ workerId: 'w1' }, { workerId: 'w2' }] },
+    input: { policy: { workers: 2, standby: 0, isolation: 'shared', tenantIsolation: {}, sessionIdleMs: 600_000, maxProcesses: 2, memoryBudgetBytes: 2 ** 40, spawnConcurrency: 2 }, workers: [{ workerId: 'w1' }, { workerId: 'w2' }] },
     inspect: (event) => {
       if (event.type === '@xstate.event' && event.actorRef === pool) told.push((event.event as PoolEvent).type);
     },
@@ -26,7 +26,7 @@ function createRouting() {
   const routing = createConversationRouting({ pool, workers: () => workers, claim: () => undefined });
   let asked = 0;
   const ask = (messages: ChatMessage[], answer = `answer ${++asked}`): { routed: RoutedRequest; history: ChatMessage[] } => {
-    const routed = routing.choose(routing.prepare(`r${asked}`, { messages }, null))!;
+    const routed = routing.choose(routing.prepare(`r${asked}`, { messages }, null, 'anonymous'))!;
     routing.answered(routed, { content: answer, toolCalls: [] });
     return { routed, history: [...messages, { role: 'assistant', content: answer }] };
   };
@@ -57,7 +57,7 @@ describe('conversation routing: what the pool is told', () => {
     r.routing.tellAnswers();
     const holder = first.routed.worker.id;
     // Another conversation is answered on the same process (shared, stateless): the first is no longer held there.
-    const lead = r.routing.choose(r.routing.prepare('x', { messages: [{ role: 'user', content: 'other' }] }, null))!;
+    const lead = r.routing.choose(r.routing.prepare('x', { messages: [{ role: 'user', content: 'other' }] }, null, 'anonymous'))!;
     r.routing.answered({ ...lead, worker: first.routed.worker }, { content: 'other answer', toolCalls: [] });
     expect(r.held(holder)?.digest).not.toBe('');
     const resumed = r.ask([...first.history, { role: 'user', content: 'still there?' }]);

@@ -47,7 +47,7 @@ describe('conversations on stateful workers (SPEC §6)', () => {
     const holder = health.workers.find((w) => w.id === seen[0]!.workerId)!;
     expect(holder.conversation).toMatchObject({ turns: 3, digest: expect.stringMatching(/^[0-9a-f]{12}$/), idle_s: expect.any(Number) });
     expect(health.workers.find((w) => w.id !== holder.id)!.conversation).toBe('clean');
-    expect(health.pool).toMatchObject({ workers: 1, standby: 1, isolation: 'isolated', spares: 1, conversations: 1, routes: { new: 1, continued: 2, lost: 0 } });
+    expect(health.pool).toMatchObject({ workers: 1, standby: 1, isolation: 'conversation', spares: 1, conversations: 1, routes: { new: 1, continued: 2, lost: 0, moved: 0 } });
     const metrics = await (await g.get('/metrics')).text();
     expect(metrics).toContain('lifeguard_conversation_routes_total{result="continued"} 2');
     expect(metrics).toContain('lifeguard_standby_workers 1');
@@ -64,10 +64,22 @@ describe('conversations on stateful workers (SPEC §6)', () => {
     const bob: Message[] = [];
     expect(await converse(g, bob, '[[recall]] what was the code word?')).toBe('Recall: what was the code word? | held 1 | received 1');
     expect(seen[0]!.workerId).not.toBe(seen[1]!.workerId);
-    // Bob took the spare: Alice's process, least recently used, is recycled into the next spare.
+    // Bob took the spare: the memory budget has room, so a new spare is started and Alice keeps hers.
+    await accepting(g, 'w3');
+    expect(g.snapshotOf(seen[0]!.workerId).context.run).toBe(1);
+    expect(await converse(g, alice, '[[recall]] Alice again')).toBe('Recall: ALPHA is the code word | held 3 | received 1');
+    expect(g.logs.join('\n')).not.toContain('a new conversation replaces');
+  });
+
+  it('at the process cap, a new conversation recycles the least recently used one into the next spare', async () => {
+    const g = await start({ flags: ['--workers', '1', '--standby', '1', '--max-processes', '2'], workerEnv: STATEFUL });
+    await Promise.all([accepting(g, 'w1'), accepting(g, 'w2')]);
+    const seen = routes(g);
+    await converse(g, [], 'ALPHA is the code word');
+    expect(await converse(g, [], '[[recall]] what was the code word?')).toBe('Recall: what was the code word? | held 1 | received 1');
     const recycled = await g.waitFor((s) => s.context.restartReason === 'recycle' && s.hasTag('accepting'), seen[0]!.workerId);
     expect(recycled.context.run).toBe(2);
-    expect(g.logs.join('\n')).not.toContain('a new conversation replaces');
+    expect(g.supervisor.workerIds()).toEqual(['w1', 'w2']);
   });
 
   it('nothing is lost: when the holding process is killed, the next turn is answered from the whole transcript on a clean process', async () => {
@@ -105,8 +117,9 @@ describe('conversations on stateful workers (SPEC §6)', () => {
     expect(g.supervisor.pool().context.slots[0]!.conversation).toBeNull();
   });
 
-  it('when every process holds a conversation, a new one recycles the least recently used', async () => {
-    const g = await start({ flags: ['--workers', '2', '--standby', '0'], workerEnv: STATEFUL });
+  it('when every process holds a conversation and no other fits the memory budget, a new one recycles the least recently used', async () => {
+    // Two processes of the reference worker take well over 1 MiB: the budget has no room for a third.
+    const g = await start({ flags: ['--workers', '2', '--standby', '0', '--memory-budget-mb', '1'], workerEnv: STATEFUL });
     await Promise.all([accepting(g, 'w1'), accepting(g, 'w2')]);
     const seen = routes(g);
     const a: Message[] = [];

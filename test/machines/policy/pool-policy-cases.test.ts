@@ -16,11 +16,11 @@ import type { RouteCandidate, RouteRequest } from '../../../machines/policy/pool
 import type { HeldConversation, PoolContext, PoolSlot } from '../../../machines/pool-types.js';
 
 function slot(id: string, over: Partial<PoolSlot> = {}): PoolSlot {
-  return { id, tag: 'accepting', run: 1, stateful: true, busy: false, usedRun: null, conversation: null, recycledRun: null, ...over };
+  return { id, tag: 'accepting', run: 1, stateful: true, busy: false, usedRun: null, tenant: null, conversation: null, recycledRun: null, rssBytes: null, full: false, waitingSince: null, ...over };
 }
 
 function held(over: Partial<HeldConversation> = {}): HeldConversation {
-  return { digest: 'd2', key: null, messageCount: 2, turns: 1, lastUsedAt: 100, ...over };
+  return { digest: 'd2', key: null, tenant: 'anonymous', lane: false, messageCount: 2, turns: 1, lastUsedAt: 100, ...over };
 }
 
 /** A process that served its current run and holds a conversation. */
@@ -28,18 +28,19 @@ const used = (id: string, over: Partial<PoolSlot> = {}) => slot(id, { usedRun: 1
 
 function pool(slots: PoolSlot[], over: Partial<PoolContext> = {}): PoolContext {
   return {
-    policy: { workers: 2, standby: 1, isolation: 'isolated', sessionIdleMs: 1000 },
+    policy: { workers: 2, standby: 1, isolation: 'conversation', sessionIdleMs: 1000, tenantIsolation: {}, maxProcesses: 1, memoryBudgetBytes: 2 ** 40, spawnConcurrency: 2 },
     slots,
     cleanWanted: 0,
     now: 0,
     idleCheckAt: 0,
     lost: [],
+    laneTurns: [], arrivals: [], coldStartMs: 2000, nextSlot: 9, slotPrefix: 'w',
     ...over,
   };
 }
 
 const candidate = (id: string, over: Partial<RouteCandidate> = {}): RouteCandidate => ({ id, accepting: true, free: true, load: 0, ...over });
-const request = (digests: string[], over: Partial<RouteRequest> = {}): RouteRequest => ({ prefixDigests: digests, key: null, hasAssistant: false, ...over });
+const request = (digests: string[], over: Partial<RouteRequest> = {}): RouteRequest => ({ prefixDigests: digests, key: null, hasAssistant: false, tenant: 'anonymous', ...over });
 
 describe('pool policy: clean processes and spares', () => {
   it('a process is clean until it serves in its current run', () => {
@@ -51,7 +52,7 @@ describe('pool policy: clean processes and spares', () => {
   it('isolation holds only for stateful workers with isolation on', () => {
     expect(isIsolated(pool([]), slot('a'))).toBe(true);
     expect(isIsolated(pool([]), slot('a', { stateful: false }))).toBe(false);
-    expect(isIsolated(pool([], { policy: { workers: 1, standby: 0, isolation: 'shared', sessionIdleMs: 1 } }), slot('a'))).toBe(false);
+    expect(isIsolated(pool([], { policy: { workers: 1, standby: 0, isolation: 'shared', sessionIdleMs: 1, tenantIsolation: {}, maxProcesses: 1, memoryBudgetBytes: 2 ** 40, spawnConcurrency: 2 } }), slot('a'))).toBe(false);
   });
 
   it('spares: clean accepting, any waiting, or recycled this run; not used, not unavailable', () => {
@@ -85,7 +86,7 @@ describe('pool policy: clean processes and spares', () => {
     expect(needsSpare(pool([used('a'), slot('b')]))).toBe(false);
     expect(needsSpare(pool([used('a'), slot('b')], { cleanWanted: 1 }))).toBe(true);
     expect(needsSpare(pool([used('a', { busy: true }), used('b', { busy: true })]))).toBe(false);
-    expect(needsSpare(pool([used('a')], { policy: { workers: 1, standby: 0, isolation: 'isolated', sessionIdleMs: 1 } }))).toBe(false);
+    expect(needsSpare(pool([used('a')], { policy: { workers: 1, standby: 0, isolation: 'conversation', sessionIdleMs: 1, tenantIsolation: {}, maxProcesses: 1, memoryBudgetBytes: 2 ** 40, spawnConcurrency: 2 } }))).toBe(false);
   });
 });
 
@@ -113,17 +114,17 @@ describe('pool policy: idle conversations', () => {
 describe('pool policy: lost conversations', () => {
   it('remembers conversations that had a digest or a key, the newest LOST_MEMORY of them', () => {
     expect(LOST_MEMORY).toBe(64);
-    const before = [{ digest: 'x', key: null }];
-    expect(rememberLost(before, [null, held({ digest: '', key: null })])).toBe(before);
-    expect(rememberLost(before, [held({ digest: '', key: 'k' }), held({ digest: 'y', key: 'z' })])).toEqual([
-      { digest: 'x', key: null },
-      { digest: '', key: 'k' },
-      { digest: 'y', key: 'z' },
+    const before = [{ digest: 'x', key: null, tenant: 'anonymous' }];
+    expect(rememberLost(before, [null, held({ digest: '', key: null, tenant: 'anonymous' })])).toBe(before);
+    expect(rememberLost(before, [held({ digest: '', key: 'k', tenant: 'anonymous' }), held({ digest: 'y', key: 'z', tenant: 'anonymous' })])).toEqual([
+      { digest: 'x', key: null, tenant: 'anonymous' },
+      { digest: '', key: 'k', tenant: 'anonymous' },
+      { digest: 'y', key: 'z', tenant: 'anonymous' },
     ]);
     const many = Array.from({ length: 70 }, (_, i) => held({ digest: `d${i}` }));
     const kept = rememberLost([], many);
     expect(kept).toHaveLength(64);
-    expect(kept[0]).toEqual({ digest: 'd6', key: null });
+    expect(kept[0]).toEqual({ digest: 'd6', key: null, tenant: 'anonymous' });
   });
 });
 
@@ -156,6 +157,8 @@ describe('pool policy: chooseRoute', () => {
       slotId: 'a',
       result: 'continued',
       newFrom: 1,
+      isolated: true,
+      lane: false,
     });
   });
 
@@ -166,6 +169,8 @@ describe('pool policy: chooseRoute', () => {
     expect(chooseRoute(stateless, [candidate('a', { free: false }), candidate('b')], request(['p0', 'p1', 'p2']))).toEqual({
       kind: 'route',
       slotId: 'b',
+      isolated: false,
+      lane: false,
       result: 'lost',
       newFrom: 0,
     });
@@ -174,21 +179,21 @@ describe('pool policy: chooseRoute', () => {
   it('a new isolated conversation goes to the least loaded clean stateful process, or waits for one', () => {
     const context = isolated([used('a'), slot('b'), slot('c'), slot('d', { stateful: false })]);
     const candidates = [candidate('a'), candidate('b', { load: 2 }), candidate('c', { load: 1 }), candidate('d')];
-    expect(chooseRoute(context, candidates, request(['n0', 'n1']))).toEqual({ kind: 'route', slotId: 'c', result: 'new', newFrom: 0 });
+    expect(chooseRoute(context, candidates, request(['n0', 'n1']))).toEqual({ kind: 'route', slotId: 'c', result: 'new', newFrom: 0, isolated: true, lane: false });
     expect(chooseRoute(isolated([used('a')]), [candidate('a')], request(['n0', 'n1']))).toEqual({ kind: 'wait', clean: true });
   });
 
   it('a turn of a lost conversation is counted lost and served whole', () => {
-    const context = isolated([slot('b')], { lost: [{ digest: 'p1', key: null }] });
+    const context = isolated([slot('b')], { lost: [{ digest: 'p1', key: null, tenant: 'anonymous' }] });
     expect(chooseRoute(context, [candidate('b')], request(['p0', 'p1', 'p2']))).toMatchObject({ slotId: 'b', result: 'lost', newFrom: 0 });
-    const byKey = isolated([slot('b')], { lost: [{ digest: '', key: 'k' }] });
+    const byKey = isolated([slot('b')], { lost: [{ digest: '', key: 'k', tenant: 'anonymous' }] });
     expect(chooseRoute(byKey, [candidate('b')], request(['p0', 'p1'], { key: 'k' }))).toMatchObject({ result: 'lost' });
-    const emptyDigest = isolated([slot('b')], { lost: [{ digest: '', key: 'k' }] });
+    const emptyDigest = isolated([slot('b')], { lost: [{ digest: '', key: 'k', tenant: 'anonymous' }] });
     expect(chooseRoute(emptyDigest, [candidate('b')], request(['', 'p1']))).toMatchObject({ result: 'new' });
   });
 
   it('shared: the least loaded accepting process; spares only while fewer than `workers` used ones accept', () => {
-    const shared = { policy: { workers: 1, standby: 1, isolation: 'shared' as const, sessionIdleMs: 1000 } };
+    const shared = { policy: { workers: 1, standby: 1, isolation: 'shared' as const, sessionIdleMs: 1000, tenantIsolation: {}, maxProcesses: 1, memoryBudgetBytes: 2 ** 40, spawnConcurrency: 2 } };
     const context = pool([used('a', { stateful: false }), slot('spare', { stateful: false })], shared);
     expect(chooseRoute(context, [candidate('a', { load: 3 }), candidate('spare')], request(['n0', 'n1']))).toMatchObject({ slotId: 'a' });
     expect(chooseRoute(context, [candidate('a', { accepting: false }), candidate('spare')], request(['n0', 'n1']))).toMatchObject({ slotId: 'spare' });
@@ -199,7 +204,7 @@ describe('pool policy: chooseRoute', () => {
   });
 
   it('ties go round the candidates from the given turn', () => {
-    const shared = { policy: { workers: 2, standby: 0, isolation: 'shared' as const, sessionIdleMs: 1000 } };
+    const shared = { policy: { workers: 2, standby: 0, isolation: 'shared' as const, sessionIdleMs: 1000, tenantIsolation: {}, maxProcesses: 1, memoryBudgetBytes: 2 ** 40, spawnConcurrency: 2 } };
     const context = pool([used('a', { stateful: false }), used('b', { stateful: false })], shared);
     const candidates = [candidate('a'), candidate('b')];
     expect(chooseRoute(context, candidates, request(['n0', 'n1']), 0)).toMatchObject({ slotId: 'a' });

@@ -3,16 +3,16 @@ import { chooseRoute, needsSpare, nextIdleDelay, recycleVictim, routeChangesPool
 import type { PoolContext, PoolSlot } from '../../../machines/pool-types.js';
 
 const slot = (id: string, over: Partial<PoolSlot> = {}): PoolSlot => ({
-  id, tag: 'accepting', run: 1, stateful: true, busy: false, usedRun: null, conversation: null, recycledRun: null, ...over,
+  id, tag: 'accepting', run: 1, stateful: true, busy: false, usedRun: null, tenant: null, conversation: null, recycledRun: null, rssBytes: null, full: false, waitingSince: null, ...over,
 });
 const holding = (id: string, digest: string, lastUsedAt: number, over: Partial<PoolSlot> = {}) =>
-  slot(id, { usedRun: 1, conversation: { digest, key: null, messageCount: 2, turns: 1, lastUsedAt }, ...over });
+  slot(id, { usedRun: 1, conversation: { digest, key: null, tenant: 'anonymous', lane: false, messageCount: 2, turns: 1, lastUsedAt }, ...over });
 const pool = (slots: PoolSlot[], over: Partial<PoolContext> = {}): PoolContext => ({
-  policy: { workers: 1, standby: 1, isolation: 'isolated', sessionIdleMs: 1000 }, slots, cleanWanted: 0, now: 0, idleCheckAt: 0,
-  lost: [], ...over,
+  policy: { workers: 1, standby: 1, isolation: 'conversation', sessionIdleMs: 1000, tenantIsolation: {}, maxProcesses: 1, memoryBudgetBytes: 2 ** 40, spawnConcurrency: 2 }, slots, cleanWanted: 0, now: 0, idleCheckAt: 0,
+  lost: [], laneTurns: [], arrivals: [], coldStartMs: 2000, nextSlot: 9, slotPrefix: 'w', ...over,
 });
 const free = (ids: string[]): RouteCandidate[] => ids.map((id) => ({ id, accepting: true, free: true, load: 0 }));
-const request = (prefixDigests: string[], key: string | null = null, hasAssistant = true) => ({ prefixDigests, key, hasAssistant });
+const request = (prefixDigests: string[], key: string | null = null, hasAssistant = true) => ({ prefixDigests, key, hasAssistant, tenant: 'anonymous' });
 
 describe('pool policy', () => {
   it.each([
@@ -55,12 +55,12 @@ describe('pool policy', () => {
   });
 
   it.each([
-    ['the longest matching prefix continues on its holder', ['r', 'x', 'd2', 'n'], null, { kind: 'route', slotId: 'w1', result: 'continued', newFrom: 2 }],
-    ['an unknown history starts new on a clean process', ['r', 'x', 'y', 'n'], null, { kind: 'route', slotId: 'w2', result: 'new', newFrom: 0 }],
-    ['a named conversation whose client sends only the new message continues', ['r', 'n'], 'k1', { kind: 'route', slotId: 'w1', result: 'continued', newFrom: 0 }],
-    ['a named conversation whose resent history diverged is lost', ['r', 'x', 'other', 'n'], 'k1', { kind: 'route', slotId: 'w2', result: 'lost', newFrom: 0 }],
+    ['the longest matching prefix continues on its holder', ['r', 'x', 'd2', 'n'], null, { kind: 'route', slotId: 'w1', result: 'continued', newFrom: 2, isolated: true, lane: false }],
+    ['an unknown history starts new on a clean process', ['r', 'x', 'y', 'n'], null, { kind: 'route', slotId: 'w2', result: 'new', newFrom: 0, isolated: true, lane: false }],
+    ['a named conversation whose client sends only the new message continues', ['r', 'n'], 'k1', { kind: 'route', slotId: 'w1', result: 'continued', newFrom: 0, isolated: true, lane: false }],
+    ['a named conversation whose resent history diverged is lost', ['r', 'x', 'other', 'n'], 'k1', { kind: 'route', slotId: 'w2', result: 'lost', newFrom: 0, isolated: true, lane: false }],
   ] as const)('%s', (_, digests, key, expected) => {
-    const context = pool([slot('w1', { usedRun: 1, conversation: { digest: 'd2', key: 'k1', messageCount: 2, turns: 1, lastUsedAt: 0 } }), slot('w2')]);
+    const context = pool([slot('w1', { usedRun: 1, conversation: { digest: 'd2', key: 'k1', tenant: 'anonymous', lane: false, messageCount: 2, turns: 1, lastUsedAt: 0 } }), slot('w2')]);
     expect(chooseRoute(context, free(['w1', 'w2']), request([...digests], key, !(key && digests.length === 2)))).toEqual(expected);
   });
 
@@ -68,7 +68,7 @@ describe('pool policy', () => {
     const context = pool([holding('w1', 'd', 0), slot('w2')]);
     const busy = [{ id: 'w1', accepting: true, free: false, load: 1 }, ...free(['w2'])];
     expect(chooseRoute(context, busy, request(['r', 'x', 'd', 'n']))).toEqual({ kind: 'wait', clean: false });
-    const stateless = pool([holding('w1', 'd', 0, { stateful: false }), slot('w2', { stateful: false, usedRun: 1 })], { policy: { workers: 2, standby: 0, isolation: 'isolated', sessionIdleMs: 1 } });
+    const stateless = pool([holding('w1', 'd', 0, { stateful: false }), slot('w2', { stateful: false, usedRun: 1 })], { policy: { workers: 2, standby: 0, isolation: 'conversation', sessionIdleMs: 1, tenantIsolation: {}, maxProcesses: 1, memoryBudgetBytes: 2 ** 40, spawnConcurrency: 2 } });
     expect(chooseRoute(stateless, busy, request(['r', 'x', 'd', 'n']))).toMatchObject({ kind: 'route', slotId: 'w2' });
   });
 
