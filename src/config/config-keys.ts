@@ -19,11 +19,11 @@ export interface KeySpec {
 export const configKeys = [
   { key: 'port', type: 'port', default: 8204, description: 'TCP port to listen on (0 = any free port)' },
   { key: 'host', type: 'string', default: '127.0.0.1', description: 'address to bind' },
-  { key: 'driver', type: 'choice', default: 'jsonl', choices: ['jsonl', 'claude-code', 'openai-http'], description: 'how lifeguard talks to the worker (SPEC §5)' },
+  { key: 'driver', type: 'choice', default: 'jsonl', choices: ['jsonl', 'claude-code', 'openai-http'], description: 'how lifeguard talks to the worker (docs/protocol.md)' },
   { key: 'model', type: 'string', default: null, description: 'claude-code: the --model passed to the CLI (also listed first by /v1/models)' },
   { key: 'structured_output', type: 'choice', default: 'auto', choices: ['auto', 'validate', 'pass-through'], description: 'who checks answers against response_format: auto = lifeguard for claude-code, the worker for the others; validate = lifeguard for every driver; pass-through = the worker alone' },
   { key: 'worker_cwd', type: 'string', default: null, description: "the worker's working directory (default: lifeguard's)" },
-  { key: 'workers', type: 'int', default: 1, min: 1, max: 64, description: 'number of worker processes that serve (SPEC §6)' },
+  { key: 'workers', type: 'int', default: 1, min: 1, max: 64, description: 'number of worker processes that serve (docs/architecture.md#conversations-and-the-pool)' },
   { key: 'standby', type: 'int', default: null, min: 0, max: 64, description: 'clean spare processes started and verified ahead of need (default: 1 for claude-code, 0 otherwise)' },
   { key: 'isolation', type: 'choice', default: 'isolated', choices: ['isolated', 'shared'], description: 'stateful workers: one conversation per process (isolated) or any process serves any request (shared)' },
   { key: 'session_idle_ms', type: 'int', default: 600_000, min: 1, description: 'a conversation idle this long has its stateful process recycled' },
