@@ -71,7 +71,7 @@ describe('a worker that dies mid-request', () => {
     const g = await start();
     await g.waitForState('healthy');
     const firstPid = g.supervisor.pid('w1')!;
-    const pending = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:800]] x' }] });
+    const pending = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:2000]] x' }] });
     await g.waitFor((s) => s.context.busy);
     process.kill(firstPid, 'SIGKILL');
     const completion = await pending;
@@ -84,7 +84,7 @@ describe('a worker that dies mid-request', () => {
     const g = await start();
     await g.waitForState('healthy');
     const firstPid = g.supervisor.pid('w1')!;
-    const streamPromise = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:800]] nothing yet' }], stream: true });
+    const streamPromise = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:2000]] nothing yet' }], stream: true });
     await g.waitFor((s) => s.context.busy);
     process.kill(firstPid, 'SIGKILL');
     let text = '';
