@@ -6,8 +6,8 @@ export default defineConfig({
     // Hang guards, not speed limits: a test waits on events, and these only end one that never comes.
     // They are wide because a loaded two-core machine (npm run test:stress) makes a process start take
     // tens of seconds.
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     expect: { poll: { timeout: 30_000 } },
     // Process-level tests spawn real workers; two cores, so keep files from starving each other.
     maxWorkers: 2,
