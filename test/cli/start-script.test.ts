@@ -42,7 +42,8 @@ describe('npm start (scripts/start.mjs)', () => {
     expect(changed.stderr).toContain('building (sources changed since the last build)');
     expect(changed.stdout).toBe('second \n');
     expect(start().stderr).toBe('');
-  });
+    // Three compiler runs: minutes on a loaded two-core machine.
+  }, 600_000);
 
   it('a build that fails says so and does not start the old build', () => {
     writeFileSync(main, 'const broken: number = "not a number";\n');

@@ -124,14 +124,16 @@ describe('a worker that dies mid-request', () => {
     const response = await fetch(`${g.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ messages: [{ role: 'user', content: '[[slow:300]] one two three four five six' }], stream: true }),
+      // Deltas 3 s apart: the abort lands mid-answer however slow the machine.
+      body: JSON.stringify({ messages: [{ role: 'user', content: '[[slow:3000]] one two three four five six' }], stream: true }),
       signal: controller.signal,
     });
     const reader = response.body!.getReader();
     await reader.read();
     controller.abort();
     await g.waitFor((s) => !s.context.busy);
-    await g.waitFor(() => g.logs.some((line) => /\[STDERR\] cancelled [0-9a-f-]{36}/.test(line)));
+    // A log line is not a state change: poll for it (bounded) rather than wait on the supervisor's events.
+    await expect.poll(() => g.logs.some((line) => /\[STDERR\] cancelled [0-9a-f-]{36}/.test(line))).toBe(true);
     const pid = g.supervisor.pid('w1')!;
     const completion = await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'next' }] });
     expect(completion.choices[0]!.message.content).toBe('Echo: next');
