@@ -49,7 +49,12 @@ export function lifeguardCommand(): Command {
     .exitOverride()
     .allowExcessArguments(false)
     .configureHelp({ helpWidth: 110 })
-    .addHelpText('after', '\nExamples:\n  lifeguard --port 9000 --workers 2 -- python3 my_worker.py\n  lifeguard --driver openai-http -- llama-server -m model.gguf --port {port}\n');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lifeguard --port 9000 --workers 2 -- python3 my_worker.py\n  lifeguard --driver openai-http -- llama-server -m model.gguf --port {port}\n' +
+        '\nDocumentation (in the package): README.md; every setting in docs/configuration.md, the worker protocol in\n' +
+        'docs/protocol.md, the HTTP API in docs/http-api.md, operations in docs/operations.md.\n',
+    );
   for (const spec of configKeys) command.addOption(optionFor(spec));
   return command;
 }

@@ -32,6 +32,7 @@ export class AnswerRun {
   readonly #startedAt = performance.now();
   #lastEventAt = 0;
   #holder: Dispatch | null = null;
+  #finished = false;
   #timer: NodeJS.Timeout;
   readonly #untrack: (() => void) | undefined;
   readonly #stopWatching: () => void;
@@ -59,9 +60,12 @@ export class AnswerRun {
     this.facts.worker = dispatch.workerId;
     this.#holder = dispatch;
     this.#onEvent();
-    // The idle watch begins now: a timer set while the request waited in the queue may be due far later.
-    clearTimeout(this.#timer);
-    this.#watch();
+    // The idle limit starts now: a timer that fired while the request waited for a worker was re-armed
+    // for the end-to-end limit alone, and would never look at the silence.
+    if (!this.#finished) {
+      clearTimeout(this.#timer);
+      this.#watch();
+    }
     return dispatch;
   };
 
@@ -73,6 +77,7 @@ export class AnswerRun {
 
   /** The request is over: no timer, no watching, no tracking. */
   finish(): void {
+    this.#finished = true;
     clearTimeout(this.#timer);
     this.#stopWatching();
     this.#untrack?.();

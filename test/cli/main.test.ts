@@ -25,7 +25,7 @@ const ask = (url: string, content: string) =>
   });
 
 async function workerPid(url: string): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
+  for (let attempt = 0; attempt < 1200; attempt++) {
     const health = (await (await fetch(`${url}/health`)).json()) as { status: string; workers: Array<{ pid: number | null }> };
     if (health.status === 'healthy' && health.workers[0]!.pid) return health.workers[0]!.pid;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -35,7 +35,7 @@ async function workerPid(url: string): Promise<number> {
 
 // Waits (bounded) until lifeguard reports this many requests in flight.
 async function inFlight(url: string, count: number): Promise<void> {
-  for (let attempt = 0; attempt < 250; attempt++) {
+  for (let attempt = 0; attempt < 3000; attempt++) {
     const health = (await (await fetch(`${url}/health`)).json()) as { stats: { in_flight: number } };
     if (health.stats.in_flight === count) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -48,7 +48,7 @@ describe('the lifeguard command', () => {
     const lifeguard = run(['--port', '0', '--lock-file', tempLockFile()], { REF_WORKER_FAULT: 'fork', REF_WORKER_CONCURRENCY: '3' });
     const url = await lifeguard.listening;
     const pid = await workerPid(url);
-    const requests = [1, 2, 3].map((n) => ask(url, `[[slow:150]] request ${n} takes a moment`));
+    const requests = [1, 2, 3].map((n) => ask(url, `[[slow:1000]] request ${n} takes a moment`));
     await inFlight(url, 3);
     lifeguard.child.kill('SIGTERM');
     const responses = await Promise.all(requests);
@@ -69,11 +69,12 @@ describe('the lifeguard command', () => {
     const lifeguard = run(['--port', '0', '--lock-file', tempLockFile()]);
     const url = await lifeguard.listening;
     await workerPid(url);
-    const slow = ask(url, '[[slow:300]] keep the shutdown busy for a while');
+    // Eight deltas a second apart: the shutdown stays busy long enough for the checks on a loaded machine.
+    const slow = ask(url, '[[slow:1000]] keep the shutdown busy for a while');
     await inFlight(url, 1);
     lifeguard.child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect((await fetch(`${url}/livez`)).status).toBe(503);
+    // Bounded: until lifeguard has taken the signal in.
+    await expect.poll(async () => (await fetch(`${url}/livez`)).status).toBe(503);
     const refused = await ask(url, 'too late');
     expect(refused.status).toBe(503);
     expect(await refused.json()).toMatchObject({ error: { code: 'shutting_down' } });

@@ -25,7 +25,7 @@ async function start(flags: string[] = []) {
     workerEnv: fixture.env,
   });
   running.push({ g, api: fixture.api });
-  await Promise.all(g.supervisor.workers.map((id) => g.waitFor((s) => s.hasTag('accepting'), id, 30_000)));
+  await Promise.all(g.supervisor.workers.map((id) => g.waitFor((s) => s.hasTag('accepting'), id, 60_000)));
   const routes: Array<Extract<SupervisorEvent, { type: 'routed' }>> = [];
   g.supervisor.subscribe((event) => {
     if (event.type === 'routed') routes.push(event);
@@ -56,8 +56,8 @@ const spareReady = (g: Gateway) =>
     if (ready()) return resolve();
     const timer = setTimeout(() => {
       off();
-      reject(new Error('no clean spare within 30 s'));
-    }, 30_000);
+      reject(new Error('no clean spare within 100 s'));
+    }, 100_000);
     const off = g.supervisor.subscribe(() => {
       if (!ready()) return;
       clearTimeout(timer);
@@ -99,7 +99,7 @@ describe('conversations through the real Claude Code CLI (SPEC §6, §9)', () =>
     await converse(g, history, 'the colour is TEAL');
     const holder = routes[0]!.workerId;
     process.kill(g.supervisor.pid(holder)!, 'SIGKILL');
-    await g.waitFor((s) => s.context.run === 2, holder, 30_000);
+    await g.waitFor((s) => s.context.run === 2, holder, 60_000);
     const before = api.requests.length;
     const answer = await converse(g, history, 'which colour?');
     expect(answer).toContain('which colour?');
@@ -116,7 +116,7 @@ describe('conversations through the real Claude Code CLI (SPEC §6, §9)', () =>
     }
     expect(routes.map((r) => r.result)).toEqual(['new', 'new', 'new', 'new']);
     expect(routes.filter((r) => r.queued)).toEqual([]);
-  }, 60_000);
+  });
 });
 
 describe('compaction (SPEC §5 claude-code)', () => {
@@ -135,5 +135,5 @@ describe('compaction (SPEC §5 claude-code)', () => {
     } finally {
       await g.shutdown();
     }
-  }, 30_000);
+  });
 });

@@ -24,7 +24,7 @@ async function start(flags: string[] = [], deltaDelayMs = 0) {
     workerEnv: fixture.env,
   });
   running.push({ g, api: fixture.api });
-  await g.waitForState('healthy', 'w1', 30_000);
+  await g.waitForState('healthy', 'w1', 60_000);
   return { g, api: fixture.api };
 }
 
@@ -66,7 +66,7 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
     const snapshot = g.snapshotOf();
     expect(snapshot.context.limits.tokenLimit).toBe(200_000);
     expect(snapshot.context.usage.turns).toBe(2);
-  }, 60_000);
+  });
 
   it('system prompts and earlier turns are folded into the one user turn', async () => {
     const { g, api } = await start();
@@ -80,7 +80,7 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
       ],
     });
     expect(JSON.stringify(api.requests.at(-1)!.messages)).toContain('System: You are terse.\\n\\nUser: first\\n\\nAssistant: ok\\n\\nUser: second');
-  }, 60_000);
+  });
 
   it('past 80 % of the turn limit it restarts proactively: the next request is served by a fresh CLI', async () => {
     const { g } = await start(['--turn-limit', '5']);
@@ -96,7 +96,7 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
     expect(snapshot.context.usage.turns).toBe(1);
     expect(g.supervisor.pid('w1')).not.toBe(firstPid);
     expect(isAlive(firstPid!)).toBe(false);
-  }, 90_000);
+  });
 
   it('the CLI killed with SIGKILL mid-request: the request is re-dispatched, the worker recovers, and no claude process is left after stop', async () => {
     const { g, api } = await start([], 150);
@@ -117,7 +117,7 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
     expect(g.snapshotOf().context).toMatchObject({ crashCount: 1, run: 2 });
     await g.shutdown();
     expect(claudeProcesses().filter((p) => p.state !== 'Z' && spawned.includes(p.pid))).toEqual([]);
-  }, 90_000);
+  });
 
   it('a client disconnect mid-stream sends interrupt, and the same CLI keeps serving', async () => {
     const { g, api } = await start([], 200);
@@ -140,7 +140,7 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
     expect(JSON.stringify(api.requests.at(-1)!.messages)).toContain('[Request interrupted by user]');
     expect(g.supervisor.pid('w1')).toBe(pid);
     expect(g.snapshotOf().context.crashCount).toBe(0);
-  }, 60_000);
+  });
 
   it('a client tool whose name the CLI cannot take gets a 400 naming it (chat, Responses and Messages alike), and the CLI keeps serving', async () => {
     const { g, api } = await start();
@@ -159,7 +159,7 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
     expect(completion.choices[0]!.message.content).toBe('Echo: no tools');
     // No built-in tool by default (--tools ""): the model is offered nothing to run on this host.
     expect(api.requests.at(-1)!.tools ?? []).toEqual([]);
-  }, 60_000);
+  });
 
   it('an error from the API becomes a clear error for the client', async () => {
     const { g, api } = await start();
@@ -168,5 +168,5 @@ describe('--driver claude-code with the real CLI against a fake Anthropic API', 
     expect(response.status).toBe(502);
     expect(await response.json()).toMatchObject({ error: { code: 'worker_error', message: expect.stringMatching(/^The worker failed the request|^Claude Code failed the turn/) } });
     expect(g.snapshotOf().matches('healthy')).toBe(true);
-  }, 60_000);
+  });
 });

@@ -61,5 +61,5 @@ describe('--driver openai-http defaults fit a model server', () => {
     expect(after.workers[0]).toMatchObject({ pid, restart_count: 0, context_usage: { turns: 25, token_limit: 0, turn_limit: 0 } });
     expect(after.stats.restart_count).toBe(0);
     expect(lifeguard.output()).not.toContain('[PROACTIVE]');
-  }, 60_000);
+  });
 });

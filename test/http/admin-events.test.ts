@@ -4,7 +4,7 @@ import { gatewayPerTest } from '../support/start-gateway.js';
 const startGateway = gatewayPerTest();
 
 // Reads SSE events from a response until `until` says stop (bounded by a timeout).
-async function readEvents(response: Response, until: (events: Array<{ event: string; data: any }>) => boolean, timeoutMs = 10_000) {
+async function readEvents(response: Response, until: (events: Array<{ event: string; data: any }>) => boolean, timeoutMs = 60_000) {
   const events: Array<{ event: string; data: any }> = [];
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   const deadline = Date.now() + timeoutMs;

@@ -71,7 +71,7 @@ describe('a worker that dies mid-request', () => {
     const g = await start();
     await g.waitForState('healthy');
     const firstPid = g.supervisor.pid('w1')!;
-    const pending = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:800]] x' }] });
+    const pending = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:2000]] x' }] });
     await g.waitFor((s) => s.context.busy);
     process.kill(firstPid, 'SIGKILL');
     const completion = await pending;
@@ -84,7 +84,7 @@ describe('a worker that dies mid-request', () => {
     const g = await start();
     await g.waitForState('healthy');
     const firstPid = g.supervisor.pid('w1')!;
-    const streamPromise = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:800]] nothing yet' }], stream: true });
+    const streamPromise = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[wait:2000]] nothing yet' }], stream: true });
     await g.waitFor((s) => s.context.busy);
     process.kill(firstPid, 'SIGKILL');
     let text = '';
@@ -124,14 +124,16 @@ describe('a worker that dies mid-request', () => {
     const response = await fetch(`${g.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ messages: [{ role: 'user', content: '[[slow:300]] one two three four five six' }], stream: true }),
+      // Deltas 3 s apart: the abort lands mid-answer however slow the machine.
+      body: JSON.stringify({ messages: [{ role: 'user', content: '[[slow:3000]] one two three four five six' }], stream: true }),
       signal: controller.signal,
     });
     const reader = response.body!.getReader();
     await reader.read();
     controller.abort();
     await g.waitFor((s) => !s.context.busy);
-    await g.waitFor(() => g.logs.some((line) => /\[STDERR\] cancelled [0-9a-f-]{36}/.test(line)));
+    // A log line is not a state change: poll for it (bounded) rather than wait on the supervisor's events.
+    await expect.poll(() => g.logs.some((line) => /\[STDERR\] cancelled [0-9a-f-]{36}/.test(line))).toBe(true);
     const pid = g.supervisor.pid('w1')!;
     const completion = await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'next' }] });
     expect(completion.choices[0]!.message.content).toBe('Echo: next');
@@ -153,8 +155,10 @@ describe('request timeout', () => {
   });
 
   it('a stream that outlives it ends with a request_timeout error event', async () => {
-    const g = await start({ flags: ['--request-timeout-ms', '500'] });
-    const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[slow:400]] one two three four' }], stream: true });
+    // The first delta comes at once, the next after 20 s: the limit falls between them, however slow the machine.
+    const g = await start({ flags: ['--request-timeout-ms', '1500'] });
+    await g.waitForState('healthy');
+    const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[slow:20000]] one two three four' }], stream: true });
     const text = await response.text();
     expect(text).toContain('"content":"Echo: "');
     expect(text).toContain('"code":"request_timeout"');
@@ -171,7 +175,8 @@ describe('idle timeout', () => {
     const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[hang]] silence' }] });
     expect(response.status).toBe(504);
     expect(await response.json()).toMatchObject({ error: { code: 'request_timeout', message: 'The worker sent nothing for 400 ms' } });
-    expect(Date.now() - began).toBeLessThan(3000);
+    // Far below the request timeout (600 s): the silence ended it, not the end-to-end limit.
+    expect(Date.now() - began).toBeLessThan(20_000);
     const snapshot = await g.waitFor((s) => s.matches('healthy') && s.context.run === 2);
     expect(snapshot.context).toMatchObject({ restartReason: 'wedge', crashCount: 0 });
     expect(g.supervisor.pid('w1')).not.toBe(firstPid);
@@ -180,10 +185,28 @@ describe('idle timeout', () => {
   });
 
   it('a stream that goes silent ends with a request_timeout error event', async () => {
-    const g = await start({ flags: ['--idle-timeout-ms', '300'] });
-    const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[slow:1000]] one two' }], stream: true });
+    // Sent before the worker is ready: the idle limit starts when a worker takes the request. The next
+    // delta would come after 20 s, so only the idle limit can end the stream.
+    const g = await start({ flags: ['--idle-timeout-ms', '300', '--request-timeout-ms', '25000'] });
+    const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[slow:20000]] one two' }], stream: true });
     const text = await response.text();
     expect(text).toContain('"content":"Echo: "');
     expect(text).toContain('The worker sent nothing for 300 ms');
+  });
+
+  it('a request that waited for a worker longer than idle_timeout_ms still gets its idle limit once a worker holds it', async () => {
+    // The worker ignores SIGTERM and has a 1.5 s grace: a request sent during the restart waits at least
+    // that long, well past the 300 ms idle limit, before the next run takes it.
+    const g = await start({ workerEnv: { REF_WORKER_FAULT: 'ignore-sigterm' }, flags: ['--idle-timeout-ms', '300', '--request-timeout-ms', '25000', '--stop-grace-ms', '1500'] });
+    await g.waitForState('healthy');
+    await g.post('/admin/workers/w1/restart', {});
+    await g.waitForState('restarting');
+    const began = Date.now();
+    const response = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: '[[hang]] silence after the wait' }] });
+    // Far inside the 25 s end-to-end limit (near which both limits are due at once).
+    expect(Date.now() - began).toBeLessThan(15_000);
+    expect(response.status).toBe(504);
+    expect(await response.json()).toMatchObject({ error: { code: 'request_timeout', message: 'The worker sent nothing for 300 ms' } });
+    expect(g.snapshotOf().context.run).toBeGreaterThanOrEqual(2);
   });
 });

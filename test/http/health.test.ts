@@ -30,7 +30,9 @@ describe('/health tells the truth in every state', () => {
   it('draining: 200, status draining, readyz 503 while no worker accepts', async () => {
     const g = await start();
     await g.waitForState('healthy');
-    const slow = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[slow:400]] take your time' }] });
+    // In flight until the test abandons it, however slow the machine.
+    const letGo = new AbortController();
+    const slow = g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `[[slow:500]] ${'take your time '.repeat(40)}` }] }, { signal: letGo.signal }).catch(() => undefined);
     await g.waitFor((s) => s.context.busy);
     expect((await g.post('/admin/workers/w1/drain', {})).status).toBe(202);
     const { status, body } = await health(g);
@@ -38,12 +40,13 @@ describe('/health tells the truth in every state', () => {
     expectHealthShape(body, 'draining');
     expect(body.stats.in_flight).toBe(1);
     expect((await g.get('/readyz')).status).toBe(503);
+    letGo.abort();
     await slow;
     await g.waitFor((s) => s.matches('healthy') && s.context.run === 2);
   });
 
   it('restarting: 200, status restarting while a stubborn worker gets its grace', async () => {
-    const g = await start({ workerEnv: { REF_WORKER_FAULT: 'ignore-sigterm' }, flags: ['--stop-grace-ms', '1500'] });
+    const g = await start({ workerEnv: { REF_WORKER_FAULT: 'ignore-sigterm' }, flags: ['--stop-grace-ms', '3000'] });
     await g.waitForState('healthy');
     await g.post('/admin/workers/w1/restart', {});
     await g.waitForState('restarting');
@@ -89,7 +92,8 @@ describe('/health tells the truth in every state', () => {
       expect(await response.json()).toEqual({
         error: { message: 'Worker offline - manual restart required', type: 'server_error', code: 'worker_offline' },
       });
-      expect(Date.now() - began).toBeLessThan(1000);
+      // At once: not queued (queue_wait_ms is 120 s); the bound is generous for a loaded machine.
+      expect(Date.now() - began).toBeLessThan(10_000);
     }
 
     expect((await g.post('/admin/workers/w1/recover', {})).status).toBe(202);

@@ -8,16 +8,21 @@ const FLOOD = [process.execPath, fixture('flood-worker.mjs')];
 
 describe('slow and odd clients', () => {
   it('a reader paused longer than the idle timeout gets its whole answer, and the worker is not restarted', async () => {
-    const size = 16 * 1024 * 1024;
+    const size = 8 * 1024 * 1024;
+    // The idle limit is 5 s: wide enough that a loaded machine's scheduling delays while the worker floods
+    // do not look like silence, so the only long silence is the client's pause. The wedge limit only
+    // runs while the worker has the request, which ends before the pause; on a starved machine a 5 s
+    // gap in the flood itself is possible, so it is wider still.
     const g = await start({
       workerCommand: FLOOD,
-      flags: ['--idle-timeout-ms', '1000', '--wedge-timeout-ms', '1000', '--stream-buffer-bytes', String(64 * 1024 * 1024)],
+      flags: ['--idle-timeout-ms', '5000', '--wedge-timeout-ms', '30000', '--stream-buffer-bytes', String(64 * 1024 * 1024)],
     });
     await g.waitForState('healthy');
     const exchange = rawPost(g.url, '/v1/chat/completions', { messages: [{ role: 'user', content: `size:${size}` }], stream: true }, { paused: true });
     // The worker has said everything long before the client reads a byte.
-    await g.waitFor((s) => !s.context.busy && s.context.run === 1, 'w1', 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await g.waitFor((s) => !s.context.busy && s.context.run === 1, 'w1', 60_000);
+    // A pause past the idle limit (a lower bound: a slower machine only makes it longer).
+    await new Promise((resolve) => setTimeout(resolve, 5500));
     exchange.socket.resume();
     await exchange.closed;
     const events = sseData(exchange.text());
@@ -27,15 +32,16 @@ describe('slow and odd clients', () => {
       .map((data) => (JSON.parse(data) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? '')
       .join('');
     expect(content.length).toBe(size);
+    // The lifecycle lines say why, if the worker was restarted after all.
+    expect(g.logs.filter((line) => /\[(RESTART|PROACTIVE|RECOVERY|OFFLINE|WARN)\]/.test(line))).toEqual([]);
     expect(g.snapshotOf().context).toMatchObject({ run: 1, restartCount: 0 });
-    expect(g.logs.join('')).not.toContain('[RESTART]');
-  }, 60_000);
+  });
 
   it('a stream client that falls stream_buffer_bytes behind is cut off with client_too_slow, and the worker stops answering it', async () => {
     const g = await start({ workerCommand: FLOOD, flags: ['--stream-buffer-bytes', String(1024 * 1024), '--idle-timeout-ms', '20000'] });
     await g.waitForState('healthy');
     const exchange = rawPost(g.url, '/v1/chat/completions', { messages: [{ role: 'user', content: 'flood' }], stream: true }, { paused: true });
-    await expect.poll(() => g.logs.join(''), { timeout: 20_000 }).toMatch(/\[STDERR\] cancelled /);
+    await expect.poll(() => g.logs.join(''), { timeout: 60_000 }).toMatch(/\[STDERR\] cancelled /);
     expect(g.logs.join('')).toContain('stream_buffer_bytes');
     exchange.socket.resume();
     await exchange.closed;
@@ -44,7 +50,7 @@ describe('slow and odd clients', () => {
     expect(last.error.message).toContain('1048576 bytes (stream_buffer_bytes)');
     await g.waitFor((s) => !s.context.busy);
     expect(g.snapshotOf().context.restartCount).toBe(0);
-  }, 60_000);
+  });
 
   it('an HTTP/1.0 client gets its stream without chunked framing, ended by the close', async () => {
     const g = await start();
@@ -64,7 +70,8 @@ describe('slow and odd clients', () => {
     const response = await g.post('/v1/chat/completions', `{"messages":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { code: 'invalid_request', param: 'body', message: expect.stringContaining('nested more than') } });
-    expect(Date.now() - began).toBeLessThan(2000);
+    // "At once": nowhere near a hang (the generous bound holds on a loaded machine).
+    expect(Date.now() - began).toBeLessThan(10_000);
     const deep = await g.post('/v1/chat/completions', `{"messages":[{"role":"user","content":"x"}],"meta":${'{"a":'.repeat(500_000)}1${'}'.repeat(500_000)}}`);
     expect(deep.status).toBe(400);
     expect(g.logs.join('')).not.toContain('unexpected error');
@@ -78,7 +85,7 @@ describe('slow and odd clients', () => {
     expect(refused.status).toBe(503);
     expect(await refused.json()).toMatchObject({ error: { code: 'too_many_connections' } });
     for (const socket of idle) socket.destroy();
-    await expect.poll(async () => (await g.get('/livez')).status).toBe(200);
+    await expect.poll(async () => (await g.get('/livez')).status, { timeout: 60_000 }).toBe(200);
     expect(g.logs.join('')).toContain('[WARN] refusing connections: 8 are open');
   });
 
@@ -98,6 +105,8 @@ describe('slow and odd clients', () => {
   it('a connection that sends no request is closed after header_timeout_ms', async () => {
     const g = await start({ flags: ['--header-timeout-ms', '300'] });
     const [socket] = await idleSockets(g.url, 1);
-    await new Promise<void>((resolve) => socket!.once('close', () => resolve()));
+    // Read what the server says (a 408, or nothing), so its end is seen; it may be gone already.
+    socket!.resume();
+    if (!socket!.destroyed) await new Promise<void>((resolve) => socket!.once('close', () => resolve()));
   });
 });

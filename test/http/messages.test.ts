@@ -4,7 +4,7 @@ import { gatewayPerTest, type Gateway } from '../support/start-gateway.js';
 
 const start = gatewayPerTest();
 
-const anthropic = (g: Gateway, apiKey = 'unused') => new Anthropic({ baseURL: g.url, apiKey, maxRetries: 0, timeout: 20_000 });
+const anthropic = (g: Gateway, apiKey = 'unused') => new Anthropic({ baseURL: g.url, apiKey, maxRetries: 0, timeout: 100_000 });
 
 const tools: Anthropic.Tool[] = [{ name: 'get_weather', description: 'The weather in a city', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
 

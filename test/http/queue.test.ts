@@ -4,6 +4,14 @@ import { gatewayPerTest } from '../support/start-gateway.js';
 const start = gatewayPerTest();
 
 const message = (content: string) => ({ messages: [{ role: 'user', content }] });
+// A minute of deltas half a second apart: busy until the test abandons it (the worker stops at the next
+// delta once cancelled), however slow the machine.
+const BUSY = `[[slow:500]] ${'busy '.repeat(120)}`;
+// A request the test abandons when it chooses; settles either way.
+const post = (g: { url: string }, body: unknown, signal: AbortSignal) =>
+  fetch(`${g.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal }).then(
+    (response) => response.text(),
+  ).catch(() => undefined);
 
 describe('gating by tags: the queue', () => {
   it('requests sent during a proactive restart are queued and all succeed after it', async () => {
@@ -30,7 +38,9 @@ describe('gating by tags: the queue', () => {
   it('a full queue answers 503 queue_full with Retry-After, at once', async () => {
     const g = await start({ flags: ['--queue-size', '2'] });
     await g.waitForState('healthy');
-    const busy = g.post('/v1/chat/completions', message('[[wait:1500]] busy'));
+    // The busy request holds the only slot until the test lets it go (however slow the machine).
+    const letGo = new AbortController();
+    const busy = post(g, message(BUSY), letGo.signal);
     await g.waitFor((s) => s.context.busy);
     const queued = [g.post('/v1/chat/completions', message('q1')), g.post('/v1/chat/completions', message('q2'))];
     await g.waitFor(() => g.supervisor.stats().queueDepth === 2);
@@ -38,14 +48,16 @@ describe('gating by tags: the queue', () => {
     expect(overflow.status).toBe(503);
     expect(overflow.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await overflow.json()).toMatchObject({ error: { code: 'queue_full', type: 'server_error' } });
-    expect((await busy).status).toBe(200);
+    letGo.abort();
+    await busy;
     for (const response of await Promise.all(queued)) expect(response.status).toBe(200);
   });
 
   it('a request that waits longer than queue_wait_ms gets 503 queue_timeout with Retry-After', async () => {
     const g = await start({ flags: ['--queue-wait-ms', '300'] });
     await g.waitForState('healthy');
-    const busy = g.post('/v1/chat/completions', message('[[wait:1500]] busy'));
+    const letGo = new AbortController();
+    const busy = post(g, message(BUSY), letGo.signal);
     await g.waitFor((s) => s.context.busy);
     const began = Date.now();
     const waited = await g.post('/v1/chat/completions', message('waiting'));
@@ -53,6 +65,9 @@ describe('gating by tags: the queue', () => {
     expect(Date.now() - began).toBeGreaterThanOrEqual(290);
     expect(waited.headers.get('retry-after')).toBe('1');
     expect(await waited.json()).toMatchObject({ error: { code: 'queue_timeout' } });
-    expect((await busy).status).toBe(200);
+    letGo.abort();
+    await busy;
+    const after = await g.post('/v1/chat/completions', message('after'));
+    expect(after.status).toBe(200);
   });
 });

@@ -8,16 +8,17 @@ describe('stopProcessTree (SIGTERM → grace → SIGKILL to the process group)',
   it('a child that already exited returns at once', async () => {
     const child = spawnWorkerProcess({ command: process.execPath, args: ['-e', 'process.exit(3)'], env: TEST_MARKER });
     expect(await child.exited).toMatchObject({ code: 3, signal: null });
+    // A grace of 60 s that it must not wait for: any bound far below it proves that, however busy the machine.
     const began = Date.now();
-    await stopProcessTree(child, 5000);
-    expect(Date.now() - began).toBeLessThan(200);
+    await stopProcessTree(child, 60_000);
+    expect(Date.now() - began).toBeLessThan(10_000);
   });
 
   it('a child that honours SIGTERM is gone well inside the grace', async () => {
     const child = spawnWorkerProcess({ command: process.execPath, args: [fixture('forever.mjs')], env: TEST_MARKER });
     const began = Date.now();
-    await stopProcessTree(child, 5000);
-    expect(Date.now() - began).toBeLessThan(1000);
+    await stopProcessTree(child, 60_000);
+    expect(Date.now() - began).toBeLessThan(10_000);
     expect(await child.exited).toMatchObject({ signal: 'SIGTERM' });
     expect(child.isRequested()).toBe(true);
   });

@@ -20,8 +20,8 @@ beforeAll(async () => {
     workerCommand: [process.execPath, CLAUDE_CLI],
     workerEnv: fixture.env,
   });
-  await g.waitForState('healthy', 'w1', 30_000);
-}, 60_000);
+  await g.waitForState('healthy', 'w1', 60_000);
+});
 afterAll(async () => {
   await g?.shutdown();
   await api?.close();
@@ -51,7 +51,7 @@ describe('structured outputs through the claude-code driver (real CLI, fake Anth
     expect(turn).toContain('Ada is 36.');
     expect(turn).toContain('JSON Schema \\"person\\"');
     expect(turn).toContain(JSON.stringify(JSON.stringify(personSchema)).slice(1, -1));
-  }, 60_000);
+  });
 
   it('an answer the schema rejects gets one corrective turn, then 502 invalid_structured_output naming what failed', async () => {
     const before = api.requests.length;
@@ -71,7 +71,7 @@ describe('structured outputs through the claude-code driver (real CLI, fake Anth
     const history = JSON.stringify(api.requests[before + 1]!.messages);
     expect(history).toContain('Ada is 36.');
     expect(history).toContain('thirty-six');
-  }, 60_000);
+  });
 
   it('a corrected answer is served, and a stream with a schema starts only once the answer validated', async () => {
     const before = api.requests.length;
@@ -90,7 +90,7 @@ describe('structured outputs through the claude-code driver (real CLI, fake Anth
     expect(api.requests.length - before).toBe(2);
     // Usage counts both turns: the fake API counts a word per space-separated piece.
     expect(chunks.at(-1)!.usage!.completion_tokens).toBe(2 + 4);
-  }, 60_000);
+  });
 
   it("the OpenAI SDK's chat.completions.parse with a zod schema works end to end", async () => {
     const Extraction = z.object({
@@ -111,18 +111,18 @@ describe('structured outputs through the claude-code driver (real CLI, fake Anth
         { name: 'Analytical Engines Ltd', kind: 'organization', founded: 1843 },
       ],
     });
-  }, 60_000);
+  });
 
   it('json_object: the answer is the one JSON object found in the prose', async () => {
     api.reply('Sure! {"ok": true, "items": [1, 2]} Hope that helps.');
     const completion = await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Give me JSON.' }], response_format: { type: 'json_object' } });
     expect(JSON.parse(completion.choices[0]!.message.content!)).toEqual({ ok: true, items: [1, 2] });
     expect(JSON.stringify(api.requests.at(-1)!.messages)).toContain('Answer with one valid JSON object');
-  }, 60_000);
+  });
 
-  it("the README's Graphiti-style curl example gets the answer the README shows", async () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('## Extraction pipelines'));
+  it("the HTTP API reference's Graphiti-style curl example gets the answer it shows", async () => {
+    const reference = readFileSync(new URL('../../docs/http-api.md', import.meta.url), 'utf8');
+    const section = reference.slice(reference.indexOf('## Extraction pipelines'));
     const body = JSON.parse(/-d @- <<'EOF'\n([\s\S]*?)\nEOF\n/.exec(section)![1]!) as Record<string, unknown>;
     const shown = /^`(\{"extracted_entities".*\})`\.$/m.exec(section)![1]!;
     api.reply(`Here are the entities:\n\n\`\`\`json\n${JSON.stringify(JSON.parse(shown), null, 2)}\n\`\`\``);
@@ -131,7 +131,7 @@ describe('structured outputs through the claude-code driver (real CLI, fake Anth
     const completion = (await response.json()) as { choices: Array<{ message: { content: string } }> };
     expect(completion.choices[0]!.message.content).toBe(shown);
     expect(JSON.stringify(api.requests.at(-1)!.messages)).toContain('ExtractedEntities');
-  }, 60_000);
+  });
 
   it("the Responses API's text.format gets the same validation: responses.parse with a zod schema, and the 502", async () => {
     const Person = z.object({ name: z.string(), age: z.number().int() });
@@ -144,10 +144,10 @@ describe('structured outputs through the claude-code driver (real CLI, fake Anth
     const response = await g.post('/v1/responses', { model: 'm', input: 'Ada is 36.', text: { format: { type: 'json_schema', name: 'person', strict: true, schema: personSchema } } });
     expect(response.status).toBe(502);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_structured_output');
-  }, 60_000);
+  });
 
   it("the Messages API's output_config.format gets the same validation: the Anthropic SDK's messages.parse with a zod schema", async () => {
-    const client = new Anthropic({ baseURL: g.url, apiKey: 'unused', maxRetries: 0, timeout: 20_000 });
+    const client = new Anthropic({ baseURL: g.url, apiKey: 'unused', maxRetries: 0, timeout: 100_000 });
     const Person = z.object({ name: z.string(), age: z.number().int() });
     api.reply('{"name": "Ada", "age": "36"}', 'Corrected: {"name": "Ada", "age": 36}');
     const message = await client.messages.parse({
@@ -169,5 +169,5 @@ describe('structured outputs through the claude-code driver (real CLI, fake Anth
     const bad = await g.post('/v1/messages', { model: 'm', max_tokens: 200, messages: [{ role: 'user', content: 'x' }], output_config: { format: { type: 'xml' } } });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toContain("'output_config.format.type'");
-  }, 60_000);
+  });
 });

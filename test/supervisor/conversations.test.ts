@@ -170,7 +170,7 @@ describe('warm spares (SPEC §6, §9)', () => {
       // request goes once the previous answers are done and some process accepts (a peer or the
       // spare has finished its restart).
       const idle = () => g.supervisor.snapshots().every((w) => !w.snapshot.context.busy);
-      await g.waitFor(() => idle() && g.supervisor.snapshots().some((w) => w.snapshot.hasTag('accepting')), 'w1', 30_000);
+      await g.waitFor(() => idle() && g.supervisor.snapshots().some((w) => w.snapshot.hasTag('accepting')), 'w1', 60_000);
       answers.push(g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `request ${i}` }] }).then((c) => c.choices[0]!.message.content ?? ''));
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -179,5 +179,5 @@ describe('warm spares (SPEC §6, §9)', () => {
     expect(seen.filter((r) => r.queued)).toEqual([]);
     const restarts = g.supervisor.snapshots().reduce((sum, w) => sum + w.snapshot.context.restartCount, 0);
     expect(restarts).toBeGreaterThanOrEqual(5);
-  }, 60_000);
+  });
 });

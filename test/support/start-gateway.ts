@@ -33,7 +33,7 @@ export async function startGateway(options: GatewayOptions = {}) {
   const { supervisor } = running;
   const snapshotOf = (id = 'w1') => supervisor.snapshots().find((w) => w.id === id)!.snapshot;
 
-  const waitFor = (predicate: (snapshot: WorkerSnapshot) => boolean, id = 'w1', timeoutMs = 10_000) =>
+  const waitFor = (predicate: (snapshot: WorkerSnapshot) => boolean, id = 'w1', timeoutMs = 60_000) =>
     new Promise<WorkerSnapshot>((resolve, reject) => {
       if (predicate(snapshotOf(id))) return resolve(snapshotOf(id));
       const timer = setTimeout(() => {
@@ -49,7 +49,7 @@ export async function startGateway(options: GatewayOptions = {}) {
     });
   const waitForState = (state: string, id = 'w1', timeoutMs?: number) => waitFor((s) => topLevelState(s) === state, id, timeoutMs);
 
-  const client = (apiKey = 'unused') => new OpenAI({ baseURL: `${running.url}/v1`, apiKey, maxRetries: 0, timeout: 20_000 });
+  const client = (apiKey = 'unused') => new OpenAI({ baseURL: `${running.url}/v1`, apiKey, maxRetries: 0, timeout: 100_000 });
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${running.url}${path}`, {
       method: 'POST',

@@ -55,7 +55,7 @@ export function startSupervisor(options: StartOptions) {
   const snapshotOf = (workerId: string) => supervisor.snapshots().find((w) => w.id === workerId)!.snapshot;
 
   /** Resolves when the worker's snapshot satisfies the predicate; fails with what it saw instead. */
-  const waitFor = (workerId: string, predicate: (snapshot: WorkerSnapshot) => boolean, timeoutMs = 10_000) =>
+  const waitFor = (workerId: string, predicate: (snapshot: WorkerSnapshot) => boolean, timeoutMs = 60_000) =>
     new Promise<WorkerSnapshot>((resolve, reject) => {
       if (predicate(snapshotOf(workerId))) return resolve(snapshotOf(workerId));
       const seen: string[] = [];
