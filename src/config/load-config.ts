@@ -6,6 +6,7 @@ import type { LifecyclePolicy } from '../../machines/policy/policy.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
 import { configKeys, envOf, flagOf, type KeySpec } from './config-keys.js';
 import { describeExpected, valueSchema } from './value-schema.js';
+import { readModelsSection, type ModelConfig } from '../models/models-config.js';
 
 /** The §3 policy values the configuration sets (the rest are fixed, see the README). */
 export type ConfigurablePolicy = Omit<LifecyclePolicy, 'backoffJitterPct' | 'cleanBudgetBackoffMs' | 'memoryRestartBudget' | 'memoryRestartWindowMs'>;
@@ -41,6 +42,8 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   otelEndpoint: string | null;
   /** The worker command after `--`; empty = the bundled reference worker. */
   workerCommand: string[];
+  /** The config file's `models:` section (issue #27); null without one: one implicit model, as before. */
+  models: ModelConfig[] | null;
 }
 
 /** A bad setting: one line naming the key, the value, where it came from and what was expected. */
@@ -99,12 +102,13 @@ function configFrom({ flags, configPath: flagConfigPath, workerCommand: argvWork
   const file = configPath ? readConfigFile(configPath) : {};
 
   const problems: string[] = [];
-  const knownKeys = new Set<string>([...configKeys.map((k) => k.key), 'worker_command']);
+  const knownKeys = new Set<string>([...configKeys.map((k) => k.key), 'worker_command', 'models']);
   for (const key of Object.keys(file)) {
     if (!knownKeys.has(key)) problems.push(`config: unknown key "${key}" in ${configPath} (known: ${[...knownKeys].join(', ')})`);
   }
 
   const result: Record<string, unknown> = {};
+  const explicit = new Set<string>();
   for (const spec of configKeys as readonly KeySpec[]) {
     // A flag given empty is a mistake; an empty variable or a null file key means "not set".
     const sources: Source[] = [
@@ -117,6 +121,7 @@ function configFrom({ flags, configPath: flagConfigPath, workerCommand: argvWork
       result[camel(spec.key)] = spec.driverDefaults?.[result.driver as LifeguardConfig['driver']] ?? spec.default;
       continue;
     }
+    explicit.add(spec.key);
     const parsed = valueSchema(spec).safeParse(chosen.value);
     if (!parsed.success) {
       problems.push(`${spec.key}: ${JSON.stringify(chosen.value)} (from ${chosen.from}) is not ${describeExpected(spec)}`);
@@ -147,6 +152,14 @@ function configFrom({ flags, configPath: flagConfigPath, workerCommand: argvWork
   const defaultLock = config.port === 0 ? `lifeguard-0-${process.pid}.lock` : `lifeguard-${config.port}.lock`;
   config.lockFile = (result.lockFile as string | null) ?? join(tmpdir(), defaultLock);
   config.workerCommand = workerCommand;
+  config.models = null;
+  if (file.models !== undefined && file.models !== null) {
+    const section = readModelsSection(file.models, config, explicit, configPath!);
+    if (section.problems.length) throw new ConfigError(section.problems);
+    config.models = section.models;
+    // Each model's own worker command is checked there; the top level needs none of its own.
+    return config;
+  }
   const portPlaceholder = [...workerCommand, ...Object.values(env)].some((value) => value?.includes('{port}'));
   if (config.driver === 'openai-http' && !portPlaceholder) {
     throw new ConfigError([

@@ -16,6 +16,7 @@ import { isAnthropicPath, registerAnswerRoutes, respondInShape } from './answer-
 import type { AnswerDeps } from './serve-answer.js';
 import { bearerMatches, clientKeyMatches, isLoopback } from './auth.js';
 import { requestId } from './request-id.js';
+import { modelsHealth, modelsList, registerModelAdmin, type ModelsDeps } from './models-routes.js';
 
 export interface AppDeps {
   supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'snapshotOf' | 'models' | 'stats' | 'command' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>>;
@@ -39,6 +40,8 @@ export interface AppDeps {
   tracing?: RequestTracing;
   /** Answers validated against `response_format` (see structuredOutputFor); absent → passed as they are. */
   structuredOutput?: AnswerDeps['structuredOutput'];
+  /** Several models (the config's `models:`): /v1/models, /health, /readyz and /admin/models/* read the table. */
+  models?: ModelsDeps;
 }
 
 const COMMANDS: readonly WorkerCommand[] = ['restart', 'drain', 'recover'];
@@ -99,7 +102,8 @@ export function createApp(deps: AppDeps): Hono {
     supervisor: deps.supervisor,
   });
 
-  app.get('/v1/models', (c) => c.json({ object: 'list', data: modelList(deps) }));
+  const models = deps.models;
+  app.get('/v1/models', (c) => c.json({ object: 'list', data: models ? modelsList(models) : modelList(deps) }));
 
   app.get('/health', (c) => {
     const view = healthView({
@@ -109,11 +113,13 @@ export function createApp(deps: AppDeps): Hono {
       gatewayRssBytes: deps.gatewayRssBytes?.() ?? process.memoryUsage().rss,
       now: Date.now(),
     });
+    if (models) return c.json({ ...view.body, models: modelsHealth(models, Date.now()) }, models.canServe() ? 200 : 503);
     return c.json(view.body, view.status);
   });
   app.get('/livez', (c) => (deps.isShuttingDown() ? c.json({ status: 'shutting_down' }, 503) : c.json({ status: 'ok' })));
   app.get('/readyz', (c) => {
-    const ready = !deps.isShuttingDown() && deps.supervisor.snapshots().some((w) => w.snapshot.hasTag('accepting'));
+    // With several models: ready when any model can serve (one accepts, or one is unloaded and starts on demand).
+    const ready = !deps.isShuttingDown() && (models ? models.canServe() : deps.supervisor.snapshots().some((w) => w.snapshot.hasTag('accepting')));
     return c.json({ ready }, ready ? 200 : 503);
   });
 
@@ -149,6 +155,7 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
   app.get('/admin/events', (c) => streamAdminEvents(c, deps.supervisor, history));
+  if (models) registerModelAdmin(app, models);
   app.post('/admin/workers/:id/:command', (c) => {
     const command = c.req.param('command') as WorkerCommand;
     if (!COMMANDS.includes(command)) throw new NotFoundError(`Unknown admin command "${command}" (known: ${COMMANDS.join(', ')})`);
