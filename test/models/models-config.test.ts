@@ -74,3 +74,18 @@ describe('the config file’s models: section', () => {
     expect(problems.some((p) => expected.test(p)), problems.join('\n')).toBe(true);
   });
 });
+
+describe('lifeguard.example.yaml', () => {
+  it('its models: block, uncommented, is a valid two-model configuration', async () => {
+    const { readFileSync } = await import('node:fs');
+    const example = readFileSync(new URL('../../lifeguard.example.yaml', import.meta.url), 'utf8');
+    const block = example.slice(example.indexOf('# models:\n')).split('\n').filter((line) => line.startsWith('# ')).map((line) => line.slice(2)).join('\n');
+    const path = join(dir, 'example-models.yaml');
+    writeFileSync(path, block);
+    const config = loadConfig(['--config', path], {});
+    expect(config.models!.map((m) => [m.id, m.aliases, m.config.driver, m.config.workers, m.start, m.ttlMs])).toEqual([
+      ['haiku', ['claude-haiku', 'fast'], 'claude-code', 2, 'boot', null],
+      ['sonnet', ['claude-sonnet'], 'claude-code', 1, 'on_demand', 900_000],
+    ]);
+  });
+});
