@@ -154,7 +154,11 @@ export function createApp(deps: AppDeps): Hono {
       machine: { definition: workerMachine.definition, mermaid },
     }),
   );
-  app.get('/admin/events', (c) => streamAdminEvents(c, deps.supervisor, history));
+  const supervisor = deps.supervisor;
+  const eventsSource = models
+    ? { snapshots: () => supervisor.snapshots(), stats: () => supervisor.stats(), subscribe: supervisor.subscribe, modelsHealth: () => modelsHealth(models, Date.now()) }
+    : supervisor;
+  app.get('/admin/events', (c) => streamAdminEvents(c, eventsSource, history));
   if (models) registerModelAdmin(app, models);
   app.post('/admin/workers/:id/:command', (c) => {
     const command = c.req.param('command') as WorkerCommand;

@@ -74,6 +74,11 @@ describe('models start on demand, unload after their TTL, and swap within an exc
     expect(restarted.status).toBe(202);
     expect(await restarted.json()).toEqual({ id: 'alpha', command: 'restart', workers: ['alpha:w1'] });
     expect((await post('/admin/models/alpha/recover')).status).toBe(202);
+    // A single worker by its id across models.
+    const one = await post('/admin/workers/alpha:w1/drain');
+    expect(one.status).toBe(202);
+    expect(await one.json()).toMatchObject({ id: 'alpha:w1', command: 'drain' });
+    expect((await post('/admin/workers/w1/drain')).status).toBe(404);
     expect((await post('/admin/models/alpha/explode')).status).toBe(404);
     expect((await post('/admin/models/nope/unload')).status).toBe(404);
     const unload = await post('/admin/models/beta/unload');
