@@ -2,11 +2,12 @@ import { createActor } from 'xstate';
 import { modelsMachine } from '../../machines/models-machine.js';
 import type { ModelsEmitted } from '../../machines/models-types.js';
 import type { ChatRequestBody } from '../drivers/driver.js';
-import { ModelNotFoundError, NotFoundError, QueueFullError, QueueTimeoutError, ShuttingDownError, WorkerRequestError } from '../errors.js';
+import { ModelNotFoundError, NotFoundError, QueueFullError, ShuttingDownError, WorkerRequestError } from '../errors.js';
 import type { Dispatch, DispatchOptions, Supervisor, SupervisorEvent, WorkerCommand, WorkerSnapshot } from '../supervisor/supervisor.js';
 import type { CancelSignal } from '../util/cancellation.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { endingWith, globalWorkerId, splitWorkerId, type ModelEntryRuntime, type ModelWaiter } from './model-entry.js';
+import { retryAfterS, waitForAdmission } from './model-admission.js';
+import { endingWith, globalWorkerId, splitWorkerId, type ModelEntryRuntime } from './model-entry.js';
 import type { ModelConfig } from './models-config.js';
 
 export interface ModelsSupervisorOptions {
@@ -148,39 +149,9 @@ export function createModelsSupervisor(options: ModelsSupervisorOptions) {
   const admit = (entry: ModelEntryRuntime, signal: CancelSignal): Promise<void> => {
     if (closed) return Promise.reject(new ShuttingDownError());
     if (phaseOf(entry.model.id).phase !== 'serving' && waiting() >= options.queueSize) {
-      return Promise.reject(new QueueFullError(waiting(), Math.max(1, Math.ceil(options.queueWaitMs / 4000))));
+      return Promise.reject(new QueueFullError(waiting(), retryAfterS(options.queueWaitMs)));
     }
-    return new Promise<void>((resolveAdmit, reject) => {
-      const started = Date.now();
-      let settled = false;
-      const finish = () => {
-        settled = true;
-        clearTimeout(timer);
-        stopWatching();
-      };
-      const giveUp = (error: Error) => {
-        if (settled) return;
-        finish();
-        const index = entry.waiters.indexOf(waiter);
-        if (index >= 0) entry.waiters.splice(index, 1);
-        tell({ type: 'request.withdrawn', modelId: entry.model.id, at: Date.now() });
-        reject(error);
-      };
-      const waiter: ModelWaiter = {
-        admit: () => {
-          finish();
-          resolveAdmit();
-        },
-        reject: (error) => {
-          finish();
-          reject(error);
-        },
-      };
-      const timer = setTimeout(() => giveUp(new QueueTimeoutError(Date.now() - started, Math.max(1, Math.ceil(options.queueWaitMs / 4000)))), options.queueWaitMs);
-      const stopWatching = signal.onAbort(() => giveUp(new Error('the client went away while its model was starting')));
-      entry.waiters.push(waiter);
-      tell({ type: 'request.arrived', modelId: entry.model.id, at: Date.now() });
-    });
+    return waitForAdmission(entry, signal, options.queueWaitMs, tell);
   };
 
   const local = (id: string) => {

@@ -65,6 +65,33 @@ describe('models start on demand, unload after their TTL, and swap within an exc
     expect(g.logs.filter((line) => line.includes('another model of exclusive group "gpu" is wanted')).length).toBeGreaterThanOrEqual(1);
   });
 
+  it('a request that waits for its model longer than queue_wait_ms gets 503 queue_timeout and is no longer counted', async () => {
+    const g = await start(
+      {
+        models: {
+          x: { worker_command: namedWorker('x'), exclusive: 'gpu' },
+          y: { worker_command: namedWorker('y'), exclusive: 'gpu', start: 'on_demand' },
+        },
+      },
+      ['--queue-wait-ms', '300'],
+    );
+    await g.waitForPhase('x', 'serving');
+    const long = g.answer('x', 'long [[wait:3000]]');
+    await new Promise<void>((resolve) => {
+      const stop = g.supervisor.subscribe((event) => {
+        if (event.type === 'routed') {
+          stop();
+          resolve();
+        }
+      });
+    });
+    const waited = await g.chat('y', 'too late');
+    expect(waited.status).toBe(503);
+    expect(((await waited.json()) as { error: { code: string } }).error.code).toBe('queue_timeout');
+    expect(g.models.modelViews().find((m) => m.id === 'y')!.waiting).toBe(0);
+    expect(await long).toMatch(/^x /);
+  });
+
   it('an operator unloads a model, and restarts, drains or recovers the workers of one model', async () => {
     const g = await start({ models: { alpha: { worker_command: namedWorker('alpha') }, beta: { worker_command: namedWorker('beta') } } });
     await g.answer('alpha', 'warm');
