@@ -75,7 +75,16 @@ describe('models start on demand, unload after their TTL, and swap within an exc
       },
       ['--queue-wait-ms', '300'],
     );
-    await g.waitForPhase('x', 'serving');
+    // x's worker accepts before its long request goes (queue_wait_ms is short for its own pool too).
+    const accepting = () => g.supervisor.snapshots().some((w) => w.id === 'x:w1' && w.snapshot.hasTag('accepting'));
+    await new Promise<void>((resolve) => {
+      if (accepting()) return resolve();
+      const stop = g.supervisor.subscribe(() => {
+        if (!accepting()) return;
+        stop();
+        resolve();
+      });
+    });
     const long = g.answer('x', 'long [[wait:3000]]');
     await new Promise<void>((resolve) => {
       const stop = g.supervisor.subscribe((event) => {
