@@ -2,14 +2,16 @@
 // stryker.pool.config.mjs for the pool. Each fails below 90 % killed.
 // The report: reports/mutation/mutation.html (and the clear-text table printed at the end).
 const POOL = ['machines/pool-*.ts', 'machines/policy/pool-*.ts'];
+/** The models' parent machine and its policy: stryker.models.config.mjs. */
+const MODELS = ['machines/models-*.ts', 'machines/policy/models-*.ts'];
 
-process.env.LIFEGUARD_MUTATION_TESTS ??= ['test/machines/**/*.test.ts', '!test/machines/pool-*.test.ts', '!test/machines/policy/pool-*.test.ts'].join(',');
+process.env.LIFEGUARD_MUTATION_TESTS ??= ['test/machines/**/*.test.ts', '!test/machines/pool-*.test.ts', '!test/machines/policy/pool-*.test.ts', '!test/machines/models-*.test.ts', '!test/machines/policy/models-*.test.ts'].join(',');
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.mutation.config.ts' },
-  mutate: ['machines/**/*.ts', ...POOL.map((glob) => `!${glob}`)],
+  mutate: ['machines/**/*.ts', ...[...POOL, ...MODELS].map((glob) => `!${glob}`)],
   coverageAnalysis: 'perTest',
   concurrency: 2,
   thresholds: { high: 95, low: 90, break: 90 },
@@ -21,4 +23,4 @@ export default {
   cleanTempDir: 'always',
 };
 
-export { POOL };
+export { MODELS, POOL };

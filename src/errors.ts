@@ -17,7 +17,8 @@ export type ErrorKind =
   | 'client_too_slow'
   | 'answer_too_large'
   | 'shutting_down'
-  | 'invalid_structured_output';
+  | 'invalid_structured_output'
+  | 'model_not_found';
 
 export abstract class LifeguardError extends Error {
   abstract readonly kind: ErrorKind;
@@ -145,4 +146,13 @@ export class AnswerTooLargeError extends LifeguardError {
 export class StructuredOutputError extends LifeguardError {
   readonly kind = 'invalid_structured_output' as const;
   readonly field = 'response_format';
+}
+
+/** The request's `model` names no configured model or alias (OpenAI's `model_not_found`). */
+export class ModelNotFoundError extends LifeguardError {
+  readonly kind = 'model_not_found' as const;
+  readonly field = 'model';
+  constructor(readonly model: string, known: string[]) {
+    super(`The model "${model}" does not exist (known: ${known.join(', ')})`);
+  }
 }

@@ -179,6 +179,28 @@
     }));
   }
 
+  // The model table (several models): one row per model, its phase lit, an unload button while it serves.
+  function renderModels(h) {
+    $('models').hidden = !Array.isArray(h.models);
+    if (!h.models) return;
+    $('model-rows').replaceChildren(...h.models.map((m) => {
+      const row = el('tr', { className: 'phase-' + m.phase });
+      row.dataset.model = m.id;
+      row.dataset.phase = m.phase;
+      const unload = el('button', { hidden: m.phase !== 'serving', title: 'drain its requests, then stop its processes' }, 'unload');
+      unload.dataset.modelCommand = 'unload';
+      unload.addEventListener('click', () => modelAdmin(m.id, 'unload'));
+      const actions = el('td');
+      actions.append(unload);
+      row.append(el('td', {}, m.id), el('td', {}, m.aliases.join(', ')), el('td', { className: 'phase' }, m.phase), el('td', {}, String(m.status)), el('td', {}, String(m.waiting)),
+        el('td', {}, String(m.in_flight)), el('td', {}, String(m.workers.length)), el('td', {}, m.ttl_s === null ? '—' : m.ttl_s + ' s'), el('td', {}, m.exclusive ?? '—'), actions);
+      return row;
+    }));
+    // Workers of a model that was unloaded leave the page.
+    const live = new Set(h.workers.map((w) => w.id));
+    for (const [id, entry] of cards) if (!live.has(id)) { entry.root.remove(); cards.delete(id); }
+  }
+
   function render(data) {
     const h = data.health;
     const s = h.stats;
@@ -188,6 +210,7 @@
     $('status-line').textContent = h.message ? `${h.status}: ${h.message}` : h.status;
     for (const w of h.workers) renderWorker(w, data.workers);
     renderPool(h);
+    renderModels(h);
   }
 
   // --- transitions ---
@@ -227,6 +250,14 @@
     const body = await response.json().catch(() => ({}));
     message.className = response.ok ? 'ok' : '';
     message.textContent = response.ok ? `${id}: ${command} accepted` : `${id}: ${command} refused (${response.status}): ${body.error?.message ?? response.statusText}`;
+  }
+
+  async function modelAdmin(id, command) {
+    const message = $('message');
+    const response = await fetch(`/admin/models/${encodeURIComponent(id)}/${command}`, { method: 'POST', headers: headers() });
+    const body = await response.json().catch(() => ({}));
+    message.className = response.ok ? 'ok' : '';
+    message.textContent = response.ok ? `model ${id}: ${command} accepted` : `model ${id}: ${command} refused (${response.status}): ${body.error?.message ?? response.statusText}`;
   }
 
   // --- the live connection (fetch-based SSE, so the admin token can travel as a header) ---

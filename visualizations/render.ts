@@ -1,10 +1,11 @@
 import type { AnyStateMachine } from 'xstate';
+import { modelsMachine } from '../machines/models-machine.js';
 import { poolMachine } from '../machines/pool-machine.js';
 import { workerMachine } from '../machines/worker-machine.js';
 import { machineToMermaid } from '../src/viz/machine-to-mermaid.js';
 import { statechartSvg } from '../src/viz/statechart-svg.js';
 
-const machines: Record<string, AnyStateMachine> = { 'worker-machine': workerMachine, 'pool-machine': poolMachine };
+const machines: Record<string, AnyStateMachine> = { 'worker-machine': workerMachine, 'pool-machine': poolMachine, 'models-machine': modelsMachine };
 
 export const outputsOf = (name: string) => ({
   mermaid: new URL(`./${name}.mmd`, import.meta.url),

@@ -11,6 +11,7 @@ import { attachAuditTrail } from '../observability/audit-trail.js';
 import { attachLifecycleLog } from '../observability/lifecycle-log.js';
 import { startSkyInspector } from '../observability/inspector.js';
 import { createMetrics } from '../observability/metrics.js';
+import { modelOfWorker, registerModelMetrics } from '../models/models-metrics.js';
 import type { Cancellation } from '../util/cancellation.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { startTracing } from '../observability/tracing/start-tracing.js';
@@ -19,7 +20,8 @@ import { ShuttingDownError } from '../errors.js';
 import { guardConnections } from '../http/connection-guard.js';
 import { defaultStreamBudgetBytes, StreamBudget } from '../http/stream-budget.js';
 import { endOrphanGroups } from '../process/orphan-groups.js';
-import { createSupervisor } from '../supervisor/supervisor.js';
+import { createSupervisor, type InspectionObserver, type Supervisor, type SupervisorConfig } from '../supervisor/supervisor.js';
+import { createModelsSupervisor, type ModelsSupervisor } from '../models/models-supervisor.js';
 import { recordWorkerGroups } from './group-record.js';
 import { acquireLock, type Lock } from './lock-file.js';
 
@@ -32,10 +34,35 @@ function policyFrom(config: LifeguardConfig): LifecyclePolicy {
   return policy;
 }
 
+/** The gateway's supervisor: one pool's, or the models' facade (which has no single pool). */
+export type GatewaySupervisor = Omit<Supervisor, 'pool'> & Partial<Pick<Supervisor, 'pool'>>;
+
+// One pool's supervisor settings from a configuration (the top level's, or one model's merged over it).
+function poolConfig(config: LifeguardConfig, logger: Logger, inspect: InspectionObserver | null): SupervisorConfig {
+  return {
+    workers: config.workers,
+    standby: config.standby ?? (config.driver === 'claude-code' ? 1 : 0),
+    isolation: config.isolation,
+    tenantIsolation: Object.fromEntries((config.apiKeys ?? []).flatMap((tenant) => (tenant.isolation ? [[tenant.name, tenant.isolation]] : []))),
+    sessionIdleMs: config.sessionIdleMs,
+    maxProcesses: config.maxProcesses,
+    ...(config.memoryBudgetMb !== null ? { memoryBudgetBytes: config.memoryBudgetMb * 1024 * 1024 } : {}),
+    spawnConcurrency: config.spawnConcurrency,
+    driver: createDriver(config),
+    policy: policyFrom(config),
+    queueSize: config.queueSize,
+    queueWaitMs: config.queueWaitMs,
+    logger,
+    ...(inspect ? { inspect } : {}),
+  };
+}
+
 export interface RunningLifeguard {
   url: string;
   port: number;
-  supervisor: ReturnType<typeof createSupervisor>;
+  supervisor: GatewaySupervisor;
+  /** The models' facade when the config file has a `models:` section (issue #27); null otherwise. */
+  models: ModelsSupervisor | null;
   /** Graceful: stop accepting, drain in-flight (bounded), stop every worker tree, close. */
   shutdown(): Promise<void>;
   /** The same without the drain (a second SIGTERM): every request still running ends with `shutting_down` at once. */
@@ -90,27 +117,22 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
   const releaseAtExit = () => lock.release();
   process.once('exit', releaseAtExit);
   await endInheritedGroups(lock, logger);
-  const supervisor = createSupervisor({
-    workers: config.workers,
-    standby: config.standby ?? (config.driver === 'claude-code' ? 1 : 0),
-    isolation: config.isolation,
-    tenantIsolation: Object.fromEntries((config.apiKeys ?? []).flatMap((tenant) => (tenant.isolation ? [[tenant.name, tenant.isolation]] : []))),
-    sessionIdleMs: config.sessionIdleMs,
-    maxProcesses: config.maxProcesses,
-    ...(config.memoryBudgetMb !== null ? { memoryBudgetBytes: config.memoryBudgetMb * 1024 * 1024 } : {}),
-    spawnConcurrency: config.spawnConcurrency,
-    driver: createDriver(config),
-    policy: policyFrom(config),
-    queueSize: config.queueSize,
-    queueWaitMs: config.queueWaitMs,
-    logger,
-    ...(inspect ? { inspect } : {}),
-  });
+  const models = config.models
+    ? createModelsSupervisor({
+        models: config.models,
+        createPool: (model) => createSupervisor(poolConfig(model.config, logger, inspect)),
+        queueSize: config.queueSize,
+        queueWaitMs: config.queueWaitMs,
+        logger,
+      })
+    : null;
+  const supervisor: GatewaySupervisor = models ?? createSupervisor(poolConfig(config, logger, inspect));
   attachLifecycleLog(supervisor, logger);
   recordWorkerGroups(supervisor, lock, logger);
   const requests = new Set<Cancellation>();
   const audit = config.auditFile ? attachAuditTrail(supervisor, config.auditFile, logger) : null;
-  const metrics = createMetrics(supervisor);
+  const metrics = createMetrics(supervisor, models ? { modelOf: modelOfWorker } : {});
+  if (models) registerModelMetrics(metrics.registry, models);
   tracing?.attach(supervisor);
   let shuttingDown = false;
   const app = createApp({
@@ -134,6 +156,7 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     },
     logger,
     ...(tracing ? { tracing: tracing.requests(supervisor) } : {}),
+    ...(models ? { models } : {}),
     isShuttingDown: () => shuttingDown,
     clientAddress: (c) => {
       try {
@@ -175,13 +198,21 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
   supervisor.start();
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.log('INFO', `lifeguard listening on ${url} with ${config.workers} ${config.driver} worker(s): ${describeWorker(config)}`);
-  const { policy: pool } = supervisor.pool().context;
+  if (models) {
+    for (const model of config.models!) {
+      logger.log('INFO', `model ${model.id}${model.aliases.length ? ` (aliases: ${model.aliases.join(', ')})` : ''}: ${model.config.workers} ${model.config.driver} worker(s), start ${model.start}${model.ttlMs ? `, ttl_s ${model.ttlMs / 1000}` : ''}${model.exclusive ? `, exclusive ${model.exclusive}` : ''}: ${describeWorker(model.config)}`);
+    }
+    logger.log('INFO', `lifeguard listening on ${url} with ${config.models!.length} model(s)`);
+  } else {
+    logger.log('INFO', `lifeguard listening on ${url} with ${config.workers} ${config.driver} worker(s): ${describeWorker(config)}`);
+    const { policy: pool } = (supervisor as Supervisor).pool().context;
+    logger.log(
+      'INFO',
+      `pool: ${pool.isolation} isolation, memory budget ${Math.round(pool.memoryBudgetBytes / 1024 / 1024)} MiB, ${pool.workers + pool.standby} to ${pool.maxProcesses} processes, ${pool.spawnConcurrency} starting at once`,
+    );
+  }
   const tenants = tenantsOf(config.apiKeys, config.apiKey).map((tenant) => tenant.name);
-  logger.log(
-    'INFO',
-    `pool: ${pool.isolation} isolation, memory budget ${Math.round(pool.memoryBudgetBytes / 1024 / 1024)} MiB, ${pool.workers + pool.standby} to ${pool.maxProcesses} processes, ${pool.spawnConcurrency} starting at once; tenants: ${tenants.length ? tenants.join(', ') : ANONYMOUS_TENANT}`,
-  );
+  logger.log('INFO', `tenants: ${tenants.length ? tenants.join(', ') : ANONYMOUS_TENANT}`);
   if (!config.apiKey && !config.apiKeys?.length && !['127.0.0.1', '::1', 'localhost'].includes(config.host)) {
     logger.log('WARN', `listening on ${config.host} without an API key: anyone who can reach it can use the worker (set --api-key)`);
   }
@@ -220,5 +251,5 @@ export async function startLifeguard(config: LifeguardConfig, logger: Logger = c
     return shutdown();
   };
 
-  return { url, port, supervisor, shutdown, shutdownNow };
+  return { url, port, supervisor, models, shutdown, shutdownNow };
 }

@@ -8,6 +8,7 @@ import { configKeys, envOf, flagOf, type KeySpec } from './config-keys.js';
 import { describeExpected, valueSchema } from './value-schema.js';
 import { canonicalIsolation, DEFAULT_TENANT, parseTenantKeys, type TenantKey } from './tenant-keys.js';
 import type { Isolation } from '../../machines/pool-types.js';
+import { readModelsSection, type ModelConfig } from '../models/models-config.js';
 
 /** The §3 policy values the configuration sets (the rest are fixed, see the README). */
 export type ConfigurablePolicy = Omit<LifecyclePolicy, 'backoffJitterPct' | 'cleanBudgetBackoffMs' | 'memoryRestartBudget' | 'memoryRestartWindowMs'>;
@@ -58,6 +59,8 @@ export interface LifeguardConfig extends ConfigurablePolicy {
   otelEndpoint: string | null;
   /** The worker command after `--`; empty = the bundled reference worker. */
   workerCommand: string[];
+  /** The config file's `models:` section (issue #27); null without one: one implicit model, as before. */
+  models: ModelConfig[] | null;
 }
 
 /** A bad setting: one line naming the key, the value, where it came from and what was expected. */
@@ -116,12 +119,13 @@ function configFrom({ flags, configPath: flagConfigPath, workerCommand: argvWork
   const file = configPath ? readConfigFile(configPath) : {};
 
   const problems: string[] = [];
-  const knownKeys = new Set<string>([...configKeys.map((k) => k.key), 'worker_command']);
+  const knownKeys = new Set<string>([...configKeys.map((k) => k.key), 'worker_command', 'models']);
   for (const key of Object.keys(file)) {
     if (!knownKeys.has(key)) problems.push(`config: unknown key "${key}" in ${configPath} (known: ${[...knownKeys].join(', ')})`);
   }
 
   const result: Record<string, unknown> = {};
+  const explicit = new Set<string>();
   for (const spec of configKeys as readonly KeySpec[]) {
     // A flag given empty is a mistake; an empty variable or a null file key means "not set".
     const sources: Source[] = [
@@ -134,6 +138,7 @@ function configFrom({ flags, configPath: flagConfigPath, workerCommand: argvWork
       result[camel(spec.key)] = spec.driverDefaults?.[result.driver as LifeguardConfig['driver']] ?? spec.default;
       continue;
     }
+    explicit.add(spec.key);
     if (spec.type === 'keys') {
       const keys = parseTenantKeys(chosen.value, chosen.from);
       problems.push(...keys.problems);
@@ -174,6 +179,14 @@ function configFrom({ flags, configPath: flagConfigPath, workerCommand: argvWork
   const defaultLock = config.port === 0 ? `lifeguard-0-${process.pid}.lock` : `lifeguard-${config.port}.lock`;
   config.lockFile = (result.lockFile as string | null) ?? join(defaultLockDirectory(env), defaultLock);
   config.workerCommand = workerCommand;
+  config.models = null;
+  if (file.models !== undefined && file.models !== null) {
+    const section = readModelsSection(file.models, config, explicit, configPath!);
+    if (section.problems.length) throw new ConfigError(section.problems);
+    config.models = section.models;
+    // Each model's own worker command is checked there; the top level needs none of its own.
+    return config;
+  }
   const portPlaceholder = [...workerCommand, ...Object.values(env)].some((value) => value?.includes('{port}'));
   if (config.driver === 'openai-http' && !portPlaceholder) {
     throw new ConfigError([

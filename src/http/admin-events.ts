@@ -6,7 +6,10 @@ import { nodeResponse } from './incoming.js';
 import { transitionRecord, type TransitionHistory } from '../observability/transition-history.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
-type Source = Pick<Supervisor, 'snapshots' | 'stats' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>>;
+type Source = Pick<Supervisor, 'snapshots' | 'stats' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>> & {
+  /** Several models: their table joins the health figures (`models`). */
+  modelsHealth?: () => unknown[];
+};
 
 const HEALTH_EVERY_MS = 250;
 /** Events that may wait for a subscriber that does not read; more and it is disconnected. */
@@ -14,7 +17,8 @@ const MAX_QUEUED_EVENTS = 1000;
 
 function health(source: Source) {
   const pool = source.pool ? { pool: source.pool().context } : {};
-  return healthView({ workers: source.snapshots(), stats: source.stats(), gatewayRssBytes: process.memoryUsage().rss, now: Date.now(), ...pool }).body;
+  const body = healthView({ workers: source.snapshots(), stats: source.stats(), gatewayRssBytes: process.memoryUsage().rss, now: Date.now(), ...pool }).body;
+  return source.modelsHealth ? { ...body, models: source.modelsHealth() } : body;
 }
 
 function states(source: Source) {

@@ -21,6 +21,7 @@ import { tenantsOf } from '../config/tenant-keys.js';
 import { requestId } from './request-id.js';
 import { enforcementFor } from './compat/answer-limits.js';
 import { toolPolicyFor, type ToolPolicyMode } from './compat/tool-policy.js';
+import { modelsHealth, modelsList, registerModelAdmin, type ModelsDeps } from './models-routes.js';
 
 export interface AppDeps {
   supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'snapshotOf' | 'models' | 'stats' | 'command' | 'subscribe'> & Partial<Pick<Supervisor, 'pool' | 'forward'>>;
@@ -54,6 +55,8 @@ export interface AppDeps {
   tracing?: RequestTracing;
   /** Answers validated against `response_format` (see structuredOutputFor); absent → passed as they are. */
   structuredOutput?: AnswerDeps['structuredOutput'];
+  /** Several models (the config's `models:`): /v1/models, /health, /readyz and /admin/models/* read the table. */
+  models?: ModelsDeps;
 }
 
 const COMMANDS: readonly WorkerCommand[] = ['restart', 'drain', 'recover'];
@@ -129,7 +132,8 @@ export function createApp(deps: AppDeps): Hono {
     supervisor: deps.supervisor,
   });
 
-  app.get('/v1/models', (c) => c.json({ object: 'list', data: modelList(deps) }));
+  const models = deps.models;
+  app.get('/v1/models', (c) => c.json({ object: 'list', data: models ? modelsList(models) : modelList(deps) }));
 
   app.get('/health', (c) => {
     const view = healthView({
@@ -139,11 +143,13 @@ export function createApp(deps: AppDeps): Hono {
       gatewayRssBytes: deps.gatewayRssBytes?.() ?? process.memoryUsage().rss,
       now: Date.now(),
     });
+    if (models) return c.json({ ...view.body, models: modelsHealth(models, Date.now()) }, models.canServe() ? 200 : 503);
     return c.json(view.body, view.status);
   });
   app.get('/livez', (c) => (deps.isShuttingDown() ? c.json({ status: 'shutting_down' }, 503) : c.json({ status: 'ok' })));
   app.get('/readyz', (c) => {
-    const ready = !deps.isShuttingDown() && deps.supervisor.snapshots().some((w) => w.snapshot.hasTag('accepting'));
+    // With several models: ready when any model can serve (one accepts, or one is unloaded and starts on demand).
+    const ready = !deps.isShuttingDown() && (models ? models.canServe() : deps.supervisor.snapshots().some((w) => w.snapshot.hasTag('accepting')));
     return c.json({ ready }, ready ? 200 : 503);
   });
 
@@ -171,7 +177,12 @@ export function createApp(deps: AppDeps): Hono {
       machine: { definition: workerMachine.definition, mermaid },
     }),
   );
-  app.get('/admin/events', (c) => streamAdminEvents(c, deps.supervisor, history));
+  const supervisor = deps.supervisor;
+  const eventsSource = models
+    ? { snapshots: () => supervisor.snapshots(), stats: () => supervisor.stats(), subscribe: supervisor.subscribe, modelsHealth: () => modelsHealth(models, Date.now()) }
+    : supervisor;
+  app.get('/admin/events', (c) => streamAdminEvents(c, eventsSource, history));
+  if (models) registerModelAdmin(app, models);
   app.post('/admin/workers/:id/:command', (c) => {
     const command = c.req.param('command') as WorkerCommand;
     if (!COMMANDS.includes(command)) throw new NotFoundError(`Unknown admin command "${command}" (known: ${COMMANDS.join(', ')})`);

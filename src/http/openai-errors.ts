@@ -26,6 +26,7 @@ const byKind: Record<ErrorKind, { status: ContentfulStatusCode; type: string; co
   answer_too_large: { status: 502, type: 'server_error', code: 'answer_too_large' },
   shutting_down: { status: 503, type: 'server_error', code: 'shutting_down' },
   invalid_structured_output: { status: 502, type: 'server_error', code: 'invalid_structured_output' },
+  model_not_found: { status: 404, type: 'invalid_request_error', code: 'model_not_found' },
 };
 
 // Any error → OpenAI's error shape, its HTTP status and the headers that go with it.

@@ -9,35 +9,44 @@ export const WORKER_STATES = Object.keys(workerMachine.root.states);
 
 type MetricsSource = Pick<Supervisor, 'snapshots' | 'stats' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>>;
 
+export interface MetricsOptions {
+  /** Several models (issue #27): each worker's series carry a `model` label too. */
+  modelOf?: (workerId: string) => string;
+}
+
 // The §7 metrics on a registry of their own (so several lifeguards can live in one process, as in
 // tests); gauges read the snapshots at scrape time, counters follow the supervisor's events.
-export function createMetrics(supervisor: MetricsSource) {
+export function createMetrics(supervisor: MetricsSource, options: MetricsOptions = {}) {
   const registry = new Registry();
+  const modelOf = options.modelOf;
+  // A worker's labels: its id, and its model when there are several.
+  const w = (worker: string) => (modelOf ? { worker, model: modelOf(worker) } : { worker });
+  const workerLabels = (...more: string[]) => (modelOf ? ['worker', 'model', ...more] : ['worker', ...more]);
   collectDefaultMetrics({ register: registry });
 
   new Gauge({
     name: 'lifeguard_worker_state',
     help: 'The current lifecycle state of each worker (1 for exactly one state per worker)',
-    labelNames: ['worker', 'state'],
+    labelNames: workerLabels('state'),
     registers: [registry],
     collect() {
       this.reset();
       for (const { id, snapshot } of supervisor.snapshots()) {
         const current = topLevelState(snapshot);
-        for (const state of WORKER_STATES) this.set({ worker: id, state }, state === current ? 1 : 0);
+        for (const state of WORKER_STATES) this.set({ ...w(id), state }, state === current ? 1 : 0);
       }
     },
   });
   const restarts = new Counter({
     name: 'lifeguard_restarts_total',
     help: 'Worker restarts, by reason (crash, clean_exit, proactive, hard_limit, memory, wedge, admin_restart, …)',
-    labelNames: ['worker', 'reason'],
+    labelNames: workerLabels('reason'),
     registers: [registry],
   });
   const exits = new Counter({
     name: 'lifeguard_worker_exits_total',
     help: 'Worker process exits, by class (clean, crash, requested)',
-    labelNames: ['worker', 'class'],
+    labelNames: workerLabels('class'),
     registers: [registry],
   });
   const requests = new Counter({
@@ -71,34 +80,35 @@ export function createMetrics(supervisor: MetricsSource) {
   new Gauge({
     name: 'lifeguard_context_tokens',
     help: "Context tokens the worker reported for its current run",
-    labelNames: ['worker'],
+    labelNames: workerLabels(),
     registers: [registry],
     collect() {
-      for (const { id, snapshot } of supervisor.snapshots()) this.set({ worker: id }, snapshot.context.usage.tokens);
+      this.reset();
+      for (const { id, snapshot } of supervisor.snapshots()) this.set(w(id), snapshot.context.usage.tokens);
     },
   });
   new Gauge({
     name: 'lifeguard_context_ratio',
     help: 'The higher of tokens/token_limit and turns/turn_limit for the current run (1 = hard restart)',
-    labelNames: ['worker'],
+    labelNames: workerLabels(),
     registers: [registry],
     collect() {
+      this.reset();
       for (const { id, snapshot } of supervisor.snapshots()) {
         const { usage, limits } = snapshot.context;
         const ratios = [limits.tokenLimit > 0 ? usage.tokens / limits.tokenLimit : 0, limits.turnLimit > 0 ? usage.turns / limits.turnLimit : 0];
-        this.set({ worker: id }, Math.max(...ratios));
+        this.set(w(id), Math.max(...ratios));
       }
     },
   });
   new Gauge({
     name: 'lifeguard_worker_rss_bytes',
     help: "The worker process tree's RssAnon + RssShmem",
-    labelNames: ['worker'],
+    labelNames: workerLabels(),
     registers: [registry],
     collect() {
-      // Processes come and go with the pool: a retired one's series goes with it.
       this.reset();
-      for (const { id, snapshot } of supervisor.snapshots()) this.set({ worker: id }, snapshot.context.rssBytes ?? 0);
+      for (const { id, snapshot } of supervisor.snapshots()) this.set(w(id), snapshot.context.rssBytes ?? 0);
     },
   });
 
@@ -201,8 +211,8 @@ export function createMetrics(supervisor: MetricsSource) {
     }
     if (event.type !== 'lifecycle') return;
     const e = event.event;
-    if (e.type === 'run.began' && e.restartCount > 0) restarts.inc({ worker: event.workerId, reason: e.reason });
-    if (e.type === 'exit.recorded') exits.inc({ worker: event.workerId, class: e.exit.class });
+    if (e.type === 'run.began' && e.restartCount > 0) restarts.inc({ ...w(event.workerId), reason: e.reason });
+    if (e.type === 'exit.recorded') exits.inc({ ...w(event.workerId), class: e.exit.class });
   });
 
   const unmatched = new Counter({

@@ -1,9 +1,12 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -15,6 +18,7 @@ const dir = fileURLToPath(new URL('../../deploy/kubernetes/', import.meta.url));
 const models = {
   'apps/v1 Deployment': Deployment,
   'v1 Service': Service,
+  'v1 ConfigMap': ConfigMap,
   'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
   'autoscaling/v2 HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'monitoring.coreos.com/v1 ServiceMonitor': ServiceMonitor,
@@ -36,14 +40,25 @@ function validate(doc: Manifest): void {
 
 const deployment = () => manifests().find(({ doc }) => doc.kind === 'Deployment')!.doc;
 const container = () => deployment().spec.template.spec.containers[0];
-// lifeguard's configuration as the pod runs it: the container's env over the defaults.
-const podConfig = () =>
-  loadConfig(container().args ?? [], Object.fromEntries(container().env.filter((e: { value?: string }) => e.value !== undefined).map((e: { name: string; value: string }) => [e.name, e.value])));
+// lifeguard's configuration as the pod runs it: the container's env over the defaults, and the
+// ConfigMap's file where LIFEGUARD_CONFIG points (its mount).
+const podConfig = () => {
+  const env: Record<string, string> = Object.fromEntries(container().env.filter((e: { value?: string }) => e.value !== undefined).map((e: { name: string; value: string }) => [e.name, e.value]));
+  if (env.LIFEGUARD_CONFIG) {
+    const configMap = manifests().find(({ doc }) => doc.kind === 'ConfigMap')!.doc as unknown as { data: Record<string, string> };
+    const mount = container().volumeMounts.find((m: { name: string }) => m.name === 'config');
+    expect(env.LIFEGUARD_CONFIG.startsWith(`${mount.mountPath}/`)).toBe(true);
+    const path = join(mkdtempSync(join(tmpdir(), 'lifeguard-pod-')), 'lifeguard.yaml');
+    writeFileSync(path, configMap.data[env.LIFEGUARD_CONFIG.slice(mount.mountPath.length + 1)]!);
+    env.LIFEGUARD_CONFIG = path;
+  }
+  return loadConfig(container().args ?? [], env);
+};
 
 describe('deploy/kubernetes', () => {
   it('every manifest validates against the Kubernetes (or Prometheus Operator) JSON schema', () => {
     const all = manifests();
-    expect(all.map(({ doc }) => doc.kind).sort()).toEqual(['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service', 'ServiceMonitor']);
+    expect(all.map(({ doc }) => doc.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service', 'ServiceMonitor']);
     for (const { file, doc } of all) expect(() => validate(doc), file).not.toThrow();
   });
 
@@ -78,6 +93,15 @@ describe('deploy/kubernetes', () => {
     expect(c.lifecycle.preStop.exec.command[0]).toBe('sleep');
     const grace = deployment().spec.template.spec.terminationGracePeriodSeconds;
     expect(grace * 1000).toBeGreaterThan(preStopSeconds * 1000 + config.drainTimeoutMs + config.stopGraceMs);
+  });
+
+  it('the ConfigMap holds a two-model configuration, mounted where LIFEGUARD_CONFIG points', () => {
+    const models = podConfig().models!;
+    expect(models.map((m) => [m.id, m.start])).toEqual([
+      ['small', 'boot'],
+      ['large', 'on_demand'],
+    ]);
+    expect(models.every((m) => m.config.workerCommand.includes('/app/workers/reference-worker.mjs'))).toBe(true);
   });
 
   it('runs non-root on a read-only root file system, with resources and a writable /tmp for the lock file', () => {

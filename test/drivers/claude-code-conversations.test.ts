@@ -52,7 +52,7 @@ const userTexts = (body: Record<string, unknown>) =>
 // A clean process accepts (the standby has caught up): pool figures, not elapsed time.
 const spareReady = (g: Gateway) =>
   new Promise<void>((resolve, reject) => {
-    const ready = () => g.supervisor.pool().context.slots.some((slot) => slot.tag === 'accepting' && slot.usedRun !== slot.run);
+    const ready = () => g.supervisor.pool!().context.slots.some((slot) => slot.tag === 'accepting' && slot.usedRun !== slot.run);
     if (ready()) return resolve();
     const timer = setTimeout(() => {
       off();

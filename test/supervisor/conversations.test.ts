@@ -114,7 +114,7 @@ describe('conversations on stateful workers (SPEC §6)', () => {
     await converse(g, [], 'soon idle');
     const recycled = await g.waitFor((s) => s.context.run === 2 && s.context.restartReason === 'recycle');
     expect(recycled.context.restartReason).toBe('recycle');
-    expect(g.supervisor.pool().context.slots[0]!.conversation).toBeNull();
+    expect(g.supervisor.pool!().context.slots[0]!.conversation).toBeNull();
   });
 
   it('when every process holds a conversation and no other fits the memory budget, a new one recycles the least recently used', async () => {

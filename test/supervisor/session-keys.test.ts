@@ -62,7 +62,7 @@ describe('session keys are credentials (issue 22)', () => {
     expect(shown.sort()).toEqual([shortHash(headerKey), shortHash(bodyKey)].sort());
     const events = await firstAdminEvent(g);
     expect(events).toContain(shortHash(headerKey));
-    const everything = [healthText, events, g.logs.join('\n'), readFileSync(audit, 'utf8'), JSON.stringify(g.supervisor.pool().context)].join('\n');
+    const everything = [healthText, events, g.logs.join('\n'), readFileSync(audit, 'utf8'), JSON.stringify(g.supervisor.pool!().context)].join('\n');
     expect(everything).not.toContain(headerKey);
     expect(everything).not.toContain(bodyKey);
   });

@@ -110,13 +110,13 @@ describe('capacity by memory (issue 28)', () => {
     await accepting(g, ['w1', 'w2', 'w3']);
     let mostStarting = 0;
     g.supervisor.subscribe(() => {
-      const starting = g.supervisor.pool().context.slots.filter((slot) => slot.tag === 'waiting').length;
+      const starting = g.supervisor.pool!().context.slots.filter((slot) => slot.tag === 'waiting').length;
       mostStarting = Math.max(mostStarting, starting);
     });
     const w = watch(g);
     await Promise.all([converse(g, [], 'one'), converse(g, [], 'two'), converse(g, [], 'three')]);
     await accepting(g, ['w4', 'w5']);
-    await until(g, () => g.supervisor.pool().context.slots.filter((slot) => slot.tag === 'accepting' && slot.usedRun !== slot.run).length >= 2, 'two spares accept');
+    await until(g, () => g.supervisor.pool!().context.slots.filter((slot) => slot.tag === 'accepting' && slot.usedRun !== slot.run).length >= 2, 'two spares accept');
     expect(mostStarting).toBe(1);
     expect(g.logs.join('\n')).toContain('[POOL] w4 added (a spare)');
     // Two of the three took a spare at once; the third waited for a refill.
