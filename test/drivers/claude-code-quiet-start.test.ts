@@ -22,8 +22,9 @@ describe('a quiet cold start for the Claude Code CLI (issue 28)', () => {
   it('a plain command gets --strict-mcp-config and --setting-sources "" after the stream-json flags', async () => {
     const spec = await spawnSpecOf(['claude']);
     expect(spec.command).toBe('claude');
-    expect(spec.args.slice(-3)).toEqual(['--strict-mcp-config', '--setting-sources', '']);
-    expect(spec.args).toContain('--input-format');
+    const quiet = spec.args.indexOf('--strict-mcp-config');
+    expect(spec.args.slice(quiet, quiet + 3)).toEqual(['--strict-mcp-config', '--setting-sources', '']);
+    expect(quiet).toBeGreaterThan(spec.args.indexOf('--input-format'));
   });
 
   it('a flag the worker command already names is not added again, in either spelling', async () => {
