@@ -132,6 +132,16 @@ describe('models machine edges', () => {
     expect(t.actor.getSnapshot().status).toBe('active');
   });
 
+  it('events naming no model leave the table running and answering', async () => {
+    const t = await table([spec('a')]);
+    for (const type of ['request.arrived', 'request.withdrawn', 'request.ended', 'pool.started', 'pool.stopped', 'model.unload'] as const) t.send(type, 'nope');
+    t.fail('nope');
+    expect(t.actor.getSnapshot().status).toBe('active');
+    expect(t.drain()).toEqual([]);
+    t.send('request.arrived', 'a');
+    expect(t.drain()).toEqual([{ type: 'model.loading', modelId: 'a' }, { type: 'pool.start', modelId: 'a' }]);
+  });
+
   it('a start reported late counts the TTL from its report, so a TTL already spent unloads on the next tick', async () => {
     const t = await table([spec('a', { ttlMs: 1000, start: 'boot' })], 9000);
     t.send('pool.started', 'a', 8000);
