@@ -1,4 +1,4 @@
-// The limit lifeguard is measured against (SPEC §9): a minimal node:http server that forwards each
+// The limit lifeguard is measured against (docs/benchmarks.md): a minimal node:http server that forwards each
 // request over jsonl to the reference worker, with no framework and no checks; `stream: true` is
 // answered as server-sent events, one per delta.
 // Run: node --import tsx bench/baseline-forwarder.ts   (prints "listening <port>")

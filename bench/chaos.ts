@@ -1,4 +1,4 @@
-// bench/chaos (SPEC §9): 32 concurrent clients for 60 s against lifeguard while the worker is
+// bench/chaos (docs/benchmarks.md): 32 concurrent clients for 60 s against lifeguard while the worker is
 // SIGKILLed at random; every request must end (success or a clear error), none may hang, no worker
 // process may be left over, and lifeguard's memory must stay flat.
 // Run: npx tsx bench/chaos.ts [seconds=60] [clients=32] [--hostile]

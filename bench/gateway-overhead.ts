@@ -1,4 +1,4 @@
-// bench/gateway-overhead (SPEC §9, issue 13): lifeguard against the limit, side by side on one machine
+// bench/gateway-overhead (docs/benchmarks.md, issue 13): lifeguard against the limit, side by side on one machine
 // in one run — bench/baseline-forwarder.ts (bare node:http forwarding over jsonl to the same reference
 // worker) and bench/hono-forwarder.ts (the same as a minimal Hono app: the framework alone).
 // All three servers run at once (each with its own worker) and are measured in turn, round after

@@ -1,4 +1,4 @@
-// bench/memory (SPEC §9, issue 13): lifeguard's own RSS idle, and whether it grows with requests.
+// bench/memory (docs/benchmarks.md, issue 13): lifeguard's own RSS idle, and whether it grows with requests.
 // lifeguard (compiled, as `npm start` runs it) with the reference worker; autocannon sends
 // `total` requests in rounds of 10 000 after a 5 000-request warm-up; RSS is read from /proc at the
 // start (idle), after the warm-up, after each round, and after a forced full GC at the end (node's

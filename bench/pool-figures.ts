@@ -245,5 +245,5 @@ for (const h of handovers) {
 }
 console.log('');
 console.log('handover: from the serving process\'s transition to `draining` to the first answer (client-side) from another process — another worker, or the same one\'s next run.');
-console.log('restarts: the reason the worker machine gives, and how many of them began while another process was accepting (SPEC §6: the condition for a proactive drain).');
+console.log('restarts: the reason the worker machine gives, and how many of them began while another process was accepting (docs/architecture.md#conversations-and-the-pool: the condition for a proactive drain).');
 console.log('queued: requests that found no process to take them (the supervisor\'s `routed` event, lifeguard_queue_wait_seconds); "around a handover": in flight at some moment of one.');

@@ -1,6 +1,6 @@
 import { newSlot, poolSetup } from './pool-setup.js';
 
-// The worker pool (SPEC §6): it spawns one worker statechart per process, learns their changes,
+// The worker pool (docs/architecture.md#conversations-and-the-pool): it spawns one worker statechart per process, learns their changes,
 // keeps the conversation table, and decides how many processes there are: it spawns spares (a few
 // at a time, as many as new conversations need, within the memory budget and the process cap),
 // recycles the least recently used idle conversation when no new process fits, recycles full lanes,

@@ -1,7 +1,7 @@
 import type { WorkerMachineInput, WorkerTag } from './worker-types.js';
 
 /**
- * How conversations share processes (SPEC §6): `conversation` gives each conversation a process of
+ * How conversations share processes (docs/architecture.md#conversations-and-the-pool): `conversation` gives each conversation a process of
  * its own; `tenant` answers a tenant's first turns on a warm lane process of that tenant and moves a
  * conversation to a process of its own from its second turn; `shared` lets any process of a tenant
  * serve any of its requests. No mode lets one process hold the words of two tenants.

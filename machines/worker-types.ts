@@ -35,7 +35,7 @@ export type LifecycleReason =
   | 'wedge'
   | 'admin_restart'
   | 'admin_drain'
-  /** The pool recycles a process whose conversation idled out or was least recently used (SPEC §6). */
+  /** The pool recycles a process whose conversation idled out or was least recently used (docs/architecture.md#conversations-and-the-pool). */
   | 'recycle'
   | 'drained'
   | 'drain_timeout'

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +61,12 @@ describe('the documentation explains itself from inside the repository', () => {
     expect(help.kind).toBe('help');
     const texts = [...documents.map((doc) => [doc, read(doc)] as const), ['--help', help.kind === 'help' ? help.text : ''] as const];
     for (const [name, text] of texts) expect(text, name).not.toMatch(/\bSPEC\s*§|§\s*\d/);
+  });
+
+  it('no source, test, bench or worker file cites a document outside the repository either', () => {
+    const tracked = execFileSync('git', ['ls-files', 'src', 'machines', 'workers', 'bench', 'test', 'scripts', 'bin'], { cwd: root, encoding: 'utf8' }).split('\n');
+    const citing = tracked.filter((file) => file && file !== 'test/docs.test.ts' && /\bSPEC\s*§|§\s*\d/.test(read(file)));
+    expect(citing).toEqual([]);
   });
 
   it('every docs/ path --help names exists, with its section', () => {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// lifeguard's bundled reference worker: speaks jsonl v1 (SPEC §5) on stdin/stdout, answers
+// lifeguard's bundled reference worker: speaks jsonl v1 (docs/protocol.md) on stdin/stdout, answers
 // deterministically, counts context like an agent (so proactive restarts happen), and has fault
 // switches for demos and tests. Plain JavaScript with no dependencies: it runs anywhere Node does.
 //

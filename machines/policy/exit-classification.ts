@@ -9,7 +9,7 @@ export interface ExitFacts {
   spawnError?: string | null;
 }
 
-// SPEC §3: requested beats everything; otherwise exit code 0 is clean and anything else a crash.
+// docs/architecture.md: requested beats everything; otherwise exit code 0 is clean and anything else a crash.
 export function classifyExit(facts: ExitFacts): ExitClass {
   if (facts.spawnError) return 'crash';
   if (facts.requested) return 'requested';

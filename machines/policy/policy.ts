@@ -1,4 +1,4 @@
-// The lifecycle policy of SPEC §3: every value configurable, these are the defaults.
+// The lifecycle policy of docs/architecture.md: every value configurable, these are the defaults.
 export interface LifecyclePolicy {
   startupTimeoutMs: number;
   verifyTimeoutMs: number;

@@ -1,6 +1,6 @@
 import type { Isolation, PoolContext, PoolSlot } from '../pool-types.js';
 
-// How many processes the pool keeps (SPEC §6), as pure functions of its context: the memory budget
+// How many processes the pool keeps (docs/architecture.md#conversations-and-the-pool), as pure functions of its context: the memory budget
 // and the process cap bound it, the floor (workers + standby) is never retired, spares are refilled
 // a few at a time and sized to the rate at which new conversations arrive.
 

@@ -1,7 +1,7 @@
 import type { GoneConversation, PoolContext, PoolSlot, RouteResult } from '../pool-types.js';
 import { isClean, isIsolated, isolationOf, tenantOf } from './pool-capacity.js';
 
-// Where a request goes (SPEC §6), as pure functions of the pool's context: to the process holding its
+// Where a request goes (docs/architecture.md#conversations-and-the-pool), as pure functions of the pool's context: to the process holding its
 // conversation, to its tenant's lane, to a clean process, or to a used one of its tenant (shared).
 
 export { idleSlots, isClean, isIsolated, needsSpare, nextIdleDelay, recycleVictim, spareCount } from './pool-capacity.js';
@@ -100,7 +100,7 @@ export function routeChangesPool(context: PoolContext, slotId: string, result: R
   return slot !== undefined && (isClean(slot) || (result !== 'continued' && key !== null));
 }
 
-// Where a request goes (SPEC §6): to the process holding its conversation; otherwise, for isolated
+// Where a request goes (docs/architecture.md#conversations-and-the-pool): to the process holding its conversation; otherwise, for isolated
 // stateful workers, to a clean process (waiting for one if none is ready) — or, in tenant mode, a
 // first turn without a name to its tenant's lane; otherwise (shared) to the least loaded accepting
 // process of its tenant, clean ones only while fewer than `workers` of its tenant's accept. A process

@@ -1,4 +1,4 @@
-// Every setting of SPEC §8: the config-file key; the flag is --key-with-dashes, the environment
+// Every setting of docs/configuration.md: the config-file key; the flag is --key-with-dashes, the environment
 // variable LIFEGUARD_KEY_IN_CAPITALS. Precedence: flag > env > file > default.
 export type KeyType = 'port' | 'int' | 'string' | 'choice' | 'bool' | 'keys';
 

@@ -10,7 +10,7 @@ import { canonicalIsolation, DEFAULT_TENANT, parseTenantKeys, type TenantKey } f
 import type { Isolation } from '../../machines/pool-types.js';
 import { readModelsSection, type ModelConfig } from '../models/models-config.js';
 
-/** The §3 policy values the configuration sets (the rest are fixed, see the README). */
+/** The lifecycle policy values the configuration sets (docs/configuration.md; the rest are fixed). */
 export type ConfigurablePolicy = Omit<LifecyclePolicy, 'backoffJitterPct' | 'cleanBudgetBackoffMs' | 'memoryRestartBudget' | 'memoryRestartWindowMs'>;
 
 export interface LifeguardConfig extends ConfigurablePolicy {

@@ -1,6 +1,6 @@
 import type { Isolation } from '../../machines/pool-types.js';
 
-/** One client key and the tenant it names (SPEC §4, §6). */
+/** One client key and the tenant it names (docs/http-api.md, docs/architecture.md#conversations-and-the-pool). */
 export interface TenantKey {
   name: string;
   key: string;

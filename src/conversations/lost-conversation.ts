@@ -10,7 +10,7 @@ export interface KeyedRequest {
   tenant: string;
 }
 
-// A client that names its conversation may send only the new message (SPEC §6): the process holding
+// A client that names its conversation may send only the new message (docs/architecture.md#conversations-and-the-pool): the process holding
 // the conversation has the rest. When that process is gone (crash, restart, recycle) and no live one
 // holds the key, such a request would be answered without its context — silently. It is refused
 // instead (409 conversation_lost); a request that resends the history (it carries an assistant

@@ -62,12 +62,12 @@ export interface ReadyInfo {
   modelEntries?: Record<string, unknown>[];
   limits?: { tokenLimit?: number; turnLimit?: number };
   maxConcurrency?: number;
-  /** The worker keeps each conversation's history itself (SPEC §5 v1.1, §6). */
+  /** The worker keeps each conversation's history itself (docs/protocol.md v1.1, docs/architecture.md#conversations-and-the-pool). */
   stateful?: boolean;
 }
 
 /**
- * How a request reaches a stateful worker (SPEC §6): `continues` when the worker holds the
+ * How a request reaches a stateful worker (docs/architecture.md#conversations-and-the-pool): `continues` when the worker holds the
  * conversation already, and then `messages` are only the ones new since its last answer.
  */
 export interface ConversationTurn {

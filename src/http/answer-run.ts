@@ -46,7 +46,7 @@ export class AnswerRun {
     this.facts = requestFacts(c);
     this.#untrack = limits.track?.(this.cancellation);
     this.#stopWatching = onClientGone(c, this.#clientGone);
-    // X-Session-Id names the conversation (SPEC §6), whichever API the request came through;
+    // X-Session-Id names the conversation (docs/architecture.md#conversations-and-the-pool), whichever API the request came through;
     // prompt_cache_key in the body does too.
     this.#options = { sessionKey: requestHeader(c, 'x-session-id') ?? null, onEvent: this.#onEvent, ...(this.facts.tenant ? { tenant: this.facts.tenant } : {}) };
     this.#timer = setTimeout(this.#watch, Math.min(limits.requestTimeoutMs, limits.idleTimeoutMs));

@@ -70,7 +70,7 @@ function modelList(deps: AppDeps) {
   return deps.supervisor.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'lifeguard', ...entries.get(id) }));
 }
 
-// The gateway (SPEC §4). It never listens: main.ts serves it, tests call app.request().
+// The gateway (docs/http-api.md). It never listens: main.ts serves it, tests call app.request().
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const mermaid = machineToMermaid(workerMachine);

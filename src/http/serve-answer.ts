@@ -143,7 +143,7 @@ function parseJsonBody(text: string): unknown {
   }
 }
 
-// The one way every API answers (SPEC §4, STYLE 16): the same gating, queueing, re-dispatch, timeouts
+// The one way every API answers (docs/http-api.md, STYLE 16): the same gating, queueing, re-dispatch, timeouts
 // and errors; only the parser before it and the renderer after it differ. Errors before the first
 // byte are thrown (app.onError shapes them for the API); errors mid-stream end the stream the API's way.
 export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerRequest): Promise<Response> {

@@ -10,7 +10,7 @@ export interface HealthInputs {
   stats: { totalRequests: number; totalErrors: number; queueDepth: number; startedAt: number; inFlight: number; routes: Record<RouteResult, number> };
   gatewayRssBytes: number;
   now: number;
-  /** The pool's context: its policy and the conversation table (SPEC §6). */
+  /** The pool's context: its policy and the conversation table (docs/architecture.md#conversations-and-the-pool). */
   pool?: PoolContext;
 }
 
@@ -104,7 +104,7 @@ function workerMessage(state: string, snapshot: WorkerSnapshot): string | null {
   return `${state} (${context.reason})`;
 }
 
-// The operator's view (SPEC §4 /health) as a pure function of the snapshots; 503 only when every
+// The operator's view (docs/http-api.md /health) as a pure function of the snapshots; 503 only when every
 // worker is unavailable.
 export function healthView(inputs: HealthInputs): { status: 200 | 503; body: Record<string, unknown> } {
   const workers = inputs.workers.map(({ id, snapshot, inFlight, parkedToolCalls }) => ({ id, snapshot, inFlight, parkedToolCalls: parkedToolCalls ?? 0, state: topLevelState(snapshot) }));

@@ -3,7 +3,7 @@ import type { Logger } from '../util/logger.js';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
-// One log line per lifecycle event, with the greppable markers of SPEC §7.
+// One log line per lifecycle event, with the greppable markers of docs/operations.md.
 export function logLifecycle(event: SupervisorEvent, logger: Logger): void {
   switch (event.type) {
     case 'transition': {

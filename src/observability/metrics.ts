@@ -14,7 +14,7 @@ export interface MetricsOptions {
   modelOf?: (workerId: string) => string;
 }
 
-// The §7 metrics on a registry of their own (so several lifeguards can live in one process, as in
+// The docs/operations.md metrics on a registry of their own (so several lifeguards can live in one process, as in
 // tests); gauges read the snapshots at scrape time, counters follow the supervisor's events.
 export function createMetrics(supervisor: MetricsSource, options: MetricsOptions = {}) {
   const registry = new Registry();
@@ -112,7 +112,7 @@ export function createMetrics(supervisor: MetricsSource, options: MetricsOptions
     },
   });
 
-  // The pool (SPEC §6): where conversations went, how many spares wait, what a cold start and a
+  // The pool (docs/architecture.md#conversations-and-the-pool): where conversations went, how many spares wait, what a cold start and a
   // queue wait cost.
   const routes = new Counter({
     name: 'lifeguard_conversation_routes_total',

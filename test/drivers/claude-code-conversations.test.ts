@@ -66,7 +66,7 @@ const spareReady = (g: Gateway) =>
     });
   });
 
-describe('conversations through the real Claude Code CLI (SPEC §6, §9)', () => {
+describe('conversations through the real Claude Code CLI (docs/architecture.md#conversations-and-the-pool, docs/benchmarks.md)', () => {
   it("isolation: no upstream call for client B's new conversation carries any word of client A's", async () => {
     const { g, api } = await start();
     await converse(g, [], 'Remember the code word ALPHA for later');
@@ -119,7 +119,7 @@ describe('conversations through the real Claude Code CLI (SPEC §6, §9)', () =>
   });
 });
 
-describe('compaction (SPEC §5 claude-code)', () => {
+describe('compaction (docs/protocol.md claude-code)', () => {
   it('a silent compaction longer than the wedge timeout is not a wedge, and its boundary is reported as context', async () => {
     const g = await startGateway({
       flags: ['--driver', 'claude-code', '--standby', '0', '--wedge-timeout-ms', '2500', '--idle-timeout-ms', '10000'],

@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 
 const number = expect.any(Number);
 
-// SPEC §4: fields may be added, never renamed.
+// docs/http-api.md: fields may be added, never renamed.
 export function expectHealthShape(body: unknown, status: string) {
   expect(body).toMatchObject({
     status,

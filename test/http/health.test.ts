@@ -10,7 +10,7 @@ async function health(g: Gateway) {
 }
 
 describe('/health tells the truth in every state', () => {
-  it('healthy: 200, the §4 shape, readyz 200, livez 200', async () => {
+  it('healthy: 200, the docs/http-api.md shape, readyz 200, livez 200', async () => {
     const g = await start();
     await g.waitForState('healthy');
     await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'count me' }] });

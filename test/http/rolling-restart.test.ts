@@ -3,7 +3,7 @@ import { gatewayPerTest } from '../support/start-gateway.js';
 
 const start = gatewayPerTest();
 
-describe('several workers (SPEC §6)', () => {
+describe('several workers (docs/architecture.md#conversations-and-the-pool)', () => {
   it('proactive restarts roll: with 2 workers no request fails or waits in the queue, and both workers restart', async () => {
     // Proactive at 8 turns, hard at 10: two turns of slack for the peer to come back (turns take
     // 100 ms here, seconds for a real agent).

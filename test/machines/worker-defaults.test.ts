@@ -4,10 +4,10 @@ import { defaultPolicy } from '../../machines/policy/policy.js';
 import { workerMachine } from '../../machines/worker-machine.js';
 import { createHarness } from './harness.js';
 
-// SPEC §3's defaults, written out as numbers: a test that derived them from `defaultPolicy` could
+// docs/architecture.md's defaults, written out as numbers: a test that derived them from `defaultPolicy` could
 // not notice a changed default.
 describe('worker machine: the default policy', () => {
-  it('is SPEC §3’s table', () => {
+  it('is docs/architecture.md’s table', () => {
     expect(defaultPolicy).toEqual({
       startupTimeoutMs: 30_000,
       verifyTimeoutMs: 10_000,

@@ -420,7 +420,7 @@ describe('worker machine: limits learned late', () => {
   });
 });
 
-describe('an isolated stateful worker (SPEC §6)', () => {
+describe('an isolated stateful worker (docs/architecture.md#conversations-and-the-pool)', () => {
   it('is not restarted at the proactive threshold (a restart would replay its conversation whole), only at the hard limit', async () => {
     const h = createHarness({ isolation: 'isolated' });
     h.actor.send({ type: 'worker.spawned', pid: 1, at: 0 });

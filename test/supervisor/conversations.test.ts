@@ -26,7 +26,7 @@ async function converse(g: Gateway, history: Message[], content: string, headers
 
 const accepting = (g: Gateway, id: string) => g.waitFor((s) => s.hasTag('accepting'), id);
 
-describe('conversations on stateful workers (SPEC §6)', () => {
+describe('conversations on stateful workers (docs/architecture.md#conversations-and-the-pool)', () => {
   const start = gatewayPerTest();
 
   it('a follow-up turn reaches the process that holds the conversation and carries only the new message', async () => {
@@ -154,7 +154,7 @@ describe('conversations on stateful workers (SPEC §6)', () => {
   });
 });
 
-describe('warm spares (SPEC §6, §9)', () => {
+describe('warm spares (docs/architecture.md#conversations-and-the-pool, docs/benchmarks.md)', () => {
   const start = gatewayPerTest();
 
   it('with --workers 1 --standby 1, 30 requests 250 ms apart through proactive restarts are all served and none waits', async () => {

@@ -7,7 +7,7 @@ export const COMPACTING_PULSE_MS = 1000;
 /** A compaction that never reports its end stops counting as life after this long. */
 export const COMPACTING_MAX_MS = 30 * 60_000;
 
-// Claude Code's compaction (SPEC §5): a `system` status "compacting" starts it, a `compact_boundary`
+// Claude Code's compaction (docs/protocol.md): a `system` status "compacting" starts it, a `compact_boundary`
 // ends it. Meanwhile the driver reports activity for the wedge timer; the boundary's figures are
 // reported as context (the post-compaction token count, when the CLI gives one).
 export function createCompactionWatch(hooks: SessionHooks, pid: number | null, turns: () => number) {

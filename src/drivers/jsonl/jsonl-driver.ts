@@ -34,7 +34,7 @@ export function lineId(head: string): string | null {
   }
 }
 
-// jsonl v1 (SPEC §5): one JSON object per line each way; stderr is logged, never parsed.
+// jsonl v1 (docs/protocol.md): one JSON object per line each way; stderr is logged, never parsed.
 export function createJsonlDriver(options: JsonlDriverOptions): Driver {
   return {
     name: 'jsonl',

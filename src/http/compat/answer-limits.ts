@@ -65,7 +65,7 @@ async function* limitedAnswer(first: Dispatch, body: ChatRequestBody, cutter: St
 }
 
 // Wraps a dispatch so that the request's `stop` and token limit hold whatever the worker does
-// (SPEC §4): the text is cut before the first stop sequence (even one split across deltas) and at
+// (docs/http-api.md): the text is cut before the first stop sequence (even one split across deltas) and at
 // max_tokens × 4 characters, and the worker's turn is interrupted there.
 export function withAnswerLimits(dispatch: DispatchFn, enforce: LimitEnforcement | undefined): DispatchFn {
   if (!enforce || (!enforce.stop && !enforce.maxTokens)) return dispatch;

@@ -33,7 +33,7 @@ async function relay(answer: Promise<Response>): Promise<Response> {
   return new Response(response.body, { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } });
 }
 
-// Endpoints beside the answer core (SPEC §4): /v1/embeddings goes to an upstream that serves it;
+// Endpoints beside the answer core (docs/http-api.md): /v1/embeddings goes to an upstream that serves it;
 // /v1/messages/count_tokens goes to an upstream that counts, or is estimated here.
 export function registerCompatRoutes(app: Hono, deps: CompatRouteDeps): void {
   app.post('/v1/embeddings', async (c) => {

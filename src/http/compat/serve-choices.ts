@@ -39,7 +39,7 @@ async function* interleave(opened: OpenedAnswer[]): AsyncGenerator<{ index: numb
   }
 }
 
-// n choices (SPEC §4): each body is its own dispatch — at once, so that free workers answer them in
+// n choices (docs/http-api.md): each body is its own dispatch — at once, so that free workers answer them in
 // parallel and the rest wait in the queue as any request does — rendered as indexed choices with the
 // usage summed. One choice failing fails the request, and the others are cancelled.
 export async function serveChoices(c: Context, deps: AnswerDeps, run: AnswerRun, dispatch: DispatchFn, request: { choices: ChatRequestBody[]; stream: boolean; renderer: ChoicesRenderer }): Promise<Response> {
