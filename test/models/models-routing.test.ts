@@ -77,9 +77,10 @@ describe('several models behind one lifeguard', () => {
     ]);
     expect(health.workers.map((w) => w.id)).toEqual(['alpha:w1', 'beta:w1', 'beta:w2']);
     expect((await fetch(`${g.url}/readyz`)).status).toBe(200);
+    // A model serves once its pool started; its worker may still be verifying: wait for healthy.
+    await expect.poll(async () => (await fetch(`${g.url}/metrics`)).text()).toMatch(/lifeguard_worker_state\{worker="alpha:w1",model="alpha",state="healthy"\} 1/);
     const metrics = await (await fetch(`${g.url}/metrics`)).text();
     expect(metrics).toMatch(/lifeguard_worker_state\{worker="beta:w2",model="beta",state="\w+"\} 1/);
-    expect(metrics).toMatch(/lifeguard_worker_state\{worker="alpha:w1",model="alpha",state="healthy"\} 1/);
     expect(metrics).toMatch(/lifeguard_model_phase\{model="alpha",phase="serving"\} 1/);
   });
 
