@@ -1,4 +1,5 @@
 import { execSync, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 
 /**
  * lifeguard as it runs in production: compiled (npm run build), not through tsx. LIFEGUARD_BENCH_BUILT=1
@@ -10,10 +11,18 @@ export function buildLifeguard(): string {
 }
 
 // Starts a server process (a .ts file through tsx, a .js file as it is) and resolves with its port
-// once it prints "listening <port>" or "listening on http://host:<port>".
+// once it prints "listening <port>" or "listening on http://host:<port>". LIFEGUARD_BENCH_LOG=FILE appends
+// every server's output to FILE (what lifeguard logged while it was measured).
 export function startServer(args: string[], env: Record<string, string> = {}): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
   const loader = args[0]?.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const child = spawn(process.execPath, [...loader, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logFile = process.env.LIFEGUARD_BENCH_LOG;
+  if (logFile) {
+    const log = createWriteStream(logFile, { flags: 'a' });
+    log.write(`---- ${args.join(' ')}\n`);
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+  }
   return new Promise((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {

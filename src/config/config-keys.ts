@@ -49,7 +49,7 @@ export const configKeys = [
   { key: 'clean_restart_window_ms', type: 'int', default: 60_000, min: 1, description: 'sliding window of the clean-restart budget' },
   { key: 'proactive_restart_pct', type: 'int', default: 80, min: 1, max: 100, description: 'drain and restart at this % of the token or turn limit' },
   { key: 'token_limit', type: 'int', default: 150_000, min: 0, driverDefaults: { 'openai-http': 0 }, description: 'context token limit (a worker may report its own; 0 = none)' },
-  { key: 'turn_limit', type: 'int', default: 10, min: 0, driverDefaults: { 'openai-http': 0 }, description: 'context turn limit (a worker may report its own; 0 = none)' },
+  { key: 'turn_limit', type: 'int', default: 10, min: 0, driverDefaults: { 'openai-http': 0, 'claude-code': 0 }, description: 'context turn limit (a worker may report its own; 0 = none)' },
   { key: 'drain_timeout_ms', type: 'int', default: 30_000, min: 0, description: 'in-flight requests get this long when draining' },
   { key: 'stop_grace_ms', type: 'int', default: 5000, min: 0, description: 'SIGTERM → this grace → SIGKILL to the process group' },
   { key: 'wedge_timeout_ms', type: 'int', default: 120_000, min: 1, description: 'no worker output this long while a request is in flight → restart' },
