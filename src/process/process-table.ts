@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Logger } from '../util/logger.js';
 import { isDescriptorExhaustion, reportDescriptorExhaustion } from '../util/descriptor-exhaustion.js';
 import { memoryBytes, parseProcStatus } from './proc-status.js';
@@ -63,12 +63,47 @@ export function isAlive(pid: number): boolean {
   return entry !== null && entry.state !== 'Z';
 }
 
+/** Whether this kernel lists each thread's children (CONFIG_PROC_CHILDREN). */
+const HAS_CHILDREN_FILES = existsSync(`/proc/self/task/${process.pid}/children`);
+/** A bound on the processes one walk visits (a fork bomb in a worker must not stall the poller). */
+const MAX_TREE = 4096;
+
+// A process and its live descendants, through /proc/<pid>/task/<tid>/children: a few reads per process
+// of the tree, where workerTree reads every process on the host — the memory poller runs every second
+// for every worker, and a host with hundreds of processes made that scan a cost of its own. Unlike
+// workerTree it misses a grandchild whose parent already exited (reparented away from the tree); the
+// poller can live with that, stopping a tree cannot.
+function descendantsOf(rootPid: number): number[] {
+  const found = [rootPid];
+  for (let i = 0; i < found.length && found.length < MAX_TREE; i++) {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${found[i]}/task`);
+    } catch (error) {
+      if (isDescriptorExhaustion(error)) throw error;
+      continue; // It ended meanwhile.
+    }
+    for (const tid of tasks) {
+      let children: string;
+      try {
+        children = readFileSync(`/proc/${found[i]}/task/${tid}/children`, 'utf8');
+      } catch (error) {
+        if (isDescriptorExhaustion(error)) throw error;
+        continue;
+      }
+      for (const child of children.split(' ')) if (child.trim() !== '') found.push(Number(child));
+    }
+  }
+  return found;
+}
+
 // The worker tree's memory: RssAnon + RssShmem summed over its processes.
 export function treeMemoryBytes(rootPid: number): number | null {
   let total: number | null = null;
-  for (const entry of workerTree(rootPid)) {
+  const pids = HAS_CHILDREN_FILES ? descendantsOf(rootPid) : workerTree(rootPid).map((entry) => entry.pid);
+  for (const pid of pids) {
     try {
-      const bytes = memoryBytes(parseProcStatus(readFileSync(`/proc/${entry.pid}/status`, 'utf8')));
+      const bytes = memoryBytes(parseProcStatus(readFileSync(`/proc/${pid}/status`, 'utf8')));
       if (bytes !== null) total = (total ?? 0) + bytes;
     } catch {
       // The process ended between the listing and the read.

@@ -12,7 +12,17 @@ vi.mock('node:fs', async (importOriginal) => {
   };
 });
 
-const { sampleTreeMemory } = await import('../../src/process/process-table.js');
+const { sampleTreeMemory, treeMemoryBytes } = await import('../../src/process/process-table.js');
+const { spawn } = await import('node:child_process');
+const { once } = await import('node:events');
+
+// A parent whose child holds 64 MiB it has written to, and says so once it has.
+const GRANDPARENT = `
+const { spawn } = require('node:child_process');
+const child = spawn(process.execPath, ['-e', "globalThis.b = Buffer.alloc(64 << 20, 1); console.log('holding'); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'inherit', 'inherit'] });
+process.on('SIGTERM', () => { child.kill('SIGKILL'); process.exit(0); });
+setInterval(() => {}, 1000);
+`;
 
 describe('sampling a worker tree for the memory poller', () => {
   beforeEach(() => {
@@ -21,6 +31,19 @@ describe('sampling a worker tree for the memory poller', () => {
 
   it('measures the tree when /proc can be read', () => {
     expect(sampleTreeMemory(process.pid, { log: () => undefined })).toBeGreaterThan(0);
+  });
+
+  it("counts the memory of the worker's descendants, not only its own", async () => {
+    const parent = spawn(process.execPath, ['-e', GRANDPARENT], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const [chunk] = (await once(parent.stdout!, 'data')) as [Buffer];
+      expect(chunk.toString()).toContain('holding');
+      const tree = treeMemoryBytes(parent.pid!);
+      expect(tree).toBeGreaterThan(64 << 20);
+    } finally {
+      parent.kill('SIGTERM');
+      await once(parent, 'exit');
+    }
   });
 
   it('out of descriptors: a missed sample (null), reported once, never thrown', () => {
