@@ -110,11 +110,18 @@ export function createApp(deps: AppDeps): Hono {
 
   const driver = deps.driver ?? 'jsonl';
   const forward = deps.supervisor.forward?.bind(deps.supervisor);
+  const toolMode = deps.toolPolicy ?? 'drop';
+  // Several models: tools, stop and max_tokens follow the driver of the model a request names (an unknown
+  // name keeps the top level's: its dispatch is a 404 anyway).
+  const models = deps.models;
+  const driverOf = models ? (model: string) => models.driverOf(model) ?? driver : null;
   registerAnswerRoutes(app, {
-    toolPolicy: toolPolicyFor(driver, deps.toolPolicy ?? 'drop'),
-    compat: { driver, ...(forward ? { forward } : {}) },
+    toolPolicy: toolPolicyFor(driver, toolMode),
+    ...(driverOf ? { toolPolicyFor: (model: string) => toolPolicyFor(driverOf(model), toolMode) } : {}),
+    compat: { driver, ...(forward ? { forward } : {}), ...(models ? { driverOf: (model: string) => models.driverOf(model) } : {}) },
     answer: {
       limits: enforcementFor(driver),
+      ...(driverOf ? { limitsFor: (model: string) => enforcementFor(driverOf(model)) } : {}),
       dispatch: traced((body, signal, avoid, options) => deps.supervisor.dispatch(body, signal, avoid, options)),
       defaultModel: () => deps.supervisor.models()[0] ?? 'lifeguard',
       requestTimeoutMs: deps.requestTimeoutMs,
@@ -132,7 +139,6 @@ export function createApp(deps: AppDeps): Hono {
     supervisor: deps.supervisor,
   });
 
-  const models = deps.models;
   app.get('/v1/models', (c) => c.json({ object: 'list', data: models ? modelsList(models) : modelList(deps) }));
 
   app.get('/health', (c) => {

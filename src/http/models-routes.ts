@@ -4,7 +4,7 @@ import { healthView } from '../observability/health-view.js';
 import type { WorkerCommand } from '../supervisor/supervisor.js';
 import { NotFoundError } from '../errors.js';
 
-export type ModelsDeps = Pick<ModelsSupervisor, 'modelViews' | 'supervisorOf' | 'canServe' | 'unload' | 'commandModel' | 'table'>;
+export type ModelsDeps = Pick<ModelsSupervisor, 'modelViews' | 'supervisorOf' | 'canServe' | 'unload' | 'commandModel' | 'table' | 'driverOf'>;
 
 const COMMANDS: readonly WorkerCommand[] = ['restart', 'drain', 'recover'];
 
