@@ -31,7 +31,7 @@ function eventName(node: AnyStateNode, transition: Transition): string {
 
 // An event with its guard and, for a targetless policy, what it does: `always [spawnWanted] / spawnSlot`.
 function policyName(node: AnyStateNode, transition: Transition): string {
-  const guard = transition.guard as { type?: string } | string | undefined;
+  const guard = transition.guard as unknown as { type?: string } | string | undefined;
   const guardName = typeof guard === 'string' ? guard : guard?.type;
   const actions = transition.target?.length
     ? []
