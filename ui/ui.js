@@ -161,13 +161,15 @@
     model: (r) => r.model ?? null,
     worker: (r) => localId(r),
     state: (r) => STATE_ORDER.indexOf(stateOf(r)),
-    conversation: (r) => (held(r) ? (r.conversation.digest ?? r.conversation.key ?? '') : r.conversation === 'clean' ? '' : null),
+    conversation: (r) => (held(r) ? conversationHash(r.conversation) : r.conversation === 'clean' ? '' : null),
     turns: (r) => turnsOf(r),
     idle: (r) => (held(r) ? r.conversation.idle_s : null),
     memory: (r) => r.rss_mb,
     restarts: (r) => r.restart_count,
     tenant: (r) => r.tenant ?? null,
   };
+  // A conversation's short hash as /health shows it: its session key's 8 hex digits, or its digest's first 8.
+  const conversationHash = (c) => String(c.key ?? c.digest ?? '').slice(0, 8);
   const stateOf = (r) => pathOf(values.get(r.id) ?? r.status)[0] ?? r.status;
   const turnsOf = (r) => (held(r) ? r.conversation.turns : r.context_usage?.turns ?? null);
   const compare = (a, b) => {
@@ -201,11 +203,11 @@
     const state = el('span', { className: 'state ' + (path[0] ?? '') }, path[0] ?? '');
     const sub = el('span', { className: 'substate' }, path.length > 1 ? ' ' + path.slice(1).join('.') : '');
     cell('state').replaceChildren(state, sub);
-    // The conversation as /health shows it: the digest's first 8 hex digits (never the key), "clean", or —.
+    // The conversation as /health shows it (8 hex digits; a session key itself is never shown), "clean", or —.
     const c = r.conversation;
     const conversation = cell('conversation');
-    conversation.textContent = held(r) ? String(c.digest ?? c.key ?? '').slice(0, 8) + (c.lane ? ' (lane)' : '') : c === 'clean' ? 'clean' : '—';
-    conversation.title = held(r) ? `digest ${c.digest ?? '—'}${c.key ? ', key ' + c.key : ''}` : '';
+    conversation.textContent = held(r) ? conversationHash(c) + (c.lane ? ' (lane)' : '') : c === 'clean' ? 'clean' : '—';
+    conversation.title = held(r) ? `${c.key ? 'session key ' + c.key + ', ' : ''}digest ${c.digest ?? '—'}` : '';
     cell('turns').textContent = turnsOf(r) ?? '';
     cell('idle').textContent = held(r) ? c.idle_s + ' s' : '';
     cell('memory').textContent = r.rss_mb === null || r.rss_mb === undefined ? '—' : r.rss_mb + ' MB';
