@@ -46,7 +46,18 @@
       return [cx + dx * t, cy + dy * t];
     };
     const notes = [];
-    if (showInner) for (const inner of chart.inner ?? []) for (let i = 0; i < inner.events.length; i += 3) notes.push(`${i ? '   ' : inner.state + ' ⟲ '}${inner.events.slice(i, i + 3).join(' · ')}`);
+    // What a state does without leaving it, packed into lines that fit the drawing (about 6 px a character).
+    const fits = Math.floor(width / 6);
+    if (showInner) {
+      for (const inner of chart.inner ?? []) {
+        let line = inner.state + ' ⟲ ';
+        inner.events.forEach((event, i) => {
+          const next = (i ? ' · ' : '') + event;
+          if (i && line.length + next.length > fits) { notes.push(line); line = '   ' + event; } else line += next;
+        });
+        notes.push(line);
+      }
+    }
     const anyState = chart.anyState.map((t) => `${t.event} → ${t.to} from any state`).join(' · ');
     if (anyState) notes.push(anyState);
     const fullHeight = height + notes.length * 14;
