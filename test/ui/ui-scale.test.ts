@@ -47,7 +47,7 @@ describe.skipIf(!browserAvailable)('/ui with 2 models × 10 processes (Debian ch
     });
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(`${g.url}/ui`);
-    await page.waitForFunction((n) => document.querySelectorAll('#process-rows tr[data-state="healthy"]').length === n, PROCESSES, { timeout: 120_000 });
+    await page.waitForFunction(`document.querySelectorAll('#process-rows tr[data-state="healthy"]').length === ${PROCESSES}`, null, { timeout: 120_000 });
 
     // Each machine is drawn once, whatever the number of processes.
     expect(await page.locator('svg[aria-label^="worker lifecycle"]').count()).toBe(1);
@@ -114,7 +114,7 @@ describe.skipIf(!browserAvailable)('/ui with 2 models × 10 processes (Debian ch
     expect(await page.locator('#model-phases .phase.current').count()).toBe(1);
 
     // Bounded: 20 processes fit in well under the 9 000 px a chart per process took.
-    const height = await page.evaluate(() => document.body.scrollHeight);
+    const height = (await page.evaluate('document.body.scrollHeight')) as number;
     expect(height).toBeLessThan(2000);
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: new URL('ui-scale.png', OUTPUT).pathname, fullPage: true });
