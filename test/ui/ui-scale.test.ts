@@ -93,7 +93,8 @@ describe.skipIf(!browserAvailable)('/ui with 2 models × 10 processes (Debian ch
     expect(await page.locator('#detail [data-role="id"]').textContent()).toBe('beta:w3');
     await expect.poll(() => page.locator('#detail [data-role="last-exit"]').textContent()).toMatch(/last exit: code=null signal=SIGKILL, crash/);
     await expect.poll(() => page.locator('#detail [data-role="countdown"]').textContent()).toMatch(/^next start in \d+\.\d s$/);
-    expect(await page.locator('#detail [data-role="history"]').textContent()).toContain('healthy → recovering');
+    const history = await page.locator('#detail [data-role="history"] tr').evaluateAll((rows) => rows.map((r) => r.children[1]!.textContent));
+    expect(history.slice(0, 2)).toEqual(['restarting → recovering', 'healthy → restarting']);
     expect(await page.locator('#detail button[data-command]:visible').count()).toBe(0);
     await page.locator('#process-rows tr[data-worker="alpha:w5"]').click();
     await page.waitForSelector('#detail[data-worker="alpha:w5"][data-state="healthy"]', { timeout: 15_000 });
