@@ -140,8 +140,10 @@ describe('models machine edges', () => {
     ['a failed start of a model that is not starting', (t) => t.fail('a')],
     ['an unload of a model that is not serving', (t) => t.send('model.unload', 'b')],
     ['an arrival naming no model', (t) => t.send('request.arrived', 'nope')],
+    ['a withdrawal of a request that no longer waits', (t) => t.send('request.withdrawn', 'b')],
+    ['an end of a request on another model', (t) => t.send('request.ended', 'b')],
   ];
-  it.each(ignored)('%s that the table ignores leaves the TTL due when it was', async (_name, report) => {
+  it.each(ignored)('%s (a report that changes nothing for the model whose TTL runs) leaves the TTL due when it was', async (_name, report) => {
     const t = await table([spec('a', { ttlMs: 1000, start: 'boot' }), spec('b')]);
     t.send('pool.started', 'a');
     t.drain();
