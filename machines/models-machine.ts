@@ -25,13 +25,13 @@ export const modelsMachine = modelsSetup.createMachine({
   states: {
     running: {
       on: {
-        'request.arrived': { target: '.checking', actions: ['recordArrival', 'rebalance'] },
-        'request.withdrawn': { target: '.checking', actions: 'recordWithdrawal' },
-        'request.ended': { target: '.checking', actions: 'recordEnd' },
-        'pool.started': { target: '.checking', actions: ['recordStarted', 'rebalance'] },
-        'pool.failed': { target: '.checking', actions: ['recordFailed', 'rebalance'] },
-        'pool.stopped': { target: '.checking', actions: ['recordStopped', 'rebalance'] },
-        'model.unload': { target: '.checking', actions: 'unloadModel' },
+        'request.arrived': { target: '.checking', actions: ['advanceClock', 'recordArrival', 'rebalance'] },
+        'request.withdrawn': { target: '.checking', actions: ['advanceClock', 'recordWithdrawal'] },
+        'request.ended': { target: '.checking', actions: ['advanceClock', 'recordEnd'] },
+        'pool.started': { target: '.checking', actions: ['advanceClock', 'recordStarted', 'rebalance'] },
+        'pool.failed': { target: '.checking', actions: ['advanceClock', 'recordFailed', 'rebalance'] },
+        'pool.stopped': { target: '.checking', actions: ['advanceClock', 'recordStopped', 'rebalance'] },
+        'model.unload': { target: '.checking', actions: ['advanceClock', 'unloadModel'] },
         stop: { target: 'stopped' },
       },
       initial: 'checking',

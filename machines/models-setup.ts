@@ -25,22 +25,25 @@ export const modelsSetup = setup({
     ttlPending: ({ context }) => ttlPending(context),
   },
   actions: {
+    // Every report carries its time: the table's clock follows it (never back), whether the report changes the
+    // table or is ignored, so a TTL check scheduled again on it counts from now, not from an older reading.
+    // Only the running state's events, which all carry `at`, use it.
+    advanceClock: assign(({ context, event }) => ({ now: Math.max(context.now, (event as { at: number }).at) })),
     recordArrival: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'request.arrived') return;
       const model = find(context, event.modelId);
       if (!model) return;
-      const now = Math.max(context.now, event.at);
       if (model.phase === 'serving') {
-        enqueue.assign({ now, models: update(context, model.id, (m) => ({ inFlight: m.inFlight + 1 })) });
+        enqueue.assign({ models: update(context, model.id, (m) => ({ inFlight: m.inFlight + 1 })) });
         enqueue.emit({ type: 'model.admitted', modelId: model.id, count: 1 });
         return;
       }
       const seq = context.seq + 1;
-      enqueue.assign({ now, seq, models: update(context, model.id, (m) => ({ waiting: m.waiting + 1, wantedSeq: m.waiting === 0 ? seq : m.wantedSeq })) });
+      enqueue.assign({ seq, models: update(context, model.id, (m) => ({ waiting: m.waiting + 1, wantedSeq: m.waiting === 0 ? seq : m.wantedSeq })) });
     }),
     recordWithdrawal: assign(({ context, event }) => {
       if (event.type !== 'request.withdrawn') return {};
-      return { now: Math.max(context.now, event.at), models: update(context, event.modelId, (m) => ({ waiting: Math.max(0, m.waiting - 1) })) };
+      return { models: update(context, event.modelId, (m) => ({ waiting: Math.max(0, m.waiting - 1) })) };
     }),
     // The end of a draining model's last request stops its pool.
     recordEnd: enqueueActions(({ context, event, enqueue }) => {
@@ -50,7 +53,6 @@ export const modelsSetup = setup({
       const inFlight = Math.max(0, model.inFlight - 1);
       const stopping = model.phase === 'draining' && inFlight === 0;
       enqueue.assign({
-        now: Math.max(context.now, event.at),
         models: update(context, model.id, () => ({ inFlight, lastUsedAt: event.at, ...(stopping ? { phase: 'stopping' as const } : {}) })),
       });
       if (stopping) enqueue.emit({ type: 'pool.stop', modelId: model.id });
@@ -61,7 +63,6 @@ export const modelsSetup = setup({
       const model = find(context, event.modelId);
       if (!model || model.phase !== 'starting') return;
       enqueue.assign({
-        now: Math.max(context.now, event.at),
         models: update(context, model.id, (m) => ({ phase: 'serving', inFlight: m.inFlight + m.waiting, waiting: 0, lastUsedAt: event.at, bootPending: false })),
       });
       if (model.waiting > 0) enqueue.emit({ type: 'model.admitted', modelId: model.id, count: model.waiting });
@@ -70,14 +71,14 @@ export const modelsSetup = setup({
       if (event.type !== 'pool.failed') return;
       const model = find(context, event.modelId);
       if (!model || model.phase !== 'starting') return;
-      enqueue.assign({ now: Math.max(context.now, event.at), models: update(context, model.id, () => ({ phase: 'unloaded', waiting: 0, bootPending: false })) });
+      enqueue.assign({ models: update(context, model.id, () => ({ phase: 'unloaded', waiting: 0, bootPending: false })) });
       enqueue.emit({ type: 'model.rejected', modelId: model.id, count: model.waiting, error: event.error });
     }),
     recordStopped: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'pool.stopped') return;
       const model = find(context, event.modelId);
       if (!model || model.phase !== 'stopping') return;
-      enqueue.assign({ now: Math.max(context.now, event.at), models: update(context, model.id, () => ({ phase: 'unloaded' })) });
+      enqueue.assign({ models: update(context, model.id, () => ({ phase: 'unloaded' })) });
       enqueue.emit({ type: 'model.unloaded', modelId: model.id });
     }),
     unloadModel: enqueueActions(({ context, event, enqueue }) => {

@@ -9,6 +9,10 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 type Source = Pick<Supervisor, 'snapshots' | 'stats' | 'subscribe'> & Partial<Pick<Supervisor, 'pool'>> & {
   /** Several models: their table joins the health figures (`models`). */
   modelsHealth?: () => unknown[];
+  /** Several models: every loaded model's workers read from its own pool (conversations, tenants, `model`). */
+  modelsWorkers?: () => unknown[];
+  /** The state of the machines above the workers (the models' parent, each pool), for /ui's charts. */
+  machines?: () => unknown;
 };
 
 const HEALTH_EVERY_MS = 250;
@@ -18,7 +22,8 @@ const MAX_QUEUED_EVENTS = 1000;
 function health(source: Source) {
   const pool = source.pool ? { pool: source.pool().context } : {};
   const body = healthView({ workers: source.snapshots(), stats: source.stats(), gatewayRssBytes: process.memoryUsage().rss, now: Date.now(), ...pool }).body;
-  return source.modelsHealth ? { ...body, models: source.modelsHealth() } : body;
+  if (!source.modelsHealth) return body;
+  return { ...body, ...(source.modelsWorkers ? { workers: source.modelsWorkers() } : {}), models: source.modelsHealth() };
 }
 
 function states(source: Source) {
@@ -33,7 +38,8 @@ export function streamAdminEvents(c: Context, source: Source, history?: Pick<Tra
   return framedForClient(c, streamSSE(c, async (stream) => {
     let id = 0;
     const send = (event: string, data: unknown) => stream.writeSSE({ event, data: JSON.stringify(data), id: String(++id) });
-    await send('snapshot', { workers: states(source), health: health(source), transitions: history?.recent() ?? [] });
+    const machines = () => (source.machines ? { machines: source.machines() } : {});
+    await send('snapshot', { workers: states(source), health: health(source), ...machines(), transitions: history?.recent() ?? [] });
     let healthTimer: NodeJS.Timeout | null = null;
     const queue: Array<() => Promise<void>> = [];
     let writing = Promise.resolve();
@@ -53,7 +59,7 @@ export function streamAdminEvents(c: Context, source: Source, history?: Pick<Tra
       }
       healthTimer ??= setTimeout(() => {
         healthTimer = null;
-        enqueue(() => send('health', { workers: states(source), health: health(source) }));
+        enqueue(() => send('health', { workers: states(source), health: health(source), ...machines() }));
       }, HEALTH_EVERY_MS);
     });
     await new Promise<void>((resolve) => stream.onAbort(resolve));

@@ -34,6 +34,8 @@ export interface AnswerRouteDeps {
   supervisor?: RequestLogDeps['supervisor'];
   /** Tool types the worker cannot call (compat/tool-policy.ts); absent → passed as they came. */
   toolPolicy?: ToolPolicy;
+  /** Several models: the tool policy of the model the request names (its own driver's), over `toolPolicy`. */
+  toolPolicyFor?(model: string): ToolPolicy;
   compat?: Omit<CompatRouteDeps, 'bodyLimitBytes' | 'logger' | 'defaultModel'>;
 }
 
@@ -52,8 +54,9 @@ export function registerAnswerRoutes(app: Hono, deps: AnswerRouteDeps): void {
     app.use(path, logged);
     app.post(path, async (c) => {
       const request = api(await readJsonBody(c, deps.bodyLimitBytes), deps.answer.defaultModel());
-      if (deps.toolPolicy) {
-        const dropped = [...new Set([request.body, ...(request.choices ?? [])].flatMap((body) => applyToolPolicy(body, deps.toolPolicy!)))];
+      const toolPolicy = deps.toolPolicyFor?.(request.body.model ?? deps.answer.defaultModel()) ?? deps.toolPolicy;
+      if (toolPolicy) {
+        const dropped = [...new Set([request.body, ...(request.choices ?? [])].flatMap((body) => applyToolPolicy(body, toolPolicy)))];
         if (dropped.length) {
           c.header(TOOLS_DROPPED_HEADER, dropped.join(','));
           deps.answer.logger.log('INFO', `tools left out of what the worker sees (tool_policy: drop): ${dropped.join(', ')}`, { request_id: (c as Context).get('requestId') as string | undefined });

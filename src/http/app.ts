@@ -21,7 +21,9 @@ import { tenantsOf } from '../config/tenant-keys.js';
 import { requestId } from './request-id.js';
 import { enforcementFor } from './compat/answer-limits.js';
 import { toolPolicyFor, type ToolPolicyMode } from './compat/tool-policy.js';
-import { modelsHealth, modelsList, registerModelAdmin, type ModelsDeps } from './models-routes.js';
+import { modelsHealth, modelsList, modelsMachines, modelsWorkers, registerModelAdmin, type ModelsDeps } from './models-routes.js';
+import { poolMachine } from '../../machines/pool-machine.js';
+import { modelsMachine } from '../../machines/models-machine.js';
 
 export interface AppDeps {
   supervisor: Pick<Supervisor, 'dispatch' | 'snapshots' | 'snapshotOf' | 'models' | 'stats' | 'command' | 'subscribe'> & Partial<Pick<Supervisor, 'pool' | 'forward'>>;
@@ -110,11 +112,18 @@ export function createApp(deps: AppDeps): Hono {
 
   const driver = deps.driver ?? 'jsonl';
   const forward = deps.supervisor.forward?.bind(deps.supervisor);
+  const toolMode = deps.toolPolicy ?? 'drop';
+  // Several models: tools, stop and max_tokens follow the driver of the model a request names (an unknown
+  // name keeps the top level's: its dispatch is a 404 anyway).
+  const models = deps.models;
+  const driverOf = models ? (model: string) => models.driverOf(model) ?? driver : null;
   registerAnswerRoutes(app, {
-    toolPolicy: toolPolicyFor(driver, deps.toolPolicy ?? 'drop'),
-    compat: { driver, ...(forward ? { forward } : {}) },
+    toolPolicy: toolPolicyFor(driver, toolMode),
+    ...(driverOf ? { toolPolicyFor: (model: string) => toolPolicyFor(driverOf(model), toolMode) } : {}),
+    compat: { driver, ...(forward ? { forward } : {}), ...(models ? { driverOf: (model: string) => models.driverOf(model) } : {}) },
     answer: {
       limits: enforcementFor(driver),
+      ...(driverOf ? { limitsFor: (model: string) => enforcementFor(driverOf(model)) } : {}),
       dispatch: traced((body, signal, avoid, options) => deps.supervisor.dispatch(body, signal, avoid, options)),
       defaultModel: () => deps.supervisor.models()[0] ?? 'lifeguard',
       requestTimeoutMs: deps.requestTimeoutMs,
@@ -132,7 +141,6 @@ export function createApp(deps: AppDeps): Hono {
     supervisor: deps.supervisor,
   });
 
-  const models = deps.models;
   app.get('/v1/models', (c) => c.json({ object: 'list', data: models ? modelsList(models) : modelList(deps) }));
 
   app.get('/health', (c) => {
@@ -143,7 +151,7 @@ export function createApp(deps: AppDeps): Hono {
       gatewayRssBytes: deps.gatewayRssBytes?.() ?? process.memoryUsage().rss,
       now: Date.now(),
     });
-    if (models) return c.json({ ...view.body, models: modelsHealth(models, Date.now()) }, models.canServe() ? 200 : 503);
+    if (models) return c.json({ ...view.body, workers: modelsWorkers(models, Date.now()), models: modelsHealth(models, Date.now()) }, models.canServe() ? 200 : 503);
     return c.json(view.body, view.status);
   });
   app.get('/livez', (c) => (deps.isShuttingDown() ? c.json({ status: 'shutting_down' }, 503) : c.json({ status: 'ok' })));
@@ -158,7 +166,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
   });
 
-  registerUi(app, workerMachine);
+  registerUi(app, { worker: workerMachine, pool: poolMachine, models: modelsMachine });
   const history = recordTransitions(deps.supervisor);
 
   app.use('/admin/*', async (c, next) => {
@@ -179,8 +187,21 @@ export function createApp(deps: AppDeps): Hono {
   );
   const supervisor = deps.supervisor;
   const eventsSource = models
-    ? { snapshots: () => supervisor.snapshots(), stats: () => supervisor.stats(), subscribe: supervisor.subscribe, modelsHealth: () => modelsHealth(models, Date.now()) }
-    : supervisor;
+    ? {
+        snapshots: () => supervisor.snapshots(),
+        stats: () => supervisor.stats(),
+        subscribe: supervisor.subscribe,
+        modelsHealth: () => modelsHealth(models, Date.now()),
+        modelsWorkers: () => modelsWorkers(models, Date.now()),
+        machines: () => modelsMachines(models),
+      }
+    : {
+        snapshots: () => supervisor.snapshots(),
+        stats: () => supervisor.stats(),
+        subscribe: (listener: Parameters<typeof supervisor.subscribe>[0]) => supervisor.subscribe(listener),
+        ...(supervisor.pool ? { pool: () => supervisor.pool!() } : {}),
+        machines: () => ({ models: null, pools: supervisor.pool ? [{ model: null, value: supervisor.pool().value }] : [] }),
+      };
   app.get('/admin/events', (c) => streamAdminEvents(c, eventsSource, history));
   if (models) registerModelAdmin(app, models);
   app.post('/admin/workers/:id/:command', (c) => {

@@ -3,8 +3,9 @@ import type { ModelsSupervisor } from '../models/models-supervisor.js';
 import { healthView } from '../observability/health-view.js';
 import type { WorkerCommand } from '../supervisor/supervisor.js';
 import { NotFoundError } from '../errors.js';
+import { globalWorkerId } from '../models/model-entry.js';
 
-export type ModelsDeps = Pick<ModelsSupervisor, 'modelViews' | 'supervisorOf' | 'canServe' | 'unload' | 'commandModel' | 'table'>;
+export type ModelsDeps = Pick<ModelsSupervisor, 'modelViews' | 'supervisorOf' | 'canServe' | 'unload' | 'commandModel' | 'table' | 'driverOf'>;
 
 const COMMANDS: readonly WorkerCommand[] = ['restart', 'drain', 'recover'];
 
@@ -25,6 +26,25 @@ export function modelsHealth(models: ModelsDeps, now: number) {
     const own = healthView({ workers: supervisor.snapshots(), pool: supervisor.pool().context, stats: supervisor.stats(), gatewayRssBytes: 0, now }).body;
     return { ...view, status: view.phase === 'serving' ? own.status : view.phase, message: own.message, stats: own.stats, pool: own.pool };
   });
+}
+
+// Each loaded model's workers as /health shows a worker, read from the model's own pool (its conversations,
+// tenants), with their ids across models (`<model>:<worker>`) and the model they serve.
+export function modelsWorkers(models: ModelsDeps, now: number): Array<Record<string, unknown>> {
+  return models.modelViews().flatMap((view) => {
+    const supervisor = models.supervisorOf(view.id);
+    if (!supervisor) return [];
+    const own = healthView({ workers: supervisor.snapshots(), pool: supervisor.pool().context, stats: supervisor.stats(), gatewayRssBytes: 0, now }).body;
+    return (own.workers as Array<Record<string, unknown>>).map((worker) => ({ ...worker, id: globalWorkerId(view.id, worker.id as string), model: view.id }));
+  });
+}
+
+/** The state of the machines above the workers, for /ui: the models' parent and each loaded model's pool. */
+export function modelsMachines(models: ModelsDeps) {
+  return {
+    models: models.table().value,
+    pools: models.modelViews().map((view) => ({ model: view.id, value: models.supervisorOf(view.id)?.pool().value ?? null })),
+  };
 }
 
 // POST /admin/models/:id/unload, POST /admin/models/:id/{restart,drain,recover} (every worker of the

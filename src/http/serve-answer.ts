@@ -36,6 +36,8 @@ export interface AnswerDeps {
   structuredOutput?: Omit<StructuredOutputOptions, 'logger'> | null;
   /** stop and max_tokens lifeguard applies itself (compat/answer-limits.ts); absent → the worker's. */
   limits?: LimitEnforcement;
+  /** Several models: the limits of the model the request names (its own driver's), over `limits`. */
+  limitsFor?(model: string): LimitEnforcement;
 }
 
 /** One server-sent event as an API writes it. */
@@ -154,7 +156,7 @@ export async function serveAnswer(c: Context, deps: AnswerDeps, request: AnswerR
   const { cancellation } = run;
   // Outside the idle watch, so each turn of a structured answer is watched on its own.
   const structured = deps.structuredOutput ? withStructuredOutput(run.dispatch, { ...deps.structuredOutput, logger: deps.logger }) : run.dispatch;
-  const dispatch = withAnswerLimits(structured, deps.limits);
+  const dispatch = withAnswerLimits(structured, deps.limitsFor?.(body.model ?? deps.defaultModel()) ?? deps.limits);
   if (request.choices && request.choices.length > 1 && renderer.choices) return serveChoices(c, deps, run, dispatch, { ...request, choices: request.choices, renderer: renderer.choices });
 
   if (!request.stream) {

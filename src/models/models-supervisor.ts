@@ -6,7 +6,7 @@ import { ModelNotFoundError, NotFoundError, QueueFullError, ShuttingDownError, W
 import type { Dispatch, DispatchOptions, Supervisor, SupervisorEvent, WorkerCommand, WorkerSnapshot } from '../supervisor/supervisor.js';
 import type { CancelSignal } from '../util/cancellation.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { retryAfterS, waitForAdmission } from './model-admission.js';
+import { retryAfterS, waitForAcceptingWorker, waitForAdmission } from './model-admission.js';
 import { endingWith, globalWorkerId, splitWorkerId, type ModelEntryRuntime } from './model-entry.js';
 import type { ModelConfig } from './models-config.js';
 
@@ -44,6 +44,37 @@ const addStats = (a: Stats, b: Stats): Stats => ({
   inFlight: a.inFlight + b.inFlight,
   routes: { continued: a.routes.continued + b.routes.continued, new: a.routes.new + b.routes.new, lost: a.routes.lost + b.routes.lost, moved: a.routes.moved + b.routes.moved },
 });
+
+// The `model` a forwarded body names (undefined when it names none or is not JSON: the first model serves it).
+function requestedModel(body: string): string | undefined {
+  try {
+    const model = (JSON.parse(body) as { model?: unknown } | null)?.model;
+    return typeof model === 'string' ? model : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// A fetch's AbortSignal as the CancelSignal the admission watches.
+function cancelSignalOf(signal: AbortSignal): CancelSignal {
+  return {
+    get aborted() {
+      return signal.aborted;
+    },
+    get reason() {
+      return signal.reason as unknown;
+    },
+    onAbort(listener) {
+      if (signal.aborted) {
+        listener(signal.reason);
+        return () => undefined;
+      }
+      const heard = () => listener(signal.reason);
+      signal.addEventListener('abort', heard, { once: true });
+      return () => signal.removeEventListener('abort', heard);
+    },
+  };
+}
 
 // Several models behind one gateway (issue #27): the model table (the models machine) decides when
 // each model's pool starts and stops; this facade carries that out and speaks, to the gateway, the
@@ -202,14 +233,31 @@ export function createModelsSupervisor(options: ModelsSupervisorOptions) {
         throw error;
       }
     },
-    /** An upstream answer to another endpoint (embeddings, count_tokens): the first loaded model whose
-     * driver forwards serves it; null when none does. The request's model does not choose here yet. */
+    /** An upstream answer to another endpoint (embeddings, count_tokens) from the model the body names (its
+     * `model`, an alias, or the first model): null when that model's driver does not forward (not
+     * openai-http). A model that is not serving is waited for like a chat request (started if unloaded,
+     * queue_wait_ms); an unknown name with several models is a 404. */
     forward(path: string, body: string, signal: AbortSignal): Promise<Response> | null {
-      for (const e of entries.values()) {
-        const answer = e.supervisor?.forward(path, body, signal) ?? null;
-        if (answer) return answer;
-      }
-      return null;
+      const entry = resolve(requestedModel(body));
+      if (entry.model.config.driver !== 'openai-http') return null;
+      const id = entry.model.id;
+      const cancel = cancelSignalOf(signal);
+      return (async () => {
+        await admit(entry, cancel);
+        try {
+          await waitForAcceptingWorker(entry.supervisor!, cancel, options.queueWaitMs);
+          const answer = entry.supervisor?.forward(path, body, signal) ?? null;
+          if (!answer) throw new WorkerRequestError(`No worker of the model "${id}" accepts requests now`, true);
+          return await answer;
+        } finally {
+          tell({ type: 'request.ended', modelId: id, at: Date.now() });
+        }
+      })();
+    },
+    /** The driver of the model a request names (an id or an alias; any name with a single model); null for an unknown name. */
+    driverOf(name: string | undefined): string | null {
+      const entry = entries.size === 1 || name === undefined ? first : byName.get(name);
+      return entry?.model.config.driver ?? null;
     },
     command(workerId: string, command: WorkerCommand): WorkerSnapshot {
       const { supervisor, workerId: localId } = local(workerId);

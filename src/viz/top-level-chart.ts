@@ -7,6 +7,9 @@ export interface TopLevelChart {
   edges: Array<{ from: string; to: string; events: string[] }>;
   /** Transitions on the root: taken from any state. */
   anyState: Array<{ to: string; event: string }>;
+  /** Transitions that stay inside one top-level state: between its substates, and its policies (a guarded
+   * `always`, a timer) that act without leaving it. Bookkeeping without a target is left out. */
+  inner: Array<{ state: string; events: string[] }>;
 }
 
 type Transition = AnyStateNode['transitions'] extends Map<string, Array<infer T>> ? T : never;
@@ -26,17 +29,38 @@ function eventName(node: AnyStateNode, transition: Transition): string {
   return type;
 }
 
+// An event with its guard and, for a targetless policy, what it does: `always [spawnWanted] / spawnSlot`.
+function policyName(node: AnyStateNode, transition: Transition): string {
+  const guard = transition.guard as unknown as { type?: string } | string | undefined;
+  const guardName = typeof guard === 'string' ? guard : guard?.type;
+  const actions = transition.target?.length
+    ? []
+    : transition.actions.map((action) => (typeof action === 'string' ? action : String((action as { type?: string }).type ?? 'action')));
+  return `${eventName(node, transition)}${guardName ? ` [${guardName}]` : ''}${actions.length ? ` / ${actions.join(', ')}` : ''}`;
+}
+
 // The statechart folded to its top-level states, for /ui's compact diagram: which states exist (with
 // their tags and substates) and which events lead from one to another.
 export function topLevelChart(machine: AnyStateMachine): TopLevelChart {
   const topLevel = Object.values(machine.root.states) as AnyStateNode[];
   const edges = new Map<string, { from: string; to: string; events: string[] }>();
+  const inner = new Map<string, string[]>();
+  const within = (state: string, event: string) => {
+    const events = inner.get(state) ?? [];
+    if (!events.includes(event)) events.push(event);
+    inner.set(state, events);
+  };
   for (const top of topLevel) {
     for (const node of descendants(top)) {
       for (const transition of [...[...node.transitions.values()].flat(), ...(node.always ?? [])] as Transition[]) {
+        const policy = node.after.some((t) => t.eventType === transition.eventType) || (transition.eventType === '' && !!transition.guard);
+        if (!transition.target?.length && policy) within(top.key, policyName(node, transition));
         for (const target of transition.target ?? []) {
           const to = target.path[0]!;
-          if (to === top.key) continue;
+          if (to === top.key) {
+            within(top.key, policyName(node, transition));
+            continue;
+          }
           const edge = edges.get(`${top.key}>${to}`) ?? { from: top.key, to, events: [] };
           const event = eventName(node, transition);
           if (!edge.events.includes(event)) edge.events.push(event);
@@ -59,5 +83,6 @@ export function topLevelChart(machine: AnyStateMachine): TopLevelChart {
     })),
     edges: [...edges.values()],
     anyState,
+    inner: [...inner].map(([state, events]) => ({ state, events })),
   };
 }

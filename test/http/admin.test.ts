@@ -96,6 +96,25 @@ describe('admin API', () => {
     expect(chart.states.map((s) => s.id)).toEqual(['starting', 'healthy', 'draining', 'restarting', 'recovering', 'offline', 'stopped']);
   });
 
+  it('the pool and the models\' parent have their compact charts too (a pool\'s policies, a model\'s lifecycle), and their full charts as SVG', async () => {
+    const { app } = appWith({});
+    type Chart = { states: Array<{ id: string; substates: string[] }>; edges: Array<{ from: string; to: string; events: string[] }>; inner: Array<{ state: string; events: string[] }> };
+    const pool = (await (await app.request('/ui/pool-chart.json')).json()) as Chart;
+    expect(pool.states.map((s) => [s.id, s.substates])).toEqual([['serving', ['serving.watching']], ['stopping', []]]);
+    expect(pool.edges).toEqual([{ from: 'serving', to: 'stopping', events: ['stop'] }]);
+    expect(pool.inner).toEqual([{ state: 'serving', events: expect.arrayContaining(['always [spawnWanted] / spawnSlot', 'after idleCheck']) }]);
+    const models = (await (await app.request('/ui/models-chart.json')).json()) as Chart & { lifecycle: { phases: string[] } };
+    expect(models.states.map((s) => [s.id, s.substates])).toEqual([['running', ['running.checking', 'running.watching', 'running.quiet']], ['stopped', []]]);
+    expect(models.inner).toEqual([{ state: 'running', events: expect.arrayContaining(['always [ttlPending]', 'after ttlCheck', 'request.arrived', 'pool.started']) }]);
+    expect(models.lifecycle.phases).toEqual(['unloaded', 'starting', 'serving', 'draining', 'stopping']);
+    const svg = await app.request('/ui/models-statechart.svg');
+    expect(svg.headers.get('content-type')).toBe('image/svg+xml');
+    const text = await svg.text();
+    expect(text).toContain('<svg');
+    expect(text).toContain('ttlCheck');
+    expect(text).not.toMatch(/@import url/);
+  });
+
   it.each(['restart', 'drain'])('POST /admin/workers/w1/%s is passed to the supervisor (202)', async (command) => {
     const { app, commands } = appWith({});
     const response = await app.request(`/admin/workers/w1/${command}`, { method: 'POST' });

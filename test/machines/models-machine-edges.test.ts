@@ -132,6 +132,31 @@ describe('models machine edges', () => {
     expect(t.actor.getSnapshot().status).toBe('active');
   });
 
+  // A report the table ignores still re-enters `checking`: the TTL check it schedules again must count from
+  // the report's own time, or the unload comes late (a 1 000 ms TTL meant to end at 6 000 ended at 6 600).
+  const ignored: [string, (t: Awaited<ReturnType<typeof table>>) => void][] = [
+    ['a duplicate start', (t) => t.send('pool.started', 'a')],
+    ['a stop of a model that is not stopping', (t) => t.send('pool.stopped', 'a')],
+    ['a failed start of a model that is not starting', (t) => t.fail('a')],
+    ['an unload of a model that is not serving', (t) => t.send('model.unload', 'b')],
+    ['an arrival naming no model', (t) => t.send('request.arrived', 'nope')],
+    ['a withdrawal of a request that no longer waits', (t) => t.send('request.withdrawn', 'b')],
+    ['an end of a request on another model', (t) => t.send('request.ended', 'b')],
+  ];
+  it.each(ignored)('%s (a report that changes nothing for the model whose TTL runs) leaves the TTL due when it was', async (_name, report) => {
+    const t = await table([spec('a', { ttlMs: 1000, start: 'boot' }), spec('b')]);
+    t.send('pool.started', 'a');
+    t.drain();
+    t.clock.increment(600);
+    report(t);
+    expect(t.model('a')).toMatchObject({ phase: 'serving', lastUsedAt: 5000 });
+    expect(t.now()).toBe(5600);
+    t.clock.increment(399);
+    expect(t.drain()).toEqual([]);
+    t.clock.increment(1);
+    expect(t.drain()).toEqual([{ type: 'model.unloading', modelId: 'a', reason: 'ttl' }, { type: 'pool.stop', modelId: 'a' }]);
+  });
+
   it('events naming no model leave the table running and answering', async () => {
     const t = await table([spec('a')]);
     for (const type of ['request.arrived', 'request.withdrawn', 'request.ended', 'pool.started', 'pool.stopped', 'model.unload'] as const) t.send(type, 'nope');

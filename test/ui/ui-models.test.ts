@@ -28,15 +28,15 @@ describe.skipIf(!browserAvailable)('/ui with several models (Debian chromium via
     await page.waitForSelector('#model-rows tr[data-model="alpha"][data-phase="serving"]', { timeout: 15_000 });
     expect(await page.locator('#model-rows tr[data-model="beta"]').getAttribute('data-phase')).toBe('unloaded');
     expect(await page.locator('#model-rows tr[data-model="alpha"] td').nth(1).textContent()).toBe('a');
-    await page.waitForSelector('section.worker[data-worker="alpha:w2"]', { timeout: 15_000 });
+    await page.waitForSelector('#process-rows tr[data-worker="alpha:w2"][data-model="alpha"]', { timeout: 15_000 });
     await g.answer('beta', 'wake');
     await page.waitForSelector('#model-rows tr[data-model="beta"][data-phase="serving"]', { timeout: 15_000 });
-    await page.waitForSelector('section.worker[data-worker="beta:w1"]', { timeout: 15_000 });
+    await page.waitForSelector('#process-rows tr[data-worker="beta:w1"][data-model="beta"]', { timeout: 15_000 });
     await page.locator('#model-rows tr[data-model="beta"] button[data-model-command="unload"]').click();
     await expect.poll(() => page.locator('#message').textContent()).toBe('model beta: unload accepted');
     await g.waitForPhase('beta', 'unloaded');
     await page.waitForSelector('#model-rows tr[data-model="beta"][data-phase="unloaded"]', { timeout: 15_000 });
-    await page.waitForSelector('section.worker[data-worker="beta:w1"]', { state: 'detached', timeout: 15_000 });
+    await page.waitForSelector('#process-rows tr[data-worker="beta:w1"]', { state: 'detached', timeout: 15_000 });
     await page.close();
   });
 });

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { NotFoundError, WorkerRequestError } from '../../errors.js';
+import { NotFoundError, WorkerRequestError, type LifeguardError } from '../../errors.js';
 import type { Logger } from '../../util/logger.js';
 import { readBodyText } from '../read-body.js';
 import { estimateInputTokens } from './count-tokens.js';
@@ -8,6 +8,8 @@ export interface CompatRouteDeps {
   /** An upstream server's answer to the path (openai-http); null when no worker's driver forwards. */
   forward?(path: string, body: string, signal: AbortSignal): Promise<Response> | null;
   driver: string;
+  /** Several models: the driver of the model a request names (null: unknown), over `driver`. */
+  driverOf?(model: string): string | null;
   bodyLimitBytes: number;
   defaultModel(): string;
   logger: Logger;
@@ -28,6 +30,8 @@ async function relay(answer: Promise<Response>): Promise<Response> {
   try {
     response = await answer;
   } catch (error) {
+    // lifeguard's own refusals (the model could not start in time, shutting down) keep their status.
+    if ((error as Partial<LifeguardError>).kind) throw error;
     throw new WorkerRequestError(`The model server could not be reached: ${(error as Error).message}`, true);
   }
   return new Response(response.body, { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } });
@@ -42,7 +46,7 @@ export function registerCompatRoutes(app: Hono, deps: CompatRouteDeps): void {
     if (!forwarded) {
       const model = modelOf(text, deps.defaultModel());
       throw new NotFoundError(
-        `The model ${JSON.stringify(model)} does not serve embeddings: lifeguard's ${deps.driver} worker answers chat only (embeddings are passed through to openai-http workers whose server has /v1/embeddings)`,
+        `The model ${JSON.stringify(model)} does not serve embeddings: lifeguard's ${deps.driverOf?.(model) ?? deps.driver} worker answers chat only (embeddings are passed through to openai-http workers whose server has /v1/embeddings)`,
       );
     }
     return relay(forwarded);
