@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const fsState = vi.hoisted(() => ({ exhausted: false }));
@@ -13,8 +15,6 @@ vi.mock('node:fs', async (importOriginal) => {
 });
 
 const { sampleTreeMemory, treeMemoryBytes } = await import('../../src/process/process-table.js');
-const { spawn } = await import('node:child_process');
-const { once } = await import('node:events');
 
 // A parent whose child holds 64 MiB it has written to, and says so once it has.
 const GRANDPARENT = `
