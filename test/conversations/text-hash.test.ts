@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TextHash } from '../../src/conversations/text-hash.js';
+import { hashText, TextHash } from '../../src/conversations/text-hash.js';
 
 describe('a text hashed in pieces', () => {
   it('gives the hash of the whole text (trimmed, with trim), however it is cut, surrogate pairs and whitespace included', () => {
@@ -10,9 +10,13 @@ describe('a text hashed in pieces', () => {
       fc.property(pieces, (parts) => {
         const whole = parts.join('');
         for (const trim of [true, false]) {
-          const hashed = new TextHash(trim);
-          for (const part of parts) hashed.update(part);
-          expect(hashed.digest()).toBe(hash('sha256', trim ? whole.trim() : whole));
+          // Gathered and hashed at the end (short), hashed as it comes from the first piece, or from the third character on.
+          for (const bufferedChars of [16 * 1024, 0, 3]) {
+            const hashed = new TextHash(trim, bufferedChars);
+            for (const part of parts) hashed.update(part);
+            expect(hashed.digest()).toBe(hash('sha256', trim ? whole.trim() : whole));
+          }
+          expect(hashText(whole, trim)).toBe(hash('sha256', trim ? whole.trim() : whole));
         }
       }),
       { numRuns: 2000 },

@@ -69,34 +69,42 @@ async function* limitedAnswer(first: Dispatch, body: ChatRequestBody, cutter: St
 // max_tokens × 4 characters, and the worker's turn is interrupted there.
 export function withAnswerLimits(dispatch: DispatchFn, enforce: LimitEnforcement | undefined): DispatchFn {
   if (!enforce || (!enforce.stop && !enforce.maxTokens)) return dispatch;
-  return async (body, signal, avoid, options) => {
+  // A request with nothing to cut (most) goes straight through: no wrapper, no extra promise.
+  return (body, signal, avoid, options) => {
     const { stops, maxTokens } = limitsOf(body);
     const useStops = enforce.stop ? stops : [];
     const maxChars = enforce.maxTokens && maxTokens !== null ? maxTokens * CHARS_PER_TOKEN : Number.POSITIVE_INFINITY;
     if (useStops.length === 0 && maxChars === Number.POSITIVE_INFINITY) return dispatch(body, signal, avoid, options);
-    const own = new Cancellation();
-    const stopFollowing = signal.onAbort((reason) => own.abort(reason));
-    const first = await dispatch(body, own as CancelSignal, avoid, options).catch((error: unknown) => {
-      stopFollowing();
-      throw error;
-    });
-    const interrupt = () => {
-      stopFollowing();
-      own.abort(new RequestCancelledError('The answer reached a stop sequence or its token limit'));
-    };
-    const events = limitedAnswer(first, body, new StopCutter(useStops, maxChars), interrupt);
-    let started = false;
-    const iterator: AsyncIterator<AnswerEvent> = {
-      next: () => {
-        started = true;
-        return events.next();
-      },
-      // A return() before the first read still gives the worker's lease back.
-      return: async () => {
-        if (!started) await first.events[Symbol.asyncIterator]().return?.();
-        return events.return(undefined);
-      },
-    };
-    return { ...first, events: { [Symbol.asyncIterator]: () => iterator } };
+    return limitedDispatch(dispatch, { body, signal, avoid, options }, new StopCutter(useStops, maxChars));
   };
+}
+
+type DispatchCall = { body: ChatRequestBody; signal: CancelSignal; avoid: Parameters<DispatchFn>[2]; options: Parameters<DispatchFn>[3] };
+
+// The dispatch under its own cancellation, its answer read through the cutter.
+async function limitedDispatch(dispatch: DispatchFn, { body, signal, avoid, options }: DispatchCall, cutter: StopCutter): Promise<Dispatch> {
+  const own = new Cancellation();
+  const stopFollowing = signal.onAbort((reason) => own.abort(reason));
+  const first = await dispatch(body, own as CancelSignal, avoid, options).catch((error: unknown) => {
+    stopFollowing();
+    throw error;
+  });
+  const interrupt = () => {
+    stopFollowing();
+    own.abort(new RequestCancelledError('The answer reached a stop sequence or its token limit'));
+  };
+  const events = limitedAnswer(first, body, cutter, interrupt);
+  let started = false;
+  const iterator: AsyncIterator<AnswerEvent> = {
+    next: () => {
+      started = true;
+      return events.next();
+    },
+    // A return() before the first read still gives the worker's lease back.
+    return: async () => {
+      if (!started) await first.events[Symbol.asyncIterator]().return?.();
+      return events.return(undefined);
+    },
+  };
+  return { ...first, events: { [Symbol.asyncIterator]: () => iterator } };
 }
