@@ -141,6 +141,10 @@ describe('pool capacity: spares and starts', () => {
     expect(excessSpare(restarting)).toBeNull();
     const ready = pool([used('a', 1), slot('b'), slot('c', { tag: 'waiting' }), slot('d')], { workers: 1, standby: 1 });
     expect(excessSpare(ready)?.id).toBe('d');
+    // While a request waits for a clean process, no spare is stopped, however many are ready.
+    const many = pool([used('a', 1), slot('b'), slot('c'), slot('d')], { workers: 1, standby: 1 });
+    expect(excessSpare(many)?.id).toBe('d');
+    expect(excessSpare({ ...many, cleanWanted: 1 })).toBeNull();
     // A spare whose recycle was asked is on its way, not ready.
     expect(excessSpare(pool([used('a', 1), used('b', 1), slot('c', { usedRun: 1, recycledRun: 1 }), slot('d')], { workers: 1, standby: 1 }))).toBeNull();
   });
