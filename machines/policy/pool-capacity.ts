@@ -31,8 +31,10 @@ const isSpare = (slot: PoolSlot): boolean =>
 
 export const spareCount = (context: PoolContext): number => context.slots.filter(isSpare).length;
 
-/** Processes on their way to accepting (spawned, restarting, recycled): the starts in progress. */
-export const startingCount = (context: PoolContext): number => context.slots.filter((slot) => slot.tag === 'waiting').length;
+/** Processes on their way to accepting (spawned, restarting, recycled — from the moment the recycle is
+ * asked, while the process has not heard it yet): the starts in progress. */
+export const startingCount = (context: PoolContext): number =>
+  context.slots.filter((slot) => slot.tag === 'waiting' || (slot.tag === 'accepting' && slot.recycledRun === slot.run)).length;
 
 /** The processes kept at the least: never retired below this. */
 export const floorCount = (context: PoolContext): number => context.policy.workers + context.policy.standby;
@@ -106,11 +108,17 @@ export const needsSpare = (context: PoolContext): boolean =>
 export const fullLane = (context: PoolContext): PoolSlot | null =>
   context.slots.find((slot) => isIdleAccepting(slot) && slot.full && slot.conversation?.lane === true && slot.recycledRun !== slot.run) ?? null;
 
-/** A clean idle spare beyond those wanted, above the floor, while no request waits for one: it is stopped. */
-export const excessSpare = (context: PoolContext): PoolSlot | null =>
-  context.slots.length > floorCount(context) && context.cleanWanted === 0 && spareCount(context) > sparesWanted(context)
-    ? ([...context.slots].reverse().find((slot) => isIdleAccepting(slot) && isClean(slot)) ?? null)
-    : null;
+/** A spare a new conversation takes at once: clean, accepting, nothing in flight. */
+const isReadySpare = (slot: PoolSlot): boolean => isIdleAccepting(slot) && isClean(slot);
+
+// A ready spare beyond those wanted, above the floor, while no request waits for one: the newest is
+// stopped. Only ready spares count here (those still starting count to grow, not to shrink): a ready
+// spare is never stopped in favour of one that is still starting, which a request would wait for.
+export function excessSpare(context: PoolContext): PoolSlot | null {
+  if (context.slots.length <= floorCount(context) || context.cleanWanted > 0) return null;
+  const ready = context.slots.filter(isReadySpare);
+  return ready.length > sparesWanted(context) ? ready[ready.length - 1]! : null;
+}
 
 /** Over the memory budget above the floor: a clean spare goes first, then the least recently used idle conversation. */
 export function overBudgetVictim(context: PoolContext): PoolSlot | null {

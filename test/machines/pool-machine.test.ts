@@ -417,6 +417,33 @@ describe('pool machine: capacity by memory, lanes (issue 28)', () => {
     ]);
   });
 
+  it('a ready spare is not stopped as one too many while a process still starting makes up the count: the excess goes once both are ready', () => {
+    const p = grown({});
+    // w1's process crashes: it restarts (a spare on its way) beside w3, the ready spare.
+    p.changed('w1', { tag: 'waiting', run: 2 });
+    expect(p.told).toEqual([]);
+    expect(p.context().slots.map((s) => s.id)).toEqual(['w1', 'w2', 'w3']);
+    p.changed('w1', { run: 2 });
+    expect(p.told).toEqual([{ id: 'w3', type: 'stop' }]);
+    expect(p.emitted.filter((e) => e.type === 'slot.retired')).toEqual([{ type: 'slot.retired', slotId: 'w3', reason: 'excess', digest: null }]);
+  });
+
+  it('a recycle is a start from the moment it is asked: at spawn concurrency 1, two requests waiting at the cap recycle one process, then the next', () => {
+    const p = createPool({ workers: 3, standby: 0, maxProcesses: 3, spawnConcurrency: 1 }, ['w1', 'w2', 'w3']);
+    p.allUp();
+    for (const [i, id] of ['w1', 'w2', 'w3'].entries()) {
+      p.routed(id, 'new');
+      p.answered(id, `c${i}`);
+      p.advance(5);
+    }
+    p.actor.send({ type: 'clean.wanted', count: 2, at: p.clock.now() });
+    expect(p.told).toEqual([{ id: 'w1', type: 'recycle' }]);
+    p.changed('w1', { tag: 'waiting' });
+    expect(p.told).toHaveLength(1);
+    p.changed('w1', { run: 2 });
+    expect(p.told).toEqual([{ id: 'w1', type: 'recycle' }, { id: 'w2', type: 'recycle' }]);
+  });
+
   it('a lane holds its tenant’s first turns (remembered to count a continuation moved) and is recycled when full', () => {
     const p = createPool({ isolation: 'tenant' }, ['w1', 'w2', 'w3']);
     p.allUp();

@@ -167,8 +167,11 @@ describe('warm spares (docs/architecture.md#conversations-and-the-pool, docs/ben
     const answers: Array<Promise<string>> = [];
     for (let i = 0; i < 30; i++) {
       // Paced by time as the issue asks, and by events so a loaded machine cannot fail it: the next
-      // request goes once the previous answers are done and some process accepts (a peer or the
-      // spare has finished its restart).
+      // request goes once the previous one is answered and some process accepts (a peer or the spare
+      // has finished its restart). "No process busy" alone is not enough: on a loaded machine the
+      // previous request may not have reached the gateway yet 250 ms after it was sent, and two
+      // requests in flight at once with --workers 1 rightly wait for the one process serving them.
+      if (i > 0) await answers[i - 1];
       const idle = () => g.supervisor.snapshots().every((w) => !w.snapshot.context.busy);
       await g.waitFor(() => idle() && g.supervisor.snapshots().some((w) => w.snapshot.hasTag('accepting')), 'w1', 60_000);
       answers.push(g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `request ${i}` }] }).then((c) => c.choices[0]!.message.content ?? ''));

@@ -104,6 +104,9 @@ describe('pool capacity: spares and starts', () => {
     expect(startingCount(context)).toBe(1);
     expect(mayStart(context)).toBe(true);
     expect(mayStart({ ...context, policy: { ...context.policy, spawnConcurrency: 1 } })).toBe(false);
+    // A recycle asked of this run is a start already (the process has not heard it yet); one of an earlier run is not.
+    const recycling = pool([slot('a', { usedRun: 1, recycledRun: 1 }), slot('b', { run: 2, usedRun: 1, recycledRun: 1 }), slot('c', { tag: 'unavailable', recycledRun: 1 })]);
+    expect(startingCount(recycling)).toBe(1);
   });
 
   it('the least recently used idle conversation is recycled only when no new process fits and a start may begin', () => {
@@ -130,6 +133,20 @@ describe('pool capacity: spares and starts', () => {
     expect(excessSpare(pool([used('a', 1), slot('b')], { workers: 1, standby: 1 }))).toBeNull();
     expect(excessSpare(pool([used('a', 1), slot('b'), slot('c')], { workers: 1, standby: 2 }))).toBeNull();
     expect(excessSpare(pool([used('a', 1), slot('b', { tag: 'waiting' }), slot('c', { tag: 'waiting' })], { workers: 1, standby: 0 }))).toBeNull();
+  });
+
+  it('only ready spares count as too many: one still starting never has a ready one stopped in its favour', () => {
+    const restarting = pool([used('a', 1), used('b', 1), slot('c', { tag: 'waiting' }), slot('d')], { workers: 1, standby: 1 });
+    expect(spareCount(restarting)).toBe(2);
+    expect(excessSpare(restarting)).toBeNull();
+    const ready = pool([used('a', 1), slot('b'), slot('c', { tag: 'waiting' }), slot('d')], { workers: 1, standby: 1 });
+    expect(excessSpare(ready)?.id).toBe('d');
+    // While a request waits for a clean process, no spare is stopped, however many are ready.
+    const many = pool([used('a', 1), slot('b'), slot('c'), slot('d')], { workers: 1, standby: 1 });
+    expect(excessSpare(many)?.id).toBe('d');
+    expect(excessSpare({ ...many, cleanWanted: 1 })).toBeNull();
+    // A spare whose recycle was asked is on its way, not ready.
+    expect(excessSpare(pool([used('a', 1), used('b', 1), slot('c', { usedRun: 1, recycledRun: 1 }), slot('d')], { workers: 1, standby: 1 }))).toBeNull();
   });
 
   it('the cold start is smoothed with a quarter of weight to the newest', () => {
