@@ -20,6 +20,8 @@ import { mkdtempSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { loadAverage, processCpuSeconds, scanProc, treeCpuSeconds } from './process-tree-cpu.js';
 import { buildLifeguard, startServer } from './start-server.js';
 import { quantiles } from './stats.js';
@@ -53,6 +55,13 @@ interface Figures {
 }
 
 const median = (values: number[]) => quantiles(values).median;
+
+// This process is the load generator and keeps every response's time: its garbage (hundreds of thousands
+// of samples a run) would otherwise be collected while some server is being measured, taking CPU on a
+// 2-core machine from whichever server is nearest saturation — lifeguard — more in each later run. A full
+// collection before each measured spell keeps the client's own GC out of every server's figures alike.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 const latencyOf = (samples: number[]): Latency => {
   const { median: p50, p99 } = quantiles(samples);
   return { p50, p99 };
@@ -122,6 +131,7 @@ async function compare(): Promise<Figures[]> {
     for (let round = 0; round < rounds; round++) {
       for (const [i, server] of started.entries()) {
         const pid = server.child.pid!;
+        collectGarbage();
         const before = { tree: treeCpuSeconds(pid, scanProc()), server: processCpuSeconds(pid) };
         const measured = await load(server.port, 16, seconds);
         const after = { tree: treeCpuSeconds(pid, scanProc()), server: processCpuSeconds(pid) };
