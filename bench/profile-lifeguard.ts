@@ -3,7 +3,9 @@
 // `node --cpu-prof`, loads it with autocannon at C connections for S seconds after a warm-up, stops it,
 // and prints the profile's self time by part of the hot path (grouped by source file / package) and
 // the heaviest functions, as shares of the sampled time and as µs per request.
-// Run: npx tsx bench/profile-lifeguard.ts [seconds=10] [connections=16] [top functions=25]
+// The same for the forwarders lifeguard is measured against (`bare`: bench/baseline-forwarder.ts, `hono`:
+// bench/hono-forwarder.ts), to tell lifeguard's own parts from what any forwarder pays.
+// Run: npx tsx bench/profile-lifeguard.ts [seconds=10] [connections=16] [top functions=25] [lifeguard|bare|hono]
 import autocannon from 'autocannon';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +16,17 @@ import { buildLifeguard, startServer } from './start-server.js';
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 16);
 const top = Number(process.argv[4] ?? 25);
+const subject = process.argv[5] ?? 'lifeguard';
+const forwarders: Record<string, string> = { bare: 'bench/baseline-forwarder.ts', hono: 'bench/hono-forwarder.ts' };
 const dir = mkdtempSync(join(tmpdir(), 'lifeguard-profile-'));
 const body = JSON.stringify({ model: 'lifeguard-reference', messages: [{ role: 'user', content: 'measure the gateway overhead' }] });
 
-const server = await startServer(['--cpu-prof', '--cpu-prof-dir', dir, buildLifeguard(), '--port', '0', '--turn-limit', '0', '--token-limit', '0', '--queue-size', '1024', '--lock-file', join(dir, 'lock')], {
+if (subject !== 'lifeguard' && !(subject in forwarders)) throw new Error(`the server must be lifeguard, bare or hono, not "${subject}"`);
+const profiled = ['--cpu-prof', '--cpu-prof-dir', dir];
+const serverArgs = subject === 'lifeguard'
+  ? [...profiled, buildLifeguard(), '--port', '0', '--turn-limit', '0', '--token-limit', '0', '--queue-size', '1024', '--lock-file', join(dir, 'lock')]
+  : ['--import', 'tsx', ...profiled, forwarders[subject]!];
+const server = await startServer(serverArgs, {
   REF_WORKER_CONCURRENCY: '16',
 });
 const run = (duration: number) => autocannon({ url: `http://127.0.0.1:${server.port}/v1/chat/completions`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration });
@@ -74,7 +83,7 @@ const requests = result.requests.total;
 // Sampled shares, scaled to the process's CPU per request over the spell (from /proc).
 const perRequestUs = (cpuS / requests) * 1e6;
 const line = (name: string, us: number) => `| ${name} | ${((us / busy) * 100).toFixed(1)} % | ${((us / busy) * perRequestUs).toFixed(1)} µs |`;
-console.log(`bench/profile-lifeguard — ${connections} connections × ${seconds} s: ${Math.round(result.requests.average)} req/s, ${requests} requests, lifeguard process ${(cpuS * 1e6 / requests).toFixed(0)} µs CPU per request; load average ${loadAverage()}`);
+console.log(`bench/profile-lifeguard (${subject}) — ${connections} connections × ${seconds} s: ${Math.round(result.requests.average)} req/s, ${requests} requests, ${subject} process ${(cpuS * 1e6 / requests).toFixed(0)} µs CPU per request; load average ${loadAverage()}`);
 console.log(`profile: ${file} in ${dir} (open in Chrome DevTools); busy samples ${(busy / 1e6).toFixed(2)} s of ${(total / 1e6).toFixed(2)} s`);
 console.log('');
 console.log('| part (self time) | share of busy time | µs per request |');

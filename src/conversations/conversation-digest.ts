@@ -23,46 +23,45 @@ function toolCallsOf(message: ChatMessage): DigestToolCall[] {
   return calls.map((call) => ({ id: String(call.id ?? ''), name: String(call.function?.name ?? ''), arguments: String(call.function?.arguments ?? '') }));
 }
 
-/** A message's parts that identify it, with its text and its calls' arguments as hashes. */
-interface MessageIdentity {
-  role: string;
-  textHash: string;
-  calls: Array<{ id: string; name: string; argumentsHash: string }>;
-  callId: string | null;
+// A message's digest: one SHA-256 of the digest before it, its role and the tool call it answers (as a
+// JSON line, which holds no newline), then its trimmed text; a message with tool calls hashes that
+// again with its calls (id, name, hash of the arguments). The text comes last so that an answer's digest
+// is computed as it streams (AnswerDigest) and never needs the whole answer in one string. Fields clients
+// add or drop when echoing an answer back (refusal: null, name, content as parts or as a string) do not
+// change it; `developer` is `system`.
+const head = (previous: string, role: string, callId: string | null) => `${previous}\n${JSON.stringify([role, callId])}\n`;
+
+function withCalls(base: string, calls: ReadonlyArray<{ id: string; name: string; argumentsHash: string }>): string {
+  if (calls.length === 0) return base.slice(0, 32);
+  return hash('sha256', `${base}\n${JSON.stringify(calls.map((c) => [c.id, c.name, c.argumentsHash]))}`).slice(0, 32);
 }
 
-// The JSON of [role, hash of the trimmed text, tool calls (id, name, hash of the arguments) or null,
-// tool-call id or null]. Hashes, not the text itself, so that an answer's identity is computed as it
-// streams (AnswerDigest) and never needs the whole answer in one string.
-const canonical = (m: MessageIdentity) =>
-  `[${JSON.stringify(m.role)},"${m.textHash}",${m.calls.length ? JSON.stringify(m.calls.map((c) => [c.id, c.name, c.argumentsHash])) : 'null'},${m.callId === null ? 'null' : JSON.stringify(m.callId)}]`;
-
-// What identifies a message across a client's resend: role, text, tool calls and the tool call it
-// answers. Fields clients add or drop when echoing an answer back (refusal: null, name, content as
-// parts or as a string) do not change it.
-const identity = (message: ChatMessage): MessageIdentity => ({
-  role: message.role === 'developer' ? 'system' : message.role,
-  textHash: hashText(text(message.content), true),
-  calls: toolCallsOf(message).map((call) => ({ id: call.id, name: call.name, argumentsHash: hashText(call.arguments, false) })),
-  callId: typeof message.tool_call_id === 'string' ? message.tool_call_id : null,
-});
-
-const chain = (previous: string, message: MessageIdentity) => hash('sha256', `${previous}\n${canonical(message)}`).slice(0, 32);
+function chain(previous: string, message: ChatMessage): string {
+  const role = message.role === 'developer' ? 'system' : message.role;
+  const callId = typeof message.tool_call_id === 'string' ? message.tool_call_id : null;
+  const base = hash('sha256', head(previous, role, callId) + text(message.content).trim());
+  return withCalls(base, toolCallsOf(message).map((call) => ({ id: call.id, name: call.name, argumentsHash: hashText(call.arguments, false) })));
+}
 
 /** The empty conversation's digest, where every chain starts. */
-const ROOT = chain('lifeguard-conversation-v2', identity({ role: 'root', content: '' }));
+const ROOT = hash('sha256', 'lifeguard-conversation-v3').slice(0, 32);
 
 /** digests[k] identifies the conversation made of the first k messages (digests[0]: the empty one). */
 export function prefixDigests(messages: readonly ChatMessage[]): string[] {
   const digests = [ROOT];
-  for (const message of messages) digests.push(chain(digests[digests.length - 1]!, identity(message)));
+  for (const message of messages) digests.push(chain(digests[digests.length - 1]!, message));
   return digests;
 }
 
-// An answer's identity, folded from its events as they stream: O(1) memory in the answer's length.
+// The digest of the conversation after an answer, folded from the answer's events as they stream: O(1)
+// memory in the answer's length. `previous`: the digest of the request's messages.
 export class AnswerDigest {
-  readonly #text = new TextHash(true);
+  readonly #text: TextHash;
   #calls: Map<number, { id: string; name: string; arguments: TextHash }> | null = null;
+
+  constructor(previous: string) {
+    this.#text = new TextHash(true, undefined, head(previous, 'assistant', null));
+  }
 
   add(event: AnswerEvent): void {
     if (event.type === 'delta') this.#text.update(event.content);
@@ -76,22 +75,17 @@ export class AnswerDigest {
     }
   }
 
-  /** The digest of the conversation after this answer (once: the hashes are finished). */
-  after(lastPrefix: string): string {
+  /** The digest (once: the hashes are finished). */
+  digest(): string {
     const calls = this.#calls ? [...this.#calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call) : [];
-    return chain(lastPrefix, {
-      role: 'assistant',
-      textHash: this.#text.digest(),
-      calls: calls.map((call) => ({ id: call.id, name: call.name, argumentsHash: call.arguments.digest() })),
-      callId: null,
-    });
+    return withCalls(this.#text.digest(), calls.map((call) => ({ id: call.id, name: call.name, argumentsHash: call.arguments.digest() })));
   }
 }
 
 /** The digest of the conversation after an answer given whole: the request's messages, then the answer. */
 export function answeredDigest(lastPrefix: string, answer: { content: string; toolCalls: DigestToolCall[] }): string {
-  const digest = new AnswerDigest();
+  const digest = new AnswerDigest(lastPrefix);
   digest.add({ type: 'delta', content: answer.content });
   answer.toolCalls.forEach((call, index) => digest.add({ type: 'tool_call', call: { index, id: call.id, function: { name: call.name, arguments: call.arguments } } }));
-  return digest.after(lastPrefix);
+  return digest.digest();
 }

@@ -10,6 +10,7 @@ const BUFFERED_CHARS = 16 * 1024;
 // of the text trimmed as String.prototype.trim does, in O(1) memory: whitespace at the start is
 // skipped, and whitespace at the end is kept in a copy of the hash until text follows it. A short text
 // is only gathered and hashed once at the end: a one-shot hash costs a fraction of a Hash object.
+// `prefix` is hashed before the text as it is (a message's digest hashes what precedes its text with it).
 export class TextHash {
   /** The text so far while it is short; null once it is hashed as it comes. */
   #buffered: string | null = '';
@@ -23,6 +24,7 @@ export class TextHash {
   constructor(
     private readonly trim: boolean,
     private readonly bufferedChars = BUFFERED_CHARS,
+    private readonly prefix = '',
   ) {}
 
   update(piece: string): this {
@@ -31,7 +33,7 @@ export class TextHash {
       if (this.#buffered.length <= this.bufferedChars) return this;
       piece = this.#buffered;
       this.#buffered = null;
-      this.#committed = createHash('sha256');
+      this.#committed = createHash('sha256').update(this.prefix, 'utf8');
     }
     return this.#stream(piece);
   }
@@ -68,7 +70,7 @@ export class TextHash {
   }
 
   digest(): string {
-    if (this.#buffered !== null) return hash('sha256', this.trim ? this.#buffered.trim() : this.#buffered);
+    if (this.#buffered !== null) return hash('sha256', this.prefix + (this.trim ? this.#buffered.trim() : this.#buffered));
     const carry = this.#carry;
     this.#carry = '';
     if (carry) {

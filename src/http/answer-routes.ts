@@ -56,7 +56,8 @@ export function registerAnswerRoutes(app: Hono, deps: AnswerRouteDeps): void {
       const request = api(await readJsonBody(c, deps.bodyLimitBytes), deps.answer.defaultModel());
       const toolPolicy = deps.toolPolicyFor?.(request.body.model ?? deps.answer.defaultModel()) ?? deps.toolPolicy;
       if (toolPolicy) {
-        const dropped = [...new Set([request.body, ...(request.choices ?? [])].flatMap((body) => applyToolPolicy(body, toolPolicy)))];
+        const bodies = request.choices ? [request.body, ...request.choices] : null;
+        const dropped = bodies ? [...new Set(bodies.flatMap((body) => applyToolPolicy(body, toolPolicy)))] : applyToolPolicy(request.body, toolPolicy);
         if (dropped.length) {
           c.header(TOOLS_DROPPED_HEADER, dropped.join(','));
           deps.answer.logger.log('INFO', `tools left out of what the worker sees (tool_policy: drop): ${dropped.join(', ')}`, { request_id: (c as Context).get('requestId') as string | undefined });

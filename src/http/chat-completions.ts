@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { AnswerEvent, ChatRequestBody, PassThrough, Usage } from '../drivers/driver.js';
 import { parseChatRequest } from './chat-request.js';
 import { chatUsage, type CollectedAnswer } from './collect-answer.js';
 import { sumUsage } from './compat/serve-choices.js';
+import { uniqueId } from '../util/unique-id.js';
 import { toOpenAIError } from './openai-errors.js';
 import type { AnswerRenderer, AnswerRequest, SseMessage } from './serve-answer.js';
 
@@ -11,7 +11,7 @@ import type { AnswerRenderer, AnswerRequest, SseMessage } from './serve-answer.j
 // model (refusal, logprobs, system_fingerprint, …) is passed on where it came. With `n` > 1, each
 // choice is its own answer, rendered at its index.
 export function chatRenderer(body: ChatRequestBody, meta: { model: string }): AnswerRenderer {
-  const id = `chatcmpl-${randomUUID()}`;
+  const id = `chatcmpl-${uniqueId()}`;
   const created = Math.floor(Date.now() / 1000);
   const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
   const chunk = (index: number, delta: Record<string, unknown>, finishReason: string | null, passThrough?: PassThrough) => ({

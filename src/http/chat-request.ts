@@ -48,14 +48,15 @@ export function parseChatRequest(raw: unknown): ChatRequestBody {
   if (body.model !== undefined && (typeof body.model !== 'string' || body.model.length === 0)) fail('model', 'a non-empty string', body.model);
   if (!Array.isArray(body.messages)) fail('messages', 'an array of messages', body.messages);
   if (body.messages.length === 0) fail('messages', 'at least one message', body.messages);
-  body.messages.forEach((message: unknown, i: number) => {
-    const field = `messages[${i}]`;
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) fail(field, 'a message object', message);
+  for (let i = 0; i < body.messages.length; i++) {
+    const message: unknown = body.messages[i];
+    // The field's name is made only when it is named in an error.
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) fail(`messages[${i}]`, 'a message object', message);
     const { role, content } = message as Record<string, unknown>;
-    if (typeof role !== 'string' || !ROLES.includes(role)) fail(`${field}.role`, `one of ${ROLES.join(', ')}`, role);
-    if (content === undefined && role !== 'assistant') fail(`${field}.content`, 'a string or an array of content parts', content);
-    if (content !== undefined) validateContent(content, `${field}.content`);
-  });
+    if (typeof role !== 'string' || !ROLES.includes(role)) fail(`messages[${i}].role`, `one of ${ROLES.join(', ')}`, role);
+    if (content === undefined && role !== 'assistant') fail(`messages[${i}].content`, 'a string or an array of content parts', content);
+    if (content !== undefined && typeof content !== 'string') validateContent(content, `messages[${i}].content`);
+  }
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') fail('stream', 'a boolean', body.stream);
   if (body.stream_options !== undefined && body.stream_options !== null) {
     const options = body.stream_options;

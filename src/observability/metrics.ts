@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { workerMachine } from '../../machines/worker-machine.js';
 import { isClean, memoryInUse, tenantOf } from '../../machines/policy/pool-capacity.js';
+import type { RouteResult } from '../../machines/pool-types.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { topLevelState } from '../supervisor/supervisor.js';
 
@@ -49,11 +50,18 @@ export function createMetrics(supervisor: MetricsSource, options: MetricsOptions
     labelNames: workerLabels('class'),
     registers: [registry],
   });
-  const requests = new Counter({
+  // Counts of every request are kept as plain numbers and handed to prom-client when it is scraped (a
+  // prom-client counter hashes its labels on every inc, several times a request).
+  const requestCounts = new Map<number, number>();
+  new Counter({
     name: 'lifeguard_requests_total',
     help: 'Requests to every answer API (chat completions, completions, Responses, Messages, embeddings, count_tokens), by HTTP status code',
     labelNames: ['code'],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [code, count] of requestCounts) this.inc({ code: String(code) }, count);
+    },
   });
   const duration = new Histogram({
     name: 'lifeguard_request_duration_seconds',
@@ -114,22 +122,31 @@ export function createMetrics(supervisor: MetricsSource, options: MetricsOptions
 
   // The pool (docs/architecture.md#conversations-and-the-pool): where conversations went, how many spares wait, what a cold start and a
   // queue wait cost.
-  const routes = new Counter({
+  const noRoutes = (): Record<RouteResult, number> => ({ continued: 0, new: 0, lost: 0, moved: 0 });
+  const routeCounts = noRoutes();
+  const tenantRouteCounts = new Map<string, Record<RouteResult, number>>();
+  new Counter({
     name: 'lifeguard_conversation_routes_total',
     help: 'Requests by what became of their conversation: continued on the process holding it, new, lost (that process was gone) or moved (from its tenant lane to a process of its own)',
     labelNames: ['result'],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [result, count] of Object.entries(routeCounts)) this.inc({ result }, count);
+    },
   });
-  // Labelled children made once: counting a request then hashes no labels.
-  const routeCounters = { continued: routes.labels('continued'), new: routes.labels('new'), lost: routes.labels('lost'), moved: routes.labels('moved') };
-  for (const counter of Object.values(routeCounters)) counter.inc(0);
-  const tenantRoutes = new Counter({
+  new Counter({
     name: 'lifeguard_tenant_routes_total',
     help: 'Requests by tenant (the name of its API key; anonymous without keys) and what became of their conversation',
     labelNames: ['tenant', 'result'],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [tenant, counts] of tenantRouteCounts) {
+        for (const [result, count] of Object.entries(counts)) if (count > 0) this.inc({ tenant, result }, count);
+      }
+    },
   });
-  const tenantCounters = new Map<string, Counter.Internal>();
   new Gauge({
     name: 'lifeguard_tenant_processes',
     help: 'Processes holding words of each tenant now',
@@ -170,7 +187,6 @@ export function createMetrics(supervisor: MetricsSource, options: MetricsOptions
       this.set(supervisor.pool?.().context.policy.memoryBudgetBytes ?? 0);
     },
   });
-  const requestCounters = new Map<number, Counter.Internal>();
   new Gauge({
     name: 'lifeguard_standby_workers',
     help: 'Clean processes accepting and ready for a new conversation',
@@ -196,11 +212,10 @@ export function createMetrics(supervisor: MetricsSource, options: MetricsOptions
 
   supervisor.subscribe((event) => {
     if (event.type === 'routed') {
-      routeCounters[event.result].inc();
-      const label = `${event.tenant}\u0000${event.result}`;
-      let counter = tenantCounters.get(label);
-      if (!counter) tenantCounters.set(label, (counter = tenantRoutes.labels(event.tenant, event.result)));
-      counter.inc();
+      routeCounts[event.result] += 1;
+      let tenantCounts = tenantRouteCounts.get(event.tenant);
+      if (!tenantCounts) tenantRouteCounts.set(event.tenant, (tenantCounts = noRoutes()));
+      tenantCounts[event.result] += 1;
       queueWait.observe(event.waitedMs / 1000);
       return;
     }
@@ -227,9 +242,7 @@ export function createMetrics(supervisor: MetricsSource, options: MetricsOptions
       unmatched.inc({ method });
     },
     observeRequest(code: number, seconds: number): void {
-      let counter = requestCounters.get(code);
-      if (!counter) requestCounters.set(code, (counter = requests.labels(String(code))));
-      counter.inc();
+      requestCounts.set(code, (requestCounts.get(code) ?? 0) + 1);
       duration.observe(seconds);
     },
   };

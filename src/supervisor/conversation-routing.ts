@@ -161,11 +161,10 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
     /** The worker answered: the pool remembers the conversation against it. */
     answered(routed: RoutedRequest, answer: AnswerDigest | { content: string; toolCalls: DigestToolCall[] }): void {
       const { request } = routed;
-      const lastPrefix = request.prefixDigests[request.prefixDigests.length - 1]!;
       const told: ConversationAnswer = {
         slotId: routed.worker.id,
         run: routed.run,
-        digest: answer instanceof AnswerDigest ? answer.after(lastPrefix) : answeredDigest(lastPrefix, answer),
+        digest: answer instanceof AnswerDigest ? answer.digest() : answeredDigest(request.prefixDigests[request.prefixDigests.length - 1]!, answer),
         key: routed.lane ? null : request.key,
         tenant: request.tenant,
         lane: routed.lane,

@@ -8,7 +8,7 @@ import type { CancelSignal } from '../util/cancellation.js';
 export interface AnswerLease {
   /** The session of the run that took the request, or null when its process is already gone. */
   session(): WorkerSession | null;
-  /** The answer's identity, once it is done: the pool remembers the conversation. */
+  /** The conversation's digest after the answer, once it is done: the pool remembers the conversation. */
   answered(answer: AnswerDigest): void;
   /** Gives the lease back (exactly once, however the answer ends). */
   finish(ok: boolean): void;
@@ -22,6 +22,8 @@ export interface StreamAnswerOptions {
   body: ChatRequestBody;
   signal: CancelSignal;
   turn: ConversationTurn | undefined;
+  /** The digest of the request's messages: the answer's digest continues it. */
+  conversation: string;
   /** Called on every event of the answer as the worker gives it (the gateway's idle watch). */
   onEvent?: () => void;
 }
@@ -32,12 +34,14 @@ export interface StreamAnswerOptions {
 // from that moment), at a failure or an end without `done`, or when the consumer returns.
 class AnswerIterator implements AsyncIterator<AnswerEvent>, QueueObserver<AnswerEvent> {
   #inner: AsyncIterator<AnswerEvent> | null = null;
-  readonly #digest = new AnswerDigest();
+  readonly #digest: AnswerDigest;
 
   constructor(
     private readonly lease: AnswerLease,
     private readonly options: StreamAnswerOptions,
-  ) {}
+  ) {
+    this.#digest = new AnswerDigest(options.conversation);
+  }
 
   next(): Promise<IteratorResult<AnswerEvent>> {
     if (!this.#inner) {

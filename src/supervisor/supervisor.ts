@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createActor, type ActorRefFrom } from 'xstate';
 import type { LifecyclePolicy } from '../../machines/policy/policy.js';
 import { poolMachine } from '../../machines/pool-machine.js';
@@ -11,6 +10,7 @@ import { NotFoundError } from '../errors.js';
 import { ANONYMOUS_TENANT } from '../config/tenant-keys.js';
 import type { CancelSignal } from '../util/cancellation.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { uniqueId } from '../util/unique-id.js';
 import { createConversationRouting, type RoutedRequest } from './conversation-routing.js';
 import { createRouter } from './router.js';
 import { workerActors } from './worker-actors.js';
@@ -296,7 +296,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
     /** `avoid`: a worker run that just failed this request; a re-dispatch waits for another. */
     async dispatch(body: ChatRequestBody, signal: CancelSignal, avoid?: { workerId: string; run: number }, options: DispatchOptions = {}): Promise<Dispatch> {
       stats.totalRequests += 1;
-      const requestId = randomUUID();
+      const requestId = uniqueId();
       const request = routing.prepare(requestId, body, options.sessionKey ?? null, options.tenant ?? ANONYMOUS_TENANT);
       const started = performance.now();
       const choose = () => routing.choose(request, avoid);
@@ -317,7 +317,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       stats.routes[routed.result] += 1;
       publish({ type: 'routed', workerId: worker.id, result: routed.result, tenant: request.tenant, lane: routed.lane, queued, waitedMs: queued ? performance.now() - started : 0 });
       const answer = lease(routed, requestId);
-      const events = streamAnswer(answer, { workerId: worker.id, requestId, body, signal, turn: routed.turn, ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
+      const events = streamAnswer(answer, { workerId: worker.id, requestId, body, signal, turn: routed.turn, conversation: request.prefixDigests[request.prefixDigests.length - 1]!, ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
       return { workerId: worker.id, run, requestId, events, stalled: answer.stalled };
     },
     /** An accepting worker's upstream answer to another endpoint (openai-http); null when no worker's driver forwards. */

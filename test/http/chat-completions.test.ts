@@ -57,10 +57,15 @@ describe('POST /v1/chat/completions through the reference worker (official opena
 
   it('every response carries an X-Request-Id: the client’s own when valid, else a new one', async () => {
     const g = await start();
-    expect((await g.get('/health')).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    // A new one: this process's random prefix (12 hex digits) and a counter (src/util/unique-id.ts), never twice the same.
+    const fresh = /^[0-9a-f]{12}[0-9a-z]+$/;
+    const first = (await g.get('/health')).headers.get('x-request-id');
+    expect(first).toMatch(fresh);
     expect((await g.get('/health', { 'x-request-id': 'trace-42=' })).headers.get('x-request-id')).toBe('trace-42=');
-    expect((await g.get('/health', { 'x-request-id': 'not valid!' })).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await g.get('/v1/nothing', { 'x-request-id': 'x'.repeat(256) })).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const replaced = (await g.get('/health', { 'x-request-id': 'not valid!' })).headers.get('x-request-id');
+    expect(replaced).toMatch(fresh);
+    expect(replaced).not.toBe(first);
+    expect((await g.get('/v1/nothing', { 'x-request-id': 'x'.repeat(256) })).headers.get('x-request-id')).toMatch(fresh);
     const answered = await g.post('/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }, { 'x-request-id': 'mine' });
     expect(answered.headers.get('x-request-id')).toBe('mine');
   });
@@ -133,7 +138,7 @@ describe('a worker that dies mid-request', () => {
     controller.abort();
     await g.waitFor((s) => !s.context.busy);
     // A log line is not a state change: poll for it (bounded) rather than wait on the supervisor's events.
-    await expect.poll(() => g.logs.some((line) => /\[STDERR\] cancelled [0-9a-f-]{36}/.test(line))).toBe(true);
+    await expect.poll(() => g.logs.some((line) => /\[STDERR\] cancelled [0-9a-z]{13,}/.test(line))).toBe(true);
     const pid = g.supervisor.pid('w1')!;
     const completion = await g.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'next' }] });
     expect(completion.choices[0]!.message.content).toBe('Echo: next');

@@ -80,7 +80,6 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
   const warn = (message: string) => logger.log('WARN', message, { worker: workerId, pid });
 
   const onLine = (line: string) => {
-    hooks.activity();
     if (!line.trim()) return;
     const message = parseWorkerLine(line);
     if ('invalid' in message) return warn(`ignored an invalid line from the worker (${message.invalid}): ${line.slice(0, 120)}`);
@@ -132,7 +131,6 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
   // bytes name one, says whose; a JSON object without an id in its first bytes may be any answer in
   // progress, and all fail; a line that is not JSON at all is junk, skipped like any garbage line.
   const overlong = (bytes: number, head: string) => {
-    hooks.activity();
     const id = lineId(head);
     warn(`skipped a stdout line longer than ${maxLineBytes} bytes (${bytes}+ bytes${id === null ? '' : ` for request ${id}`})`);
     const victims = id !== null ? (answers.has(id) ? [id] : []) : head.trimStart().startsWith('{') ? [...answers.keys()] : [];
@@ -162,7 +160,9 @@ function attachJsonlSession(worker: WorkerProcess, hooks: SessionHooks, maxLineB
     }
     endings = [];
   };
+  // Any output is the worker's activity (the machine's wedge watch), once per read.
   worker.stdout?.on('data', (chunk: Buffer) => {
+    hooks.activity();
     splitter.push(chunk);
     afterRead();
   });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uniqueId } from '../../util/unique-id.js';
 import type { AnswerEvent, ChatRequestBody, Usage } from '../../drivers/driver.js';
 import { chatUsage, type CollectedAnswer } from '../collect-answer.js';
 import { sumUsage } from '../compat/serve-choices.js';
@@ -9,7 +9,7 @@ import type { AnswerRenderer, SseMessage } from '../serve-answer.js';
 // carry `text`, whole or streamed (each chunk a `text_completion` with its choice's index, then [DONE]).
 // A tool call has no place here: a legacy request carries no tools, so none is asked for.
 export function completionsRenderer(body: ChatRequestBody, meta: { model: string }): AnswerRenderer {
-  const id = `cmpl-${randomUUID()}`;
+  const id = `cmpl-${uniqueId()}`;
   const created = Math.floor(Date.now() / 1000);
   const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
   const object = (choices: unknown[], extra: Record<string, unknown> = {}) => ({ id, object: 'text_completion', created, model: meta.model, choices, ...extra });

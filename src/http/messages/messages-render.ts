@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { uniqueId } from '../../util/unique-id.js';
 import type { AnswerEvent, Usage } from '../../drivers/driver.js';
 import { argumentsObject, type CollectedAnswer } from '../collect-answer.js';
 import type { AnswerRenderer, SseMessage } from '../serve-answer.js';
@@ -18,7 +19,7 @@ const usageOf = (usage: Usage) => {
 // Anthropic's Messages API as a renderer of the internal answer: a `message` with text and tool_use
 // blocks, or its stream (message_start, content_block_start/delta/stop per block, message_delta, message_stop).
 export function messagesRenderer(meta: { model: string }): AnswerRenderer {
-  const id = `msg_${randomUUID().replaceAll('-', '')}`;
+  const id = `msg_${uniqueId()}`;
   const message = (content: Json[], extra: Json) => ({ id, type: 'message', role: 'assistant', model: meta.model, content, stop_reason: null, stop_sequence: null, ...extra });
 
   return {
