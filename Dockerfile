@@ -33,5 +33,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "dist/src/cli/healthcheck.js"]
 # `--host 0.0.0.0` is part of the entrypoint, so the arguments of `docker run IMAGE …` (flags, then
 # `-- WORKER COMMAND…`) are appended to it instead of replacing it; a later `--host` still wins.
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/src/main.js", "--host", "0.0.0.0"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--single-threaded-gc", "dist/src/main.js", "--host", "0.0.0.0"]
 CMD []

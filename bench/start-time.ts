@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 import { loadAverage } from './process-tree-cpu.js';
 import { quantiles } from './stats.js';
 
@@ -44,7 +45,7 @@ const load = loadAverage();
 const rows: Array<{ name: string; ms: number[]; built: number }> = [];
 for (const [name, command, args] of [
   ['npm start (unchanged tree)', 'npm', ['start', '--silent', '--']],
-  ['node dist/src/main.js', process.execPath, ['dist/src/main.js']],
+  [`node ${NODE_FLAGS.join(' ')} dist/src/main.js`, process.execPath, [...NODE_FLAGS, 'dist/src/main.js']],
 ] as const) {
   const ms: number[] = [];
   let built = 0;

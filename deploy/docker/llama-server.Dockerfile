@@ -21,6 +21,6 @@ EXPOSE 8204
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10m --retries=3 \
   CMD ["node", "dist/src/cli/healthcheck.js"]
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/src/main.js", "--host", "0.0.0.0"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--single-threaded-gc", "dist/src/main.js", "--host", "0.0.0.0"]
 # The model server binds loopback on the port lifeguard picks; lifeguard alone faces the network.
 CMD ["--driver", "openai-http", "--", "llama-server", "-m", "/models/model.gguf", "--host", "127.0.0.1", "--port", "{port}"]

@@ -28,8 +28,11 @@ function toolCallsOf(message: ChatMessage): DigestToolCall[] {
 // again with its calls (id, name, hash of the arguments). The text comes last so that an answer's digest
 // is computed as it streams (AnswerDigest) and never needs the whole answer in one string. Fields clients
 // add or drop when echoing an answer back (refusal: null, name, content as parts or as a string) do not
-// change it; `developer` is `system`.
-const head = (previous: string, role: string, callId: string | null) => `${previous}\n${JSON.stringify([role, callId])}\n`;
+// change it; `developer` is `system`. A role JSON writes as it is between quotes (any role a request
+// may carry) is written without JSON.stringify.
+const PLAIN_ROLE = /^[a-z]+$/;
+const head = (previous: string, role: string, callId: string | null) =>
+  callId === null && PLAIN_ROLE.test(role) ? `${previous}\n["${role}",null]\n` : `${previous}\n${JSON.stringify([role, callId])}\n`;
 
 function withCalls(base: string, calls: ReadonlyArray<{ id: string; name: string; argumentsHash: string }>): string {
   if (calls.length === 0) return base.slice(0, 32);

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { nodeResponse } from './incoming.js';
 
@@ -9,18 +10,45 @@ export class ClientDisconnectedError extends Error {
   }
 }
 
+/** Everyone watching one Node response for its client: one 'close' listener for all of them. */
+class ResponseWatch {
+  readonly callbacks: Array<() => void> = [];
+
+  constructor(private readonly outgoing: ServerResponse) {
+    outgoing.on('close', this.#onClose);
+  }
+
+  readonly #onClose = () => {
+    if (this.outgoing.writableFinished) return;
+    for (const gone of [...this.callbacks]) gone();
+  };
+
+  remove(gone: () => void): boolean {
+    const at = this.callbacks.indexOf(gone);
+    if (at >= 0) this.callbacks.splice(at, 1);
+    if (this.callbacks.length > 0) return false;
+    this.outgoing.off('close', this.#onClose);
+    return true;
+  }
+}
+
+type WithWatch = Context<{ Variables: { clientWatch?: ResponseWatch } }>;
+
 // Calls `gone` when the client disconnects before the response is complete. Under
 // @hono/node-server it watches the Node response directly (building the fetch Request and its
-// AbortSignal for every request costs more than the rest of the gateway); elsewhere it uses the
-// request's signal. Returns the function that stops watching.
+// AbortSignal for every request costs more than the rest of the gateway), with one listener for every
+// watcher of the request (its log line, its answer, its span); elsewhere it uses the request's signal.
+// Returns the function that stops watching.
 export function onClientGone(c: Context, gone: () => void): () => void {
   const outgoing = nodeResponse(c);
   if (outgoing && typeof outgoing.once === 'function') {
-    const onClose = () => {
-      if (!outgoing.writableFinished) gone();
+    let watch = (c as WithWatch).get('clientWatch');
+    if (!watch) (c as WithWatch).set('clientWatch', (watch = new ResponseWatch(outgoing)));
+    watch.callbacks.push(gone);
+    const current = watch;
+    return () => {
+      if (current.remove(gone) && (c as WithWatch).get('clientWatch') === current) (c as WithWatch).set('clientWatch', undefined);
     };
-    outgoing.on('close', onClose);
-    return () => outgoing.off('close', onClose);
   }
   const signal = c.req.raw.signal;
   signal.addEventListener('abort', gone, { once: true });
