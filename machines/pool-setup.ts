@@ -15,7 +15,7 @@ import {
   spawnWanted,
 } from './policy/pool-capacity.js';
 import { LOST_MEMORY, rememberLost } from './policy/pool-policy.js';
-import type { HeldConversation, PoolContext, PoolEmitted, PoolEvent, PoolMachineInput, PoolSlot } from './pool-types.js';
+import type { GoneConversation, HeldConversation, PoolContext, PoolEmitted, PoolEvent, PoolMachineInput, PoolSlot } from './pool-types.js';
 import { workerMachine } from './worker-machine.js';
 
 const updateSlot = (context: PoolContext, slotId: string, update: (slot: PoolSlot) => PoolSlot): PoolSlot[] =>
@@ -141,27 +141,34 @@ export const poolSetup = setup({
     }),
     recordAnswers: assign(({ context, event }) => {
       if (event.type !== 'conversations.answered') return {};
-      let slots = context.slots;
-      let laneTurns = context.laneTurns;
+      // The answers in order, each replacing what its process holds; the table is rebuilt once, with each
+      // process's last state (a batch holds up to 64 answers).
+      const held = new Map<string, { tenant: string; conversation: HeldConversation }>();
+      const lanes: GoneConversation[] = [];
       for (const answer of event.answers) {
-        if (answer.lane) laneTurns = [...laneTurns, { digest: answer.digest, key: null, tenant: answer.tenant }].slice(-LOST_MEMORY);
-        slots = slots.map((slot) => {
-          if (slot.id !== answer.slotId || slot.run !== answer.run) return slot;
-          // A lane keeps being its tenant's lane, one first turn more; any other answer is the conversation held.
-          const conversation: HeldConversation = answer.lane
-            ? { digest: '', key: null, tenant: answer.tenant, lane: true, messageCount: 0, turns: (slot.conversation?.lane ? slot.conversation.turns : 0) + 1, lastUsedAt: answer.at }
-            : {
-                digest: answer.digest,
-                key: answer.key ?? (answer.continued ? (slot.conversation?.key ?? null) : null),
-                tenant: answer.tenant,
-                lane: false,
-                messageCount: answer.messageCount,
-                turns: (answer.continued ? (slot.conversation?.turns ?? 0) : 0) + 1,
-                lastUsedAt: answer.at,
-              };
-          return { ...slot, tenant: answer.tenant, conversation };
-        });
+        if (answer.lane) lanes.push({ digest: answer.digest, key: null, tenant: answer.tenant });
+        const slot = context.slots.find((s) => s.id === answer.slotId);
+        if (!slot || slot.run !== answer.run) continue;
+        const before = held.get(slot.id)?.conversation ?? slot.conversation;
+        // A lane keeps being its tenant's lane, one first turn more; any other answer is the conversation held.
+        const conversation: HeldConversation = answer.lane
+          ? { digest: '', key: null, tenant: answer.tenant, lane: true, messageCount: 0, turns: (before?.lane ? before.turns : 0) + 1, lastUsedAt: answer.at }
+          : {
+              digest: answer.digest,
+              key: answer.key ?? (answer.continued ? (before?.key ?? null) : null),
+              tenant: answer.tenant,
+              lane: false,
+              messageCount: answer.messageCount,
+              turns: (answer.continued ? (before?.turns ?? 0) : 0) + 1,
+              lastUsedAt: answer.at,
+            };
+        held.set(slot.id, { tenant: answer.tenant, conversation });
       }
+      const slots = context.slots.map((slot) => {
+        const last = held.get(slot.id);
+        return last ? { ...slot, tenant: last.tenant, conversation: last.conversation } : slot;
+      });
+      const laneTurns = lanes.length > 0 ? [...context.laneTurns, ...lanes].slice(-LOST_MEMORY) : context.laneTurns;
       return { now: Math.max(context.now, event.at), slots, laneTurns };
     }),
     recordCleanWanted: assign(({ context, event }) =>

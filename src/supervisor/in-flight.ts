@@ -3,7 +3,7 @@ import type { WorkerMachine } from '../../machines/worker-machine.js';
 import { isOnRun } from './supervisor-types.js';
 
 /** How long a worker may go without a request in flight before its machine hears that none is left. */
-export const REQUEST_GAP_MS = 1;
+export const REQUEST_GAP_MS = 5;
 
 // A worker's requests in flight on its current run, as its machine learns them: when there come to be
 // some (`requests.began`) and when none is left (`requests.ended`), never each request. The end is
