@@ -6,6 +6,8 @@
 // worker, and are loaded in turn, round after round (autocannon, 16 connections), so drift of the
 // machine's speed touches all alike; per round, each server's process tree CPU (server + worker, from
 // /proc) over the requests it answered. Ratios are to the bare forwarder of the same round.
+// Each build runs with lifeguard's Node flags (src/cli/node-flags.ts) unless its spec names its own after
+// a space ('name=path/to/main.js --flag …', or 'name=path/to/main.js -' for none), to compare them.
 // Run: npx tsx bench/lifeguard-builds.ts [seconds per round=2] [rounds=7] name=path/to/main.js ...
 //      (no build named: this worktree's, built now)
 import autocannon from 'autocannon';
@@ -21,7 +23,8 @@ const rounds = Number(process.argv[3] ?? 7);
 const named = process.argv.slice(4).map((arg) => {
   const at = arg.indexOf('=');
   if (at < 1) throw new Error(`a build is name=path/to/main.js, got ${JSON.stringify(arg)}`);
-  return { name: arg.slice(0, at), main: arg.slice(at + 1) };
+  const [main = '', ...flags] = arg.slice(at + 1).split(' ').filter(Boolean);
+  return { name: arg.slice(0, at), main, nodeFlags: flags.length ? flags.filter((flag) => flag !== '-') : undefined };
 });
 const builds = named.length ? named : [{ name: 'this worktree', main: buildLifeguard() }];
 const body = JSON.stringify({ model: 'lifeguard-reference', messages: [{ role: 'user', content: 'measure the gateway overhead' }] });
@@ -31,6 +34,7 @@ const servers = [
   ...builds.map((build, i) => ({
     name: `lifeguard ${build.name}`,
     args: [build.main, '--port', '0', '--turn-limit', '0', '--token-limit', '0', '--queue-size', '1024', '--lock-file', join(lockDir, `lock-${i}`)],
+    nodeFlags: 'nodeFlags' in build ? build.nodeFlags : undefined,
   })),
 ];
 
@@ -41,7 +45,7 @@ async function load(port: number, duration: number) {
 }
 
 console.log(`bench/lifeguard-builds — ${rounds} rounds × ${seconds} s at 16 connections per server, load average ${loadAverage()} at the start`);
-const started = await Promise.all(servers.map((server) => startServer(server.args, { REF_WORKER_CONCURRENCY: '16' })));
+const started = await Promise.all(servers.map((server) => startServer(server.args, { REF_WORKER_CONCURRENCY: '16' }, 'nodeFlags' in server ? server.nodeFlags : undefined)));
 const tree = servers.map(() => [] as number[]);
 const own = servers.map(() => [] as number[]);
 const rps = servers.map(() => [] as number[]);
