@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load-config.js';
 
 // The container's HEALTHCHECK: lifeguard's own flags are in PID 1's command line (tini's argv:
-// `tini -- node --single-threaded-gc dist/src/main.js --host 0.0.0.0 …`), so the check follows --port, LIFEGUARD_PORT or
-// the config file alike, with the same precedence as lifeguard itself.
+// `tini -- node --single-threaded-gc dist/src/main.js --host 0.0.0.0 …`), so the check follows --port,
+// LIFEGUARD_PORT or the config file alike, with the same precedence as lifeguard itself.
 export function livezUrl(initArgv: readonly string[], env: NodeJS.ProcessEnv): string {
   const main = initArgv.findIndex((arg) => /main\.js$/.test(arg));
   const config = loadConfig(main === -1 ? [] : initArgv.slice(main + 1), env);

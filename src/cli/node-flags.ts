@@ -5,7 +5,7 @@
 //
 // --single-threaded-gc: lifeguard's heap is small (tens of MB) and the machine's cores belong to its
 // workers. V8's default helper threads (parallel scavenges, concurrent marking and sweeping) cost
-// lifeguard ~5 µs more CPU per request on a 2-core machine (bench/gateway-overhead.ts) without
+// lifeguard 6–9 µs of CPU per request on a 2-core machine (~2 µs without; docs/benchmarks.md) without
 // shortening its pauses there (a young-generation pause is ~1.1 ms either way); a full mark-compact
-// then pauses for its whole marking (~10 ms at tens of MB).
+// then marks within its pause (~8 ms at 20 MB).
 export const NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
