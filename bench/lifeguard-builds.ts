@@ -26,15 +26,15 @@ const named = process.argv.slice(4).map((arg) => {
   const [main = '', ...flags] = arg.slice(at + 1).split(' ').filter(Boolean);
   return { name: arg.slice(0, at), main, nodeFlags: flags.length ? flags.filter((flag) => flag !== '-') : undefined };
 });
-const builds = named.length ? named : [{ name: 'this worktree', main: buildLifeguard() }];
+const builds = named.length ? named : [{ name: 'this worktree', main: buildLifeguard(), nodeFlags: undefined }];
 const body = JSON.stringify({ model: 'lifeguard-reference', messages: [{ role: 'user', content: 'measure the gateway overhead' }] });
 const lockDir = mkdtempSync(join(tmpdir(), 'lifeguard-builds-'));
 const servers = [
-  { name: 'bare node:http → jsonl', args: ['bench/baseline-forwarder.ts'] },
+  { name: 'bare node:http → jsonl', args: ['bench/baseline-forwarder.ts'], nodeFlags: undefined },
   ...builds.map((build, i) => ({
     name: `lifeguard ${build.name}`,
     args: [build.main, '--port', '0', '--turn-limit', '0', '--token-limit', '0', '--queue-size', '1024', '--lock-file', join(lockDir, `lock-${i}`)],
-    nodeFlags: 'nodeFlags' in build ? build.nodeFlags : undefined,
+    nodeFlags: build.nodeFlags,
   })),
 ];
 
@@ -45,7 +45,7 @@ async function load(port: number, duration: number) {
 }
 
 console.log(`bench/lifeguard-builds — ${rounds} rounds × ${seconds} s at 16 connections per server, load average ${loadAverage()} at the start`);
-const started = await Promise.all(servers.map((server) => startServer(server.args, { REF_WORKER_CONCURRENCY: '16' }, 'nodeFlags' in server ? server.nodeFlags : undefined)));
+const started = await Promise.all(servers.map((server) => startServer(server.args, { REF_WORKER_CONCURRENCY: '16' }, server.nodeFlags)));
 const tree = servers.map(() => [] as number[]);
 const own = servers.map(() => [] as number[]);
 const rps = servers.map(() => [] as number[]);

@@ -14,8 +14,8 @@ export function buildLifeguard(): string {
 // Starts a server process (a .ts file through tsx, a .js file as it is) and resolves with its port
 // once it prints "listening <port>" or "listening on http://host:<port>". A lifeguard build (a
 // dist/src/main.js) runs with the Node flags every entry point gives it (src/cli/node-flags.ts), as in
-// production, unless `nodeFlags` names others. LIFEGUARD_BENCH_LOG=FILE appends every server's output to FILE (what lifeguard logged
-// while it was measured).
+// production, unless `nodeFlags` names others. LIFEGUARD_BENCH_LOG=FILE appends every server's output
+// to FILE (what lifeguard logged while it was measured).
 export function startServer(args: string[], env: Record<string, string> = {}, nodeFlags?: readonly string[]): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
   const loader = args[0]?.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const flags = nodeFlags ?? (args.some((arg) => /(^|\/)dist\/src\/main\.js$/.test(arg)) ? NODE_FLAGS : []);

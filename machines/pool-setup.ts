@@ -143,13 +143,13 @@ export const poolSetup = setup({
       if (event.type !== 'conversations.answered') return {};
       // The answers in order, each replacing what its process holds; the table is rebuilt once, with each
       // process's last state (a batch holds up to 64 answers).
-      const held = new Map<string, { tenant: string; conversation: HeldConversation }>();
+      const held = new Map<string, HeldConversation>();
       const lanes: GoneConversation[] = [];
       for (const answer of event.answers) {
         if (answer.lane) lanes.push({ digest: answer.digest, key: null, tenant: answer.tenant });
         const slot = context.slots.find((s) => s.id === answer.slotId);
         if (!slot || slot.run !== answer.run) continue;
-        const before = held.get(slot.id)?.conversation ?? slot.conversation;
+        const before = held.get(slot.id) ?? slot.conversation;
         // A lane keeps being its tenant's lane, one first turn more; any other answer is the conversation held.
         const conversation: HeldConversation = answer.lane
           ? { digest: '', key: null, tenant: answer.tenant, lane: true, messageCount: 0, turns: (before?.lane ? before.turns : 0) + 1, lastUsedAt: answer.at }
@@ -162,11 +162,11 @@ export const poolSetup = setup({
               turns: (answer.continued ? (before?.turns ?? 0) : 0) + 1,
               lastUsedAt: answer.at,
             };
-        held.set(slot.id, { tenant: answer.tenant, conversation });
+        held.set(slot.id, conversation);
       }
       const slots = context.slots.map((slot) => {
-        const last = held.get(slot.id);
-        return last ? { ...slot, tenant: last.tenant, conversation: last.conversation } : slot;
+        const conversation = held.get(slot.id);
+        return conversation ? { ...slot, tenant: conversation.tenant, conversation } : slot;
       });
       const laneTurns = lanes.length > 0 ? [...context.laneTurns, ...lanes].slice(-LOST_MEMORY) : context.laneTurns;
       return { now: Math.max(context.now, event.at), slots, laneTurns };

@@ -12,7 +12,7 @@ export class ClientDisconnectedError extends Error {
 
 /** Everyone watching one Node response for its client: one 'close' listener for all of them. */
 class ResponseWatch {
-  readonly callbacks: Array<() => void> = [];
+  readonly #callbacks: Array<() => void> = [];
 
   constructor(private readonly outgoing: ServerResponse) {
     outgoing.on('close', this.#onClose);
@@ -20,13 +20,18 @@ class ResponseWatch {
 
   readonly #onClose = () => {
     if (this.outgoing.writableFinished) return;
-    for (const gone of [...this.callbacks]) gone();
+    for (const gone of [...this.#callbacks]) gone();
   };
 
+  add(gone: () => void): void {
+    this.#callbacks.push(gone);
+  }
+
+  /** Stops calling `gone`; true when no one watches any more (the listener is gone too). */
   remove(gone: () => void): boolean {
-    const at = this.callbacks.indexOf(gone);
-    if (at >= 0) this.callbacks.splice(at, 1);
-    if (this.callbacks.length > 0) return false;
+    const at = this.#callbacks.indexOf(gone);
+    if (at >= 0) this.#callbacks.splice(at, 1);
+    if (this.#callbacks.length > 0) return false;
     this.outgoing.off('close', this.#onClose);
     return true;
   }
@@ -42,12 +47,11 @@ type WithWatch = Context<{ Variables: { clientWatch?: ResponseWatch } }>;
 export function onClientGone(c: Context, gone: () => void): () => void {
   const outgoing = nodeResponse(c);
   if (outgoing && typeof outgoing.once === 'function') {
-    let watch = (c as WithWatch).get('clientWatch');
-    if (!watch) (c as WithWatch).set('clientWatch', (watch = new ResponseWatch(outgoing)));
-    watch.callbacks.push(gone);
-    const current = watch;
+    const watch = (c as WithWatch).get('clientWatch') ?? new ResponseWatch(outgoing);
+    (c as WithWatch).set('clientWatch', watch);
+    watch.add(gone);
     return () => {
-      if (current.remove(gone) && (c as WithWatch).get('clientWatch') === current) (c as WithWatch).set('clientWatch', undefined);
+      if (watch.remove(gone) && (c as WithWatch).get('clientWatch') === watch) (c as WithWatch).set('clientWatch', undefined);
     };
   }
   const signal = c.req.raw.signal;

@@ -21,9 +21,10 @@ export interface ToolBridgeIo {
 const LIST_WAIT_MS = 15_000;
 
 // The client's tools served to one Claude Code process as an in-process ("sdk") MCP server over the
-// CLI's control protocol (docs/http-api.md#client-tools-with-claude-code, docs/protocol.md): lifeguard is the MCP server. A tool
-// set gets a server of its own, `lg_<n>`, declared with mcp_set_servers; a changed set gets the next
-// name (the CLI 2.1.112 keeps a stale tool list for a reused name), an empty set removes it. Every
+// CLI's control protocol (docs/http-api.md#client-tools-with-claude-code, docs/protocol.md): lifeguard
+// is the MCP server. A tool set gets a server of its own, `lg_<n>`, declared with mcp_set_servers; a
+// changed set gets the next name (the CLI 2.1.112 keeps a stale tool list for a reused name), an empty
+// set removes it. Every
 // `initialize` is answered (the handshake can come twice); a `tools/call` is parked under the
 // model's tool_use id until the client's result answers it.
 export function createToolBridge(io: ToolBridgeIo) {
