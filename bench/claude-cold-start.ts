@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { STREAM_JSON_ARGS } from '../src/drivers/claude-code/claude-code-driver.js';
+import { STREAM_JSON_ARGS } from '../src/drivers/claude-code/cli-flags.js';
 import { QUIET_START_ENV } from '../src/drivers/claude-code/quiet-start.js';
 import { startFakeAnthropic } from '../test/fixtures/fake-anthropic-api.js';
 import { CLAUDE_CLI } from '../test/support/claude-code.js';

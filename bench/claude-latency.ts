@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startLifeguard } from '../src/cli/start-lifeguard.js';
 import { loadConfig } from '../src/config/load-config.js';
-import { STREAM_JSON_ARGS } from '../src/drivers/claude-code/claude-code-driver.js';
+import { STREAM_JSON_ARGS } from '../src/drivers/claude-code/cli-flags.js';
 import { silentLogger } from '../src/util/logger.js';
 import { startFakeAnthropic } from '../test/fixtures/fake-anthropic-api.js';
 import { CLAUDE_CLI, claudeEnv } from '../test/support/claude-code.js';

@@ -6,6 +6,8 @@ import type { CancelSignal } from '../../util/cancellation.js';
 import type { AnswerEvent, ChatMessage, ChatRequestBody, ConversationTurn, Driver, SessionHooks, WorkerSession } from '../driver.js';
 import { createLineSplitter } from '../jsonl/line-splitter.js';
 import { attachOutputLog } from '../output-log.js';
+import { applyStreamEvent, emptyUsage, newTurn, type Json, type StreamEventHooks, type Turn } from './claude-turn.js';
+import { builtinNames, STREAM_JSON_ARGS, toolArgs } from './cli-flags.js';
 import { mcpToolsOf, NO_RESULT, nonToolMessages, toolResultsOf, toolSetDigest, type McpTool, type McpToolResult } from './client-tools.js';
 import { createCompactionWatch } from './compaction.js';
 import { foldMessages } from './fold-messages.js';
@@ -29,56 +31,7 @@ export interface ClaudeCodeDriverOptions {
 /** The default of tool_call_timeout_ms. */
 export const TOOL_CALL_TIMEOUT_MS = 600_000;
 
-/** The CLI's default built-in tool set (2.1.112), for refusing client tools it would shadow under --tools default. */
-const DEFAULT_BUILTINS = ['Agent', 'Bash', 'Edit', 'Glob', 'Grep', 'NotebookEdit', 'Read', 'Skill', 'TodoWrite', 'ToolSearch', 'WebFetch', 'WebSearch', 'Write', 'ExitPlanMode', 'KillShell', 'BashOutput', 'SlashCommand'];
 
-// The spawn flags for the tools: no built-in tool unless the operator named some, and permission
-// prompts sent to lifeguard (it allows exactly the client's tools). A --tools in the worker command wins.
-function toolArgs(passThrough: string[], builtinTools: string | null): string[] {
-  const tools = passThrough.includes('--tools') ? [] : ['--tools', builtinTools ?? ''];
-  const prompts = passThrough.includes('--permission-prompt-tool') ? [] : ['--permission-prompt-tool', 'stdio'];
-  return [...tools, ...prompts];
-}
-
-function builtinNames(passThrough: string[], builtinTools: string | null): Set<string> {
-  const given = passThrough.includes('--tools') ? (passThrough[passThrough.indexOf('--tools') + 1] ?? '') : (builtinTools ?? '');
-  if (given.trim() === 'default') return new Set(DEFAULT_BUILTINS);
-  return new Set(given.split(/[,\s]+/).filter(Boolean));
-}
-
-export const STREAM_JSON_ARGS = ['-p', '--input-format', 'stream-json', '--output-format', 'stream-json', '--verbose', '--include-partial-messages'];
-
-/** One Claude Code turn (a user line up to its `result`). With client tools it spans several HTTP
- * answers: each ends at a model message that calls the client's tools, and the next continues it. */
-interface Turn {
-  requestId: string;
-  text: string;
-  /** Images and documents the turn carries, after its text (media-blocks.ts). */
-  media: Json[];
-  /** The HTTP answer the turn streams into now. */
-  queue: AsyncQueue<AnswerEvent>;
-  started: boolean;
-  cancelled: boolean;
-  sent: boolean;
-  /** The client tool set to serve before the user line is written (null: leave it as it is). */
-  tools: { list: McpTool[]; digest: string } | null;
-  /** A client tool round happened: each HTTP answer's usage comes from the stream events. */
-  bridged: boolean;
-  /** Usage of the API calls since the current HTTP answer began. */
-  usage: { input: number; output: number; messageOutput: number };
-  /** The last API call's input and output tokens: the context the conversation fills now. */
-  lastCall: { input: number; output: number };
-  stopReason: string | null;
-  /** tool_use blocks of the client's tools in the message being streamed, by content index. */
-  blocks: Map<number, { id: string; name: string; json: string }>;
-  /** The client tool calls of the current HTTP answer, in order. */
-  calls: string[];
-  /** The calls whose results the client's next request must bring (the answer ended with them). */
-  awaiting: Set<string> | null;
-  timer: NodeJS.Timeout | null;
-}
-
-type Json = Record<string, any>;
 
 // --driver claude-code: one persistent `claude -p` process in stream-json mode per worker.
 export function createClaudeCodeDriver(options: ClaudeCodeDriverOptions): Driver {
@@ -178,8 +131,6 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
     bridge.abandon(ids);
   };
 
-  const emptyUsage = () => ({ input: 0, output: 0, messageOutput: 0 });
-
   const finishTurn = (result: Json) => {
     const turn = turns.shift();
     if (turn) unpark(turn);
@@ -230,72 +181,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
     return queue;
   };
 
-  // One event of the model's stream: text deltas pass on, the client's tool_use blocks become tool
-  // calls (their arguments whole, as compact JSON), and a message that ends calling them ends the answer.
-  const onStreamEvent = (turn: Turn, event: Json) => {
-    if (turn.queue.settled) return;
-    switch (event.type) {
-      case 'message_start': {
-        const usage = (event.message?.usage ?? {}) as Json;
-        const input = Number(usage.input_tokens ?? 0) + Number(usage.cache_read_input_tokens ?? 0) + Number(usage.cache_creation_input_tokens ?? 0);
-        turn.usage.input += input;
-        turn.lastCall = { input, output: 0 };
-        turn.usage.messageOutput = Number(usage.output_tokens ?? 0);
-        turn.stopReason = null;
-        return;
-      }
-      case 'content_block_start': {
-        const block = (event.content_block ?? {}) as Json;
-        if (block.type === 'tool_use' && bridge.toolNames().has(String(block.name))) {
-          turn.blocks.set(Number(event.index), { id: String(block.id), name: String(block.name), json: '' });
-        }
-        return;
-      }
-      case 'content_block_delta': {
-        const delta = (event.delta ?? {}) as Json;
-        if (delta.type === 'text_delta' && typeof delta.text === 'string') {
-          turn.started = true;
-          turn.queue.push({ type: 'delta', content: delta.text });
-        } else if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string') {
-          const block = turn.blocks.get(Number(event.index));
-          if (block) block.json += delta.partial_json;
-        }
-        return;
-      }
-      case 'content_block_stop': {
-        const block = turn.blocks.get(Number(event.index));
-        if (!block) return;
-        turn.blocks.delete(Number(event.index));
-        let args = block.json.trim() || '{}';
-        try {
-          args = JSON.stringify(JSON.parse(args));
-        } catch {
-          // kept as the model wrote it
-        }
-        turn.started = true;
-        turn.queue.push({ type: 'tool_call', call: { index: turn.calls.length, id: block.id, type: 'function', function: { name: block.name, arguments: args } } });
-        turn.calls.push(block.id);
-        return;
-      }
-      case 'message_delta':
-        if (event.delta?.stop_reason) turn.stopReason = String(event.delta.stop_reason);
-        if (event.usage?.output_tokens !== undefined) turn.usage.messageOutput = Number(event.usage.output_tokens);
-        return;
-      case 'message_stop':
-        turn.usage.output += turn.usage.messageOutput;
-        turn.lastCall.output = turn.usage.messageOutput;
-        turn.usage.messageOutput = 0;
-        if (turn.stopReason !== 'tool_use' || turn.calls.length === 0) return;
-        turn.bridged = true;
-        turn.queue.push({ type: 'done', finishReason: 'tool_calls', usage: { promptTokens: turn.usage.input, completionTokens: turn.usage.output }, context: null });
-        turn.queue.end();
-        turn.usage = emptyUsage();
-        park(turn);
-        return;
-      default:
-        return;
-    }
-  };
+  const streamHooks: StreamEventHooks = { clientTools: () => bridge.toolNames(), park };
 
   const onLine = (line: string) => {
     hooks.activity();
@@ -318,7 +204,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
         const event = (message.event ?? {}) as Json;
         const turn = turns[0];
         if (!turn || turn.cancelled || message.parent_tool_use_id) return;
-        return onStreamEvent(turn, event);
+        return applyStreamEvent(turn, event, streamHooks);
       }
       case 'result':
         return finishTurn(message);
@@ -416,24 +302,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
         queue.fail(new WorkerCrashedError(workerId, false, 'cannot change the client tool set it serves (Claude Code 2.1.112); the conversation moves to a fresh process'));
         return queue;
       }
-      const turn: Turn = {
-        requestId,
-        text: foldMessages(fresh),
-        media,
-        queue,
-        started: false,
-        cancelled: false,
-        sent: false,
-        tools: { list: tools, digest },
-        bridged: false,
-        usage: emptyUsage(),
-        lastCall: { input: 0, output: 0 },
-        stopReason: null,
-        blocks: new Map(),
-        calls: [],
-        awaiting: null,
-        timer: null,
-      };
+      const turn = newTurn(requestId, foldMessages(fresh), media, queue, { list: tools, digest });
       signal.onAbort(() => {
         if (queue.settled) return;
         turn.cancelled = true;
