@@ -28,7 +28,7 @@ const body = JSON.stringify({ model: 'lifeguard-reference', messages: [{ role: '
 const args = subject === 'lifeguard' ? [buildLifeguard(), '--port', '0', '--turn-limit', '0', '--token-limit', '0', '--queue-size', '1024', '--lock-file', join(dir, 'lock')] : [forwarders[subject]!];
 const server = await startServer(args, { REF_WORKER_CONCURRENCY: '16' }, trace ? [...NODE_FLAGS, '--trace-gc', '--trace-deopt'] : undefined);
 const pid = server.child.pid!;
-// V8's traces go to the server's stdout, with lifeguard's log lines.
+// V8's traces go to the server's stdout (lifeguard logs to its stderr).
 let traced = '';
 if (trace) server.child.stdout!.on('data', (chunk: Buffer) => (traced += chunk.toString()));
 
