@@ -12,6 +12,7 @@ import { mcpToolsOf, NO_RESULT, nonToolMessages, toolResultsOf, toolSetDigest, t
 import { createCompactionWatch } from './compaction.js';
 import { foldMessages } from './fold-messages.js';
 import { mediaBlocks } from './media-blocks.js';
+import { ParkedCalls } from './parked-calls.js';
 import { createToolBridge } from './tool-bridge.js';
 import { quietStartArgs, quietStartEnv } from './quiet-start.js';
 
@@ -79,7 +80,6 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
   const compaction = createCompactionWatch(hooks, pid, () => served);
 
   const bridge = createToolBridge({ write, control, warn });
-  const toolCallTimeoutMs = options.toolCallTimeoutMs ?? TOOL_CALL_TIMEOUT_MS;
   const userLine = (text: string, media: Json[] = []) =>
     write({ type: 'user', message: { role: 'user', content: media.length ? [{ type: 'text', text }, ...media] : text }, parent_tool_use_id: null, session_id: 'default' });
 
@@ -100,40 +100,17 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
     });
   };
 
-  // The client's tool calls the answer ended with wait for its next request, parked; the process counts
-  // as busy meanwhile. No result within tool_call_timeout_ms: the turn is interrupted, the process recycled.
-  const park = (turn: Turn) => {
-    turn.awaiting = new Set(turn.calls);
-    turn.calls = [];
-    hooks.parked?.(turn.awaiting.size);
-    turn.timer = setTimeout(() => {
-      if (!turn.awaiting) return;
-      warn(`no result for ${turn.awaiting.size} client tool call(s) within ${toolCallTimeoutMs} ms (tool_call_timeout_ms): the turn is interrupted and the process recycled`);
-      abandon(turn);
-      hooks.recycle?.('tool_call_timeout');
-    }, toolCallTimeoutMs);
-  };
-
-  const unpark = (turn: Turn) => {
-    if (turn.timer) clearTimeout(turn.timer);
-    turn.timer = null;
-    if (turn.awaiting) hooks.parked?.(0);
-    turn.awaiting = null;
-  };
-
-  // The client will not continue the turn (a timeout, another conversation's request): it is interrupted
-  // and its rest discarded; its calls get an error answer if the CLI still waits for them.
-  const abandon = (turn: Turn) => {
-    const ids = [...(turn.awaiting ?? [])];
-    unpark(turn);
-    turn.cancelled = true;
-    control({ subtype: 'interrupt' }, () => undefined);
-    bridge.abandon(ids);
-  };
+  const parking = new ParkedCalls({
+    timeoutMs: options.toolCallTimeoutMs ?? TOOL_CALL_TIMEOUT_MS,
+    hooks,
+    warn,
+    interrupt: () => control({ subtype: 'interrupt' }, () => undefined),
+    abandonCalls: (ids) => bridge.abandon(ids),
+  });
 
   const finishTurn = (result: Json) => {
     const turn = turns.shift();
-    if (turn) unpark(turn);
+    if (turn) parking.release(turn);
     sendNextTurn();
     if (!turn) return warn('a result arrived with no turn in flight');
     served += 1;
@@ -164,8 +141,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
   // The client's next request brings the results: they answer the parked calls (a call it sent no
   // result for gets an error result), and the rest of the same CLI turn streams into this answer.
   const resume = (turn: Turn, requestId: string, queue: AsyncQueue<AnswerEvent>, results: Map<string, McpToolResult>, incoming: ChatMessage[], signal: CancelSignal) => {
-    const ids = [...(turn.awaiting ?? [])];
-    unpark(turn);
+    const ids = parking.release(turn);
     Object.assign(turn, { requestId, queue, started: false, usage: emptyUsage(), stopReason: null, calls: [] });
     turn.blocks.clear();
     // Words the client sent beside its results reach the model in the same turn (as a reminder).
@@ -181,7 +157,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
     return queue;
   };
 
-  const streamHooks: StreamEventHooks = { clientTools: () => bridge.toolNames(), park };
+  const streamHooks: StreamEventHooks = { clientTools: () => bridge.toolNames(), park: (turn) => parking.park(turn) };
 
   const onLine = (line: string) => {
     hooks.activity();
@@ -291,7 +267,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
         const incoming = conversation?.continues ? conversation.messages : body.messages.slice(lastAssistant + 1);
         const results = toolResultsOf(incoming, head.awaiting);
         if (results.size > 0) return resume(head, requestId, queue, results, incoming, signal);
-        abandon(head);
+        parking.abandon(head);
       }
       const digest = toolSetDigest(tools);
       if (bridge.hasServed() && !bridge.serves(digest)) {
@@ -328,7 +304,7 @@ function attachClaudeSession(worker: WorkerProcess, hooks: SessionHooks, options
       closed = detail;
       compaction.close();
       for (const turn of turns.splice(0)) {
-        unpark(turn);
+        parking.release(turn);
         turn.queue.fail(new WorkerCrashedError(workerId, turn.started, detail));
       }
       controls.clear();
