@@ -32,8 +32,6 @@ export interface ClaudeCodeDriverOptions {
 /** The default of tool_call_timeout_ms. */
 export const TOOL_CALL_TIMEOUT_MS = 600_000;
 
-
-
 // --driver claude-code: one persistent `claude -p` process in stream-json mode per worker.
 export function createClaudeCodeDriver(options: ClaudeCodeDriverOptions): Driver {
   const [command, ...passThrough] = options.command;
