@@ -1,8 +1,8 @@
 import type { AnswerEvent, ChatRequestBody, PassThrough, Usage } from '../drivers/driver.js';
+import { uniqueId } from '../util/unique-id.js';
 import { parseChatRequest } from './chat-request.js';
 import { chatUsage, type CollectedAnswer } from './collect-answer.js';
 import { sumUsage, type ChoicesRenderer } from './compat/serve-choices.js';
-import { uniqueId } from '../util/unique-id.js';
 import { toOpenAIError } from './openai-errors.js';
 import type { AnswerRenderer, AnswerRequest, SseMessage, StreamRenderer } from './serve-answer.js';
 

@@ -20,6 +20,9 @@ export interface PreparedRequest {
   tenant: string;
 }
 
+/** The digest of all the request's messages: an answer's digest continues it. */
+export const requestDigest = (request: PreparedRequest): string => request.prefixDigests[request.prefixDigests.length - 1]!;
+
 export interface RoutedRequest {
   worker: SupervisedWorker;
   run: number;
@@ -164,7 +167,7 @@ export function createConversationRouting(options: ConversationRoutingOptions) {
       const told: ConversationAnswer = {
         slotId: routed.worker.id,
         run: routed.run,
-        digest: answer instanceof AnswerDigest ? answer.digest() : answeredDigest(request.prefixDigests[request.prefixDigests.length - 1]!, answer),
+        digest: answer instanceof AnswerDigest ? answer.digest() : answeredDigest(requestDigest(request), answer),
         key: routed.lane ? null : request.key,
         tenant: request.tenant,
         lane: routed.lane,

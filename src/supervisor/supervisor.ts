@@ -11,7 +11,7 @@ import { ANONYMOUS_TENANT } from '../config/tenant-keys.js';
 import type { CancelSignal } from '../util/cancellation.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { uniqueId } from '../util/unique-id.js';
-import { createConversationRouting, type RoutedRequest } from './conversation-routing.js';
+import { createConversationRouting, requestDigest, type RoutedRequest } from './conversation-routing.js';
 import { createRouter } from './router.js';
 import { workerActors } from './worker-actors.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
@@ -317,7 +317,7 @@ export function createSupervisor(config: SupervisorConfig, machine: WorkerMachin
       stats.routes[routed.result] += 1;
       publish({ type: 'routed', workerId: worker.id, result: routed.result, tenant: request.tenant, lane: routed.lane, queued, waitedMs: queued ? performance.now() - started : 0 });
       const answer = lease(routed, requestId);
-      const events = streamAnswer(answer, { workerId: worker.id, requestId, body, signal, turn: routed.turn, conversation: request.prefixDigests[request.prefixDigests.length - 1]!, ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
+      const events = streamAnswer(answer, { workerId: worker.id, requestId, body, signal, turn: routed.turn, conversation: requestDigest(request), ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
       return { workerId: worker.id, run, requestId, events, stalled: answer.stalled };
     },
     /** An accepting worker's upstream answer to another endpoint (openai-http); null when no worker's driver forwards. */

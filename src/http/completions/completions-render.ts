@@ -1,5 +1,5 @@
-import { uniqueId } from '../../util/unique-id.js';
 import type { AnswerEvent, ChatRequestBody, Usage } from '../../drivers/driver.js';
+import { uniqueId } from '../../util/unique-id.js';
 import { chatUsage, type CollectedAnswer } from '../collect-answer.js';
 import { sumUsage } from '../compat/serve-choices.js';
 import { toOpenAIError } from '../openai-errors.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { uniqueId } from '../../util/unique-id.js';
 import type { AnswerEvent, Usage } from '../../drivers/driver.js';
+import { uniqueId } from '../../util/unique-id.js';
 import { argumentsObject, type CollectedAnswer } from '../collect-answer.js';
 import type { AnswerRenderer, SseMessage } from '../serve-answer.js';
 import { toAnthropicError } from './anthropic-errors.js';
